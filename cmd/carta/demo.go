@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/carta-letters/carta/cmd/carta/demo"
+	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/renderer"
+)
+
+// demoStaffPage, when set, starts the staff page on the demo's stack and
+// returns its URL and a stop function. It is the hook for the staff page
+// (package queue/api): until it is wired, the demo says it is not there.
+var demoStaffPage func(ctx context.Context, st *stack, stderr io.Writer) (url string, stop func(), err error)
+
+// demoFlags are the settings of "carta demo".
+type demoFlags struct {
+	data        string
+	exit        bool
+	natsAddr    string
+	s3Addr      string
+	httpAddr    string
+	bucket      string
+	concurrency positiveInt
+	timeout     positiveDuration
+	logLevel    string
+}
+
+func defineDemoFlags(fs *flag.FlagSet) *demoFlags {
+	f := &demoFlags{concurrency: positiveInt(runtime.NumCPU()), timeout: positiveDuration(2 * time.Minute)}
+	fs.StringVar(&f.data, "data", "carta-demo-data", "folder of the demo's data: nats/ (JetStream), s3/ (objects), out/ (PDFs)")
+	fs.BoolVar(&f.exit, "exit", false, "exit once the reference letter is stored and saved, instead of running until Ctrl-C")
+	fs.StringVar(&f.natsAddr, "nats-addr", "127.0.0.1:4222", "listen address of the embedded nats-server (a free port if the default is taken)")
+	fs.StringVar(&f.s3Addr, "s3-addr", "127.0.0.1:9000", "listen address of the embedded S3 server (a free port if the default is taken)")
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9090", "listen address of the worker's /metrics, /healthz and /readyz (a free port if the default is taken)")
+	fs.StringVar(&f.bucket, "s3-bucket", "carta", "S3 bucket for the PDFs")
+	fs.Var(&f.concurrency, "concurrency", "jobs the worker processes at once; default: the number of CPUs")
+	fs.Var(&f.timeout, "timeout", "longest wait for the reference letter")
+	fs.StringVar(&f.logLevel, "log-level", "warn", "worker log level: debug, info, warn or error")
+	return f
+}
+
+// runDemo implements "carta demo": everything in one process on embedded
+// defaults, then the reference letter through the whole pipeline.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := defineDemoFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: carta demo [-exit] [-data DIR] [flags]\n\n"+
+			"Starts an embedded nats-server (JetStream), an embedded S3 server and a worker, all keeping\n"+
+			"their data in -data, submits the reference letter, waits for it and saves the PDF.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		fmt.Fprintf(stderr, "carta demo: %v\n", err)
+		return exitInvalid
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitInvalid
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "carta demo: unexpected argument %q\n", fs.Arg(0))
+		return exitInvalid
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		fmt.Fprintf(stderr, "carta demo: invalid value %q for -log-level (%s): must be debug, info, warn or error\n", f.logLevel, envName("log-level"))
+		return exitInvalid
+	}
+	// Explicitly chosen addresses must be free; the defaults fall back to
+	// any free port.
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	fallback := !set["nats-addr"] && !set["s3-addr"] && !set["http-addr"]
+
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	st, err := startStack(ctx, stackConfig{
+		dataDir: f.data, natsAddr: f.natsAddr, s3Addr: f.s3Addr, metricsAddr: f.httpAddr, fallback: fallback, bucket: f.bucket,
+		worker: queue.Config{Concurrency: int(f.concurrency), Logger: log},
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "carta demo: %v\n", err)
+		return exitFailure
+	}
+	defer st.stop()
+
+	staffURL := ""
+	if demoStaffPage != nil {
+		url, stop, err := demoStaffPage(ctx, st, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "carta demo: %v\n", err)
+			return exitFailure
+		}
+		defer stop()
+		staffURL = url
+	}
+
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	fmt.Fprintf(stdout, "Carta demo (carta %s), data in %s\n", renderer.Version, abs(f.data))
+	fmt.Fprintf(stdout, "  NATS        %s  (JetStream, store %s)\n", st.natsURL, abs(filepath.Join(f.data, "nats")))
+	fmt.Fprintf(stdout, "  S3          %s  bucket %s, path-style, credentials not checked (objects in %s)\n", st.s3URL, st.bucket, abs(filepath.Join(f.data, "s3", st.bucket)))
+	fmt.Fprintf(stdout, "  metrics     %s/metrics  (and /healthz, /readyz)\n", st.metricsURL)
+	if staffURL != "" {
+		fmt.Fprintf(stdout, "  staff page  %s\n", staffURL)
+	}
+
+	wctx, cancel := context.WithTimeout(ctx, time.Duration(f.timeout))
+	defer cancel()
+	id, err := st.client.Submit(wctx, demo.ReferenceJob)
+	if err != nil {
+		fmt.Fprintf(stderr, "carta demo: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "Submitted the reference letter %s; waiting for the worker…\n", id)
+	res, err := st.client.Wait(wctx, id)
+	if err != nil {
+		fmt.Fprintf(stderr, "carta demo: %v\n", err)
+		return exitFailure
+	}
+	if err := res.Err(); err != nil {
+		fmt.Fprintf(stderr, "carta demo: letter %s failed: %v\n", id, err)
+		return exitFailure
+	}
+	pdf, _, err := st.store.Get(wctx, res.Key)
+	if err != nil {
+		fmt.Fprintf(stderr, "carta demo: %v\n", err)
+		return exitFailure
+	}
+	if sum := sha256.Sum256(pdf); hex.EncodeToString(sum[:]) != res.SHA256 {
+		fmt.Fprintf(stderr, "carta demo: download letter: s3://%s/%s does not match its sha256 %s\n", res.Bucket, res.Key, res.SHA256)
+		return exitFailure
+	}
+	outDir := filepath.Join(f.data, "out")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		fmt.Fprintf(stderr, "carta demo: save letter: %v\n", err)
+		return exitFailure
+	}
+	out := filepath.Join(outDir, id+".pdf")
+	if err := writeFileAtomic(out, pdf); err != nil {
+		fmt.Fprintf(stderr, "carta demo: save letter: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "Letter %s: %d pages, %d bytes, sha256 %s, rendered in %d ms (attempt %d)\n", id, res.Pages, res.Bytes, res.SHA256, res.RenderMS, res.Attempts)
+	fmt.Fprintf(stdout, "  stored at   s3://%s/%s\n", res.Bucket, res.Key)
+	fmt.Fprintf(stdout, "  saved to    %s\n", abs(out))
+	if f.exit {
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "\nSubmit more letters from another terminal:\n"+
+		"  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s carta submit -nats-url %s -s3-endpoint %s -s3-path-style -o out/ JOB.json\n"+
+		"Press Ctrl-C to stop; the data stays in %s.\n", demoAccessKey, demoSecretKey, st.natsURL, st.s3URL, abs(f.data))
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Stopping…")
+	return exitOK
+}

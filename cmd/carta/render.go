@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/carta-letters/carta/renderer"
+	"github.com/carta-letters/carta/renderer/job"
+)
+
+// runRender implements "carta render JOB.json [-o OUT.pdf]".
+func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("render", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "output PDF path (default: the job file's name with .pdf, in the current folder; - for standard output)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: carta render JOB.json [-o OUT.pdf]")
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitInvalid
+	}
+	if len(paths) != 1 {
+		fs.Usage()
+		return exitInvalid
+	}
+	data, err := readJob(paths[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "carta render: %v\n", err)
+		return exitFailure
+	}
+	_, res, err := renderer.RenderJSON(data)
+	if code, done := reportJobError(stderr, "render", err); done {
+		return code
+	}
+	dest := *out
+	if dest == "" {
+		base := filepath.Base(paths[0])
+		if paths[0] == "-" {
+			base = "letter.json"
+		}
+		dest = strings.TrimSuffix(base, filepath.Ext(base)) + ".pdf"
+	}
+	if dest == "-" {
+		if _, err := stdout.Write(res.PDF); err != nil {
+			fmt.Fprintf(stderr, "carta render: write standard output: %v\n", err)
+			return exitFailure
+		}
+		return exitOK
+	}
+	if err := writeFileAtomic(dest, res.PDF); err != nil {
+		fmt.Fprintf(stderr, "carta render: %v\n", err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "%s: %d pages, %d bytes, sha256 %s\n", dest, res.Pages, len(res.PDF), res.SHA256)
+	return exitOK
+}
+
+// runValidate implements "carta validate JOB.json".
+func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: carta validate JOB.json") }
+	paths, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitInvalid
+	}
+	if len(paths) != 1 {
+		fs.Usage()
+		return exitInvalid
+	}
+	data, err := readJob(paths[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "carta validate: %v\n", err)
+		return exitFailure
+	}
+	j, err := job.Decode(data)
+	if code, done := reportJobError(stderr, "validate", err); done {
+		return code
+	}
+	fmt.Fprintf(stdout, "%s: valid %s job %q\n", paths[0], j.Schema, j.ID)
+	return exitOK
+}
+
+// reportJobError prints err for command cmd: one line per problem of an
+// invalid job (exit 2), or one line for any other failure (exit 1).
+func reportJobError(stderr io.Writer, cmd string, err error) (code int, done bool) {
+	if err == nil {
+		return exitOK, false
+	}
+	var verr *job.ValidationError
+	if errors.As(err, &verr) {
+		for _, p := range verr.Problems {
+			fmt.Fprintf(stderr, "%s: %s\n", p.Field, p.Message)
+		}
+		return exitInvalid, true
+	}
+	fmt.Fprintf(stderr, "carta %s: %v\n", cmd, err)
+	return exitFailure, true
+}
+
+// readJob reads a job file, or standard input for "-", refusing files
+// larger than the job size limit before reading them whole.
+func readJob(path string) ([]byte, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("read job: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, job.MaxJobBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read job %s: %w", path, err)
+	}
+	return data, nil
+}
+
+// writeFileAtomic writes data to a temporary file beside path and renames
+// it into place, so a failure never leaves a half-written PDF.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(name, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(name, path)
+	}
+	if werr != nil {
+		os.Remove(name)
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	return nil
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("carta render job.json -o out.pdf") and returns the positionals.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const referenceJob = "../../../shared/jobs/nals-2023.json"
+
+func TestRenderCommand(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		job        string // job file content; empty means the reference job
+		args       func(jobPath, outPath string) []string
+		wantCode   int
+		wantStderr []string
+		wantFile   bool
+	}{
+		{
+			name:     "reference job renders with -o after the job",
+			args:     func(j, o string) []string { return []string{"render", j, "-o", o} },
+			wantCode: exitOK, wantFile: true,
+		},
+		{
+			name:     "empty recipient name is refused with its field",
+			job:      `{"schema":"letter/v1","id":"x","letterhead":{"name":"A"},"letter":{"recipients":[{"name":""}],"salutation":"Dear,","body":[{"text":"Hi"}],"closing":"Bye"}}`,
+			args:     func(j, o string) []string { return []string{"render", "-o", o, j} },
+			wantCode: exitInvalid, wantStderr: []string{"letter.recipients[0].name: "},
+		},
+		{
+			name:     "unknown field is refused",
+			job:      `{"schema":"letter/v1","id":"x","letterhead":{"name":"A"},"letter":{"recipents":[],"salutation":"Dear,","body":[{"text":"Hi"}],"closing":"Bye"}}`,
+			args:     func(j, o string) []string { return []string{"render", j, "-o", o} },
+			wantCode: exitInvalid, wantStderr: []string{"letter.recipents"},
+		},
+		{
+			name:     "syntax error is refused",
+			job:      `{"schema": "letter/v1",`,
+			args:     func(j, o string) []string { return []string{"render", j, "-o", o} },
+			wantCode: exitInvalid,
+		},
+		{
+			name:     "missing job file is an ordinary failure",
+			args:     func(j, o string) []string { return []string{"render", j + ".missing", "-o", o} },
+			wantCode: exitFailure, wantStderr: []string{"no such file"},
+		},
+		{
+			name:     "validate accepts the reference job",
+			args:     func(j, o string) []string { return []string{"validate", j} },
+			wantCode: exitOK,
+		},
+		{
+			name:     "validate refuses an emoji naming field and code point",
+			job:      `{"schema":"letter/v1","id":"x","letterhead":{"name":"A"},"letter":{"recipients":[{"name":"B 🙂"}],"salutation":"Dear,","body":[{"text":"Hi"}],"closing":"Bye"}}`,
+			args:     func(j, o string) []string { return []string{"validate", j} },
+			wantCode: exitInvalid, wantStderr: []string{"letter.recipients[0].name", "U+1F642"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			jobPath, outPath := referenceJob, filepath.Join(dir, "out.pdf")
+			if tc.job != "" {
+				jobPath = filepath.Join(dir, "job.json")
+				if err := os.WriteFile(jobPath, []byte(tc.job), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tc.args(jobPath, outPath), &stdout, &stderr)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			for _, want := range tc.wantStderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr %q does not contain %q", stderr.String(), want)
+				}
+			}
+			data, err := os.ReadFile(outPath)
+			if tc.wantFile {
+				if err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) {
+					t.Fatalf("no PDF written at %s: %v", outPath, err)
+				}
+			} else if err == nil {
+				t.Fatalf("a file was written at %s for a failed run", outPath)
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if strings.HasSuffix(e.Name(), ".tmp") {
+					t.Errorf("temporary file left behind: %s", e.Name())
+				}
+			}
+		})
+	}
+}

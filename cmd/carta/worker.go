@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/queue/s3store"
+	"github.com/nats-io/nats.go"
+)
+
+// workerFlags are the settings of "carta worker".
+type workerFlags struct {
+	nats            queue.NATSOptions
+	cfg             queue.Config
+	maxDeliver      positiveInt
+	concurrency     positiveInt
+	replicas        positiveInt
+	ackWait         positiveDuration
+	jobTimeout      positiveDuration
+	shutdownTimeout positiveDuration
+	duplicates      positiveDuration
+	retryBase       positiveDuration
+	retryMax        positiveDuration
+	maxMsgs         positiveInt
+	maxBytes        byteSize
+	maxMsgSize      byteSize
+	s3              s3store.Config
+	httpAddr        string
+	logLevel        string
+}
+
+func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
+	f := &workerFlags{
+		maxDeliver:      queue.DefaultMaxDeliver,
+		concurrency:     positiveInt(runtime.NumCPU()),
+		replicas:        1,
+		ackWait:         positiveDuration(queue.DefaultAckWait),
+		jobTimeout:      positiveDuration(queue.DefaultJobTimeout),
+		shutdownTimeout: positiveDuration(queue.DefaultShutdownTimeout),
+		duplicates:      positiveDuration(queue.DefaultDuplicates),
+		retryBase:       positiveDuration(queue.DefaultRetryBase),
+		retryMax:        positiveDuration(queue.DefaultRetryMax),
+		maxMsgs:         queue.DefaultMaxMsgs,
+		maxBytes:        queue.DefaultMaxBytes,
+		maxMsgSize:      queue.DefaultMaxMsgSize,
+	}
+	host, _ := os.Hostname()
+	fs.StringVar(&f.nats.URL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
+	fs.StringVar(&f.nats.Name, "nats-name", "carta-worker@"+host, "connection name shown by the NATS server")
+	fs.StringVar(&f.nats.CredsFile, "nats-creds", "", "NATS credentials (.creds) file")
+	fs.StringVar(&f.nats.NKeyFile, "nats-nkey", "", "NATS NKey seed file")
+	fs.StringVar(&f.nats.TLSCA, "nats-tls-ca", "", "PEM file of CAs to trust for the NATS server")
+	fs.StringVar(&f.nats.TLSCert, "nats-tls-cert", "", "PEM client certificate for NATS")
+	fs.StringVar(&f.nats.TLSKey, "nats-tls-key", "", "PEM key of -nats-tls-cert")
+	fs.StringVar(&f.cfg.Stream, "stream", queue.DefaultStream, "JetStream stream of jobs")
+	fs.StringVar(&f.cfg.Subject, "subject", queue.DefaultSubject, "subject jobs are published on")
+	fs.StringVar(&f.cfg.Consumer, "consumer", queue.DefaultConsumer, "durable pull consumer shared by all workers")
+	fs.StringVar(&f.cfg.ResultsBucket, "results-bucket", queue.DefaultResultsBucket, "JetStream key-value bucket of results")
+	fs.StringVar(&f.cfg.ResultsSubject, "results-subject", queue.DefaultResultsSubject, "results are published on <this>.<id>")
+	fs.StringVar(&f.cfg.DeadStream, "dead-stream", queue.DefaultDeadStream, "JetStream stream of dead letters")
+	fs.StringVar(&f.cfg.DeadSubject, "dead-subject", queue.DefaultDeadSubject, "dead letters are published on <this>.<id>")
+	fs.Var(&f.duplicates, "duplicates-window", "how long the jobs stream drops a repeated Nats-Msg-Id; as long as publishers retry")
+	fs.Var(&f.maxMsgs, "max-msgs", "jobs the stream holds before refusing new ones")
+	fs.Var(&f.maxBytes, "max-bytes", "bytes the stream holds before refusing new jobs (KiB, MiB, GiB suffixes)")
+	fs.Var(&f.maxMsgSize, "max-msg-size", "largest job accepted (at most the server's max_payload)")
+	fs.Var(&f.replicas, "replicas", "replicas of the streams and the results bucket")
+	fs.Var(&f.maxDeliver, "max-deliver", "deliveries of a job before it goes to the dead-letter stream")
+	fs.Var(&f.ackWait, "ack-wait", "time before an unacknowledged job is redelivered (heartbeats extend it while a job runs)")
+	fs.Var(&f.concurrency, "concurrency", "jobs processed at once; default: the number of CPUs")
+	fs.Var(&f.jobTimeout, "job-timeout", "time limit of one job, render and upload")
+	fs.Var(&f.shutdownTimeout, "shutdown-timeout", "on SIGTERM, how long to let jobs in flight finish before returning them")
+	fs.Var(&f.retryBase, "retry-base", "delay before retrying a transiently failed job; doubles each time")
+	fs.Var(&f.retryMax, "retry-max", "longest retry delay")
+	fs.StringVar(&f.s3.Bucket, "s3-bucket", "carta", "S3 bucket for the PDFs")
+	fs.StringVar(&f.s3.Endpoint, "s3-endpoint", "", "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, else AWS)")
+	fs.BoolVar(&f.s3.PathStyle, "s3-path-style", false, "path-style S3 addressing (endpoint/bucket/key), for most non-AWS servers")
+	fs.StringVar(&f.s3.Region, "s3-region", "", "S3 region (default: AWS_REGION or the shared config, else us-east-1)")
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz; empty to turn off")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return f
+}
+
+// runWorker implements "carta worker".
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := defineWorkerFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: carta worker [flags]\n\nTakes letter jobs from NATS JetStream, renders them and stores the PDFs in S3.\nS3 credentials come from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, roles, ...).\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		fmt.Fprintf(stderr, "carta worker: %v\n", err)
+		return exitInvalid
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitInvalid
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "carta worker: unexpected argument %q\n", fs.Arg(0))
+		return exitInvalid
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		fmt.Fprintf(stderr, "carta worker: invalid value %q for -log-level (%s): must be debug, info, warn or error\n", f.logLevel, envName("log-level"))
+		return exitInvalid
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg := f.cfg
+	cfg.MaxDeliver, cfg.Concurrency, cfg.Replicas = int(f.maxDeliver), int(f.concurrency), int(f.replicas)
+	cfg.AckWait, cfg.JobTimeout = time.Duration(f.ackWait), time.Duration(f.jobTimeout)
+	cfg.ShutdownTimeout, cfg.Duplicates = time.Duration(f.shutdownTimeout), time.Duration(f.duplicates)
+	cfg.RetryBase, cfg.RetryMax = time.Duration(f.retryBase), time.Duration(f.retryMax)
+	cfg.MaxMsgs, cfg.MaxBytes = int64(f.maxMsgs), int64(f.maxBytes)
+	if f.maxMsgSize > 1<<31-1 {
+		fmt.Fprintf(stderr, "carta worker: invalid value %d for -max-msg-size (%s): must be below 2 GiB\n", f.maxMsgSize, envName("max-msg-size"))
+		return exitInvalid
+	}
+	cfg.MaxMsgSize = int32(f.maxMsgSize)
+	cfg.Logger = log
+
+	f.nats.Logger = log
+	nc, err := queue.Connect(f.nats)
+	if err != nil {
+		log.Error("start worker", "err", err.Error())
+		return exitFailure
+	}
+	defer nc.Close()
+	store, err := s3store.New(ctx, f.s3)
+	if err != nil {
+		log.Error("start worker", "err", err.Error())
+		return exitFailure
+	}
+	w, err := queue.New(nc, store, cfg)
+	if err != nil {
+		log.Error("start worker", "err", err.Error())
+		return exitFailure
+	}
+
+	if f.httpAddr != "" {
+		ln, err := net.Listen("tcp", f.httpAddr)
+		if err != nil {
+			log.Error("start worker: listen for metrics", "err", err.Error())
+			return exitFailure
+		}
+		srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("serve metrics", "err", err.Error())
+			}
+		}()
+		log.Info("serving /metrics, /healthz and /readyz", "addr", ln.Addr().String())
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
+	}
+
+	if err := w.Run(ctx); err != nil {
+		log.Error("worker", "err", err.Error())
+		return exitFailure
+	}
+	// Drain: deliver what is buffered, flush publishes, then close.
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err == nil {
+		select {
+		case <-closed:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	return exitOK
+}

@@ -1,0 +1,126 @@
+package fonts
+
+import (
+	"fmt"
+	"unicode"
+)
+
+// UncoveredError reports a character Carta cannot print.
+type UncoveredError struct {
+	Rune   rune
+	Reason string // e.g. "is not in any bundled font"
+}
+
+// Error returns e.g. `character "🙂" (U+1F642) is not in any bundled font`.
+func (e *UncoveredError) Error() string {
+	return fmt.Sprintf("character %q (U+%04X) %s", string(e.Rune), e.Rune, e.Reason)
+}
+
+// Reasons given by Check.
+const (
+	ReasonNoFont  = "is not in any bundled font"
+	ReasonRTL     = "needs right-to-left shaping, which Carta does not support"
+	ReasonComplex = "needs complex-script shaping, which Carta does not support"
+	ReasonControl = "is a control character, which cannot be printed"
+)
+
+// rtlScripts are written right to left; without bidi and shaping their
+// text would print in the wrong order or with unjoined letters.
+var rtlScripts = []*unicode.RangeTable{
+	unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko,
+	unicode.Samaritan, unicode.Mandaic, unicode.Adlam, unicode.Hanifi_Rohingya,
+	unicode.Imperial_Aramaic, unicode.Phoenician, unicode.Kharoshthi,
+	unicode.Old_South_Arabian, unicode.Old_North_Arabian, unicode.Avestan,
+	unicode.Inscriptional_Parthian, unicode.Inscriptional_Pahlavi,
+	unicode.Psalter_Pahlavi, unicode.Old_Turkic, unicode.Old_Hungarian,
+	unicode.Lydian, unicode.Nabataean, unicode.Palmyrene, unicode.Hatran,
+	unicode.Manichaean, unicode.Mende_Kikakui, unicode.Cypriot, unicode.Elymaic,
+	unicode.Sogdian, unicode.Old_Sogdian, unicode.Chorasmian, unicode.Yezidi,
+	unicode.Old_Uyghur,
+	unicode.Bidi_Control,
+}
+
+// complexScripts need reordering, conjuncts or mark positioning from a
+// shaping engine to print correctly.
+var complexScripts = []*unicode.RangeTable{
+	unicode.Devanagari, unicode.Bengali, unicode.Gurmukhi, unicode.Gujarati,
+	unicode.Oriya, unicode.Tamil, unicode.Telugu, unicode.Kannada,
+	unicode.Malayalam, unicode.Sinhala, unicode.Thai, unicode.Lao,
+	unicode.Tibetan, unicode.Myanmar, unicode.Khmer, unicode.Mongolian,
+	unicode.Balinese, unicode.Javanese, unicode.Tai_Tham, unicode.Tai_Viet,
+	unicode.New_Tai_Lue, unicode.Buginese, unicode.Batak, unicode.Sundanese,
+	unicode.Lepcha, unicode.Limbu, unicode.Chakma, unicode.Brahmi,
+	unicode.Grantha, unicode.Sharada, unicode.Tirhuta, unicode.Takri,
+	unicode.Khojki, unicode.Khudawadi, unicode.Mahajani, unicode.Modi,
+	unicode.Newa, unicode.Siddham, unicode.Dives_Akuru, unicode.Nandinagari,
+	unicode.Zanabazar_Square, unicode.Soyombo, unicode.Dogra,
+	unicode.Masaram_Gondi, unicode.Gunjala_Gondi, unicode.Kaithi,
+	unicode.Syloti_Nagri, unicode.Saurashtra, unicode.Kayah_Li, unicode.Cham,
+	unicode.Meetei_Mayek, unicode.Ahom, unicode.Bhaiksuki, unicode.Tagalog,
+	unicode.Hanunoo, unicode.Buhid, unicode.Tagbanwa, unicode.Rejang,
+	unicode.Tai_Le, unicode.Phags_Pa, unicode.Kawi,
+}
+
+// scriptReason returns why r cannot be printed without shaping, or "".
+func scriptReason(r rune) string {
+	if r < 0x0590 { // Latin, Greek, Cyrillic, Armenian...
+		return ""
+	}
+	for _, t := range rtlScripts {
+		if unicode.Is(t, r) {
+			return ReasonRTL
+		}
+	}
+	for _, t := range complexScripts {
+		if unicode.Is(t, r) {
+			return ReasonComplex
+		}
+	}
+	return ""
+}
+
+// Check returns nil if every rune of s prints in all four styles of
+// Serif(); otherwise an *UncoveredError for the first rune that does not.
+// Newlines and spaces are always fine. Characters of right-to-left and
+// complex scripts are refused even when a font has glyphs for them,
+// because without shaping they would print wrong.
+func Check(s string) error {
+	return CheckFamily(Serif(), s)
+}
+
+// CheckFamily is Check for any family.
+func CheckFamily(fam *Family, s string) error {
+	for _, r := range s {
+		if r == '\n' || r == ' ' {
+			continue
+		}
+		if err := checkRune(fam, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkRune(fam *Family, r rune) error {
+	if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+		return &UncoveredError{Rune: r, Reason: ReasonControl}
+	}
+	if why := scriptReason(r); why != "" {
+		return &UncoveredError{Rune: r, Reason: why}
+	}
+	// Fast path: the primary regular face has it and so do the others.
+	var missing []Style
+	for _, st := range Styles {
+		if fam.FaceFor(st, r) == nil {
+			missing = append(missing, st)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case len(Styles):
+		return &UncoveredError{Rune: r, Reason: ReasonNoFont}
+	default:
+		return &UncoveredError{Rune: r, Reason: fmt.Sprintf("is not in the %s style of any bundled font", missing[0])}
+	}
+}

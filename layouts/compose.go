@@ -1,0 +1,682 @@
+package layouts
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/layouts/markup"
+	"github.com/carta-letters/carta/renderer/job"
+)
+
+// Page geometry, in points. The printer's safe margin is 28.8 pt (0.4 in);
+// everything here stays well inside it.
+const (
+	marginX      = 72.0 // left and right margins
+	firstTop     = 54.0 // top of the letterhead on the first page
+	laterTop     = 70.0 // top of the text on later pages, under the running header
+	bottomMargin = 62.0 // the text ends this far above the bottom edge
+	headerBase   = 44.0 // baseline of the running header
+	headerRule   = 51.0 // the rule under the running header
+	footerBase   = 40.0 // baseline of the footer, from the bottom edge
+	furnitureSz  = 8.5  // size of the running header and the footer
+)
+
+// Colours.
+var (
+	black = RGB{0x11, 0x11, 0x11}
+	grey  = RGB{0x55, 0x55, 0x55}
+	light = RGB{0xb0, 0xb0, 0xb0}
+)
+
+// tstyle is a text style: a face style, a size, a line height and a colour.
+type tstyle struct {
+	font  fonts.Style
+	size  float64
+	lead  float64 // line height in points
+	color RGB
+}
+
+// item is one unit of vertical flow, usually one line of text. Its
+// drawables (runs, rules, images) refer to it by index and are placed
+// relative to its top-left corner when the item is placed on a page.
+type item struct {
+	h, space float64 // height, and space before it (dropped at the top of a page)
+	keep     bool    // no page break between the previous item and this one
+	newPage  bool    // start a new page before this item
+	page     int32
+	y, dx    float64 // top of the item and horizontal offset, once placed
+}
+
+// run is a piece of text drawn with one face, relative to its item.
+type run struct {
+	item  int32
+	x, dy float64 // dy: baseline below the item's top
+	size  float64
+	face  *fonts.Face
+	s     string
+	color RGB
+}
+
+type ruleRec struct {
+	item             int32
+	x1, dy1, x2, dy2 float64
+	width            float64
+	color            RGB
+}
+
+type imageRec struct {
+	item        int32
+	x, dy, w, h float64
+	data        []byte
+	format      string
+	name        string
+}
+
+// Glyph classes for line breaking.
+const (
+	clsText uint8 = iota
+	clsSpace
+	clsBreakAfter // a break is allowed after it (hyphens, dashes, slashes)
+	clsNewline
+)
+
+// glyph is one shaped rune of the paragraph being set. It holds no
+// pointer, so the glyph buffer costs the garbage collector nothing.
+type glyph struct {
+	w    float64 // advance in points
+	off  int32   // byte offset in its span's text
+	span uint16
+	n    uint8 // byte length
+	cls  uint8
+	face uint8 // index in composer.faces
+}
+
+// line is a range of glyphs set on one line, trailing spaces excluded.
+type line struct {
+	a, b int
+	w    float64
+}
+
+// composer lays out one document. It is created per call to Lay and
+// holds every buffer, so layouts share no state.
+type composer struct {
+	j           *job.Job
+	fam         *fonts.Family
+	loc         locale
+	W, H        float64
+	left, right float64 // the text column
+	bottom      float64 // no item extends below this
+	accent      RGB     // the letterhead's accent colour, black if none
+
+	items  []item
+	runs   []run
+	rules  []ruleRec
+	images []imageRec
+
+	glyphs []glyph
+	faces  []*fonts.Face // the faces glyphs refer to
+	spans  []markup.Span
+	lines  []line
+
+	// Pagination cursor: items before flushed are placed; y is the next
+	// free position on page, atTop whether the page has no item yet.
+	flushed int
+	page    int32
+	y       float64
+	atTop   bool
+}
+
+func newComposer(j *job.Job) (*composer, error) {
+	c := &composer{j: j, fam: fonts.Serif(), loc: newLocale(j)}
+	switch size := j.PageSizeOrDefault(); size {
+	case "letter":
+		c.W, c.H = 612, 792
+	case "a4":
+		c.W, c.H = 595.28, 841.89
+	case "legal":
+		c.W, c.H = 612, 1008
+	default:
+		return nil, fmt.Errorf("lay out letter: page_size: unknown size %q", size)
+	}
+	c.left, c.right = marginX, c.W-marginX
+	c.bottom = c.H - bottomMargin
+	c.y, c.atTop = firstTop, true
+	c.accent = black
+	if a, ok := parseColor(j.Letterhead.Accent); ok {
+		c.accent = a
+	}
+	// Size the buffers from the job: about one item and one run per line.
+	n, longest := textSize(j)
+	c.items = make([]item, 0, n+16)
+	c.runs = make([]run, 0, n+16)
+	c.glyphs = make([]glyph, 0, longest)
+	c.faces = make([]*fonts.Face, 0, 8)
+	c.spans = make([]markup.Span, 0, 8)
+	c.lines = make([]line, 0, 16)
+	return c, nil
+}
+
+// textSize estimates the number of lines of a job (one per string plus
+// one per 80 bytes of text) and returns the length of its longest string.
+func textSize(j *job.Job) (lines, longest int) {
+	add := func(ss ...string) {
+		for _, s := range ss {
+			lines += 1 + len(s)/80
+			longest = max(longest, len(s))
+		}
+	}
+	add(j.Letterhead.Name)
+	add(j.Letterhead.Lines...)
+	if s := j.Statement; s != nil {
+		add(s.Kicker, s.Headline, s.Dateline)
+		add(s.Paragraphs...)
+	}
+	l := &j.Letter
+	add(l.Reference, l.Subject, l.Salutation, l.Closing, l.Date)
+	for _, p := range l.Recipients {
+		lines += 4 + len(p.Address)
+	}
+	lines += 2 * len(l.CC)
+	lines += 4 * len(l.Signers)
+	for _, b := range l.Body {
+		if b.Text != nil {
+			add(*b.Text)
+		}
+		if b.Heading != nil {
+			add(*b.Heading)
+		}
+		add(b.List...)
+	}
+	if sg := l.Signatories; sg != nil {
+		for _, e := range sg.Entries {
+			lines += 1 + len(e.Name)/30 + len(e.Members)
+			if e.Note != "" {
+				lines += 1 + len(e.Note)/30
+			}
+		}
+	}
+	if ct := j.Contact; ct != nil {
+		lines += 1 + len(ct.Lines)
+	}
+	return lines, longest
+}
+
+// parseColor parses "#RRGGBB".
+func parseColor(s string) (RGB, bool) {
+	if len(s) != 7 || s[0] != '#' {
+		return RGB{}, false
+	}
+	v, err := strconv.ParseUint(s[1:], 16, 32)
+	if err != nil {
+		return RGB{}, false
+	}
+	return RGB{uint8(v >> 16), uint8(v >> 8), uint8(v)}, true
+}
+
+// width returns the text width of the content column.
+func (c *composer) width() float64 { return c.right - c.left }
+
+// addItem appends an item and returns its index.
+func (c *composer) addItem(h, space float64, keep bool) int32 {
+	c.items = append(c.items, item{h: h, space: space, keep: keep})
+	return int32(len(c.items) - 1)
+}
+
+// baseline returns the baseline of a line of style st below the line's
+// top: the glyph boxes of every face of the fallback chain are centred in
+// the line, so lines never overlap as long as lead >= about 1.17 size.
+func (c *composer) baseline(st tstyle) float64 {
+	asc, desc := 0.0, 0.0
+	for _, f := range c.fam.Faces(st.font) {
+		em := float64(f.UnitsPerEm())
+		asc = max(asc, float64(f.Ascent())/em)
+		desc = max(desc, -float64(f.Descent())/em)
+	}
+	return (st.lead-(asc+desc)*st.size)/2 + asc*st.size
+}
+
+// faceFor returns the face that draws r in style st.
+func (c *composer) faceFor(st fonts.Style, r rune) (*fonts.Face, error) {
+	if f := c.fam.Face(st); f.Has(r) {
+		return f, nil
+	}
+	if f := c.fam.FaceFor(st, r); f != nil {
+		return f, nil
+	}
+	return nil, fmt.Errorf("lay out text: no bundled font has %q (U+%04X)", r, r)
+}
+
+// measure returns the width of s set in st.
+func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
+	w := 0
+	var last *fonts.Face
+	var em float64
+	total := 0.0
+	for _, r := range s {
+		f, err := c.faceFor(font, r)
+		if err != nil {
+			continue
+		}
+		if f != last {
+			if last != nil {
+				total += float64(w) * size / em
+			}
+			last, em, w = f, float64(f.UnitsPerEm()), 0
+		}
+		w += f.Advance(r)
+	}
+	if last != nil {
+		total += float64(w) * size / em
+	}
+	return total
+}
+
+// str draws s on one line in style st at x, attached to item it, split
+// into runs where the face changes. It returns the width drawn.
+func (c *composer) str(it int32, s string, st tstyle, x, dy float64) (float64, error) {
+	start := 0
+	var face *fonts.Face
+	w, total := 0, 0.0
+	flush := func(end int) {
+		if face != nil && end > start {
+			c.runs = append(c.runs, run{item: it, x: x + total, dy: dy, size: st.size, face: face, s: s[start:end], color: st.color})
+			total += float64(w) * st.size / float64(face.UnitsPerEm())
+		}
+	}
+	for i, r := range s {
+		f, err := c.faceFor(st.font, r)
+		if err != nil {
+			return 0, err
+		}
+		if f != face {
+			flush(i)
+			start, face, w = i, f, 0
+		}
+		w += f.Advance(r)
+	}
+	flush(len(s))
+	return total, nil
+}
+
+// styleOf combines a base face style with inline markup.
+func styleOf(base fonts.Style, m markup.Style) fonts.Style {
+	bold := base == fonts.Bold || base == fonts.BoldItalic || m&markup.Bold != 0
+	italic := base == fonts.Italic || base == fonts.BoldItalic || m&markup.Italic != 0
+	switch {
+	case bold && italic:
+		return fonts.BoldItalic
+	case bold:
+		return fonts.Bold
+	case italic:
+		return fonts.Italic
+	}
+	return fonts.Regular
+}
+
+// faceIndex returns the index of f in c.faces, adding it if needed.
+func (c *composer) faceIndex(f *fonts.Face) uint8 {
+	for i, g := range c.faces {
+		if g == f {
+			return uint8(i)
+		}
+	}
+	c.faces = append(c.faces, f)
+	return uint8(len(c.faces) - 1)
+}
+
+// shape turns c.spans into c.glyphs, measuring every rune once.
+func (c *composer) shape(base fonts.Style, size float64) error {
+	c.glyphs = c.glyphs[:0]
+	for si, sp := range c.spans {
+		st := styleOf(base, sp.Style)
+		primary := c.fam.Face(st)
+		pi := c.faceIndex(primary)
+		scale := size / float64(primary.UnitsPerEm())
+		for i, r := range sp.Text {
+			g := glyph{face: pi, off: int32(i), n: uint8(utf8.RuneLen(r)), span: uint16(si)}
+			switch r {
+			case ' ':
+				g.cls = clsSpace
+			case '\n':
+				g.cls = clsNewline
+				c.glyphs = append(c.glyphs, g)
+				continue
+			case '-', '/', '\u2010', '\u2013', '\u2014':
+				g.cls = clsBreakAfter
+			}
+			if r == utf8.RuneError {
+				_, size := utf8.DecodeRuneInString(sp.Text[i:])
+				g.n = uint8(size)
+			}
+			if adv := primary.Advance(r); adv != 0 || primary.Has(r) {
+				g.w = float64(adv) * scale
+			} else {
+				f, err := c.faceFor(st, r)
+				if err != nil {
+					return err
+				}
+				g.face = c.faceIndex(f)
+				g.w = float64(f.Advance(r)) * size / float64(f.UnitsPerEm())
+			}
+			c.glyphs = append(c.glyphs, g)
+		}
+	}
+	return nil
+}
+
+// breakLines breaks c.glyphs into c.lines: the first line at most w0 wide,
+// the others at most w1. Breaks fall at spaces and after hyphens, dashes
+// and slashes; a word wider than the line is broken between characters.
+func (c *composer) breakLines(w0, w1 float64) {
+	const eps = 1e-6
+	c.lines = c.lines[:0]
+	g := c.glyphs
+	n := len(g)
+	i := 0
+	for {
+		for i < n && g[i].cls == clsSpace {
+			i++
+		}
+		if i >= n {
+			break
+		}
+		width := w1
+		if len(c.lines) == 0 {
+			width = w0
+		}
+		start, x := i, 0.0
+		bEnd, bNext, bW := -1, -1, 0.0
+		end, next, lw := -1, -1, 0.0
+		for ; i < n; i++ {
+			gi := &g[i]
+			if gi.cls == clsNewline {
+				end, next, lw = i, i+1, x
+				break
+			}
+			if gi.cls == clsSpace {
+				if i > start && g[i-1].cls != clsSpace {
+					bEnd, bNext, bW = i, i+1, x
+				}
+				x += gi.w
+				continue
+			}
+			if x+gi.w > width+eps && i > start {
+				if bEnd > start {
+					end, next, lw = bEnd, bNext, bW
+				} else {
+					end, next, lw = i, i, x
+				}
+				break
+			}
+			x += gi.w
+			if gi.cls == clsBreakAfter && i > start && g[i-1].cls != clsSpace && i+1 < n && g[i+1].cls != clsSpace {
+				bEnd, bNext, bW = i+1, i+1, x
+			}
+		}
+		if end < 0 {
+			end, next, lw = n, n, x
+		}
+		for end > start && g[end-1].cls == clsSpace {
+			end--
+			lw -= g[end].w
+		}
+		c.lines = append(c.lines, line{a: start, b: end, w: lw})
+		i = next
+	}
+}
+
+// block describes how a paragraph is set.
+type block struct {
+	st       tstyle
+	x, w     float64 // left edge and width of the first line
+	indent   float64 // extra indent of the lines after the first
+	space    float64 // space before the first line
+	keepPrev bool    // keep the first line with what precedes it
+	whole    bool    // never break the page inside the paragraph
+	label    string  // drawn before the first line, ending at x-labelGap
+	labelGap float64
+}
+
+// para sets c.spans as a paragraph; widows and orphans are avoided: a page
+// break leaves at least two lines on each side.
+func (c *composer) para(b block) error {
+	if err := c.shape(b.st.font, b.st.size); err != nil {
+		return err
+	}
+	c.breakLines(b.w, b.w-b.indent)
+	dy := c.baseline(b.st)
+	first := int32(len(c.items))
+	if b.label != "" {
+		lw := c.measure(b.label, b.st.font, b.st.size)
+		if _, err := c.str(first, b.label, b.st, b.x-b.labelGap-lw, dy); err != nil {
+			return err
+		}
+	}
+	n := len(c.lines)
+	if n == 0 {
+		c.addItem(b.st.lead, b.space, b.keepPrev)
+		return nil
+	}
+	for k, ln := range c.lines {
+		keep := k == 1 || (k > 0 && k == n-1) || (k > 0 && b.whole)
+		space := 0.0
+		if k == 0 {
+			keep, space = b.keepPrev, b.space
+		}
+		it := c.addItem(b.st.lead, space, keep)
+		x := b.x
+		if k > 0 {
+			x += b.indent
+		}
+		c.emitLine(it, ln, b.st, x, dy)
+	}
+	return nil
+}
+
+// emitLine adds the runs of one line: one run per stretch of glyphs that
+// share a span and a face, its text a slice of the span's text.
+func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
+	g := c.glyphs
+	for j := ln.a; j < ln.b; {
+		k, w := j, 0.0
+		for k < ln.b && g[k].span == g[j].span && g[k].face == g[j].face {
+			w += g[k].w
+			k++
+		}
+		s := c.spans[g[j].span].Text[g[j].off : g[k-1].off+int32(g[k-1].n)]
+		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.faces[g[j].face], s: s, color: st.color})
+		x += w
+		j = k
+	}
+}
+
+// text sets a paragraph of plain text (no markup).
+func (c *composer) text(s string, b block) error {
+	c.spans = append(c.spans[:0], markup.Span{Text: s})
+	return c.para(b)
+}
+
+// marked sets a paragraph with inline markup.
+func (c *composer) marked(s string, b block) error {
+	c.spans = markup.Parse(c.spans[:0], s)
+	return c.para(b)
+}
+
+// rule adds a horizontal rule as an item of height h, the rule centred in it.
+func (c *composer) rule(x1, x2, h, space, width float64, color RGB, keep bool) {
+	it := c.addItem(h, space, keep)
+	c.rules = append(c.rules, ruleRec{item: it, x1: x1, dy1: h / 2, x2: x2, dy2: h / 2, width: width, color: color})
+}
+
+// newPage moves the cursor to the top of a new page.
+func (c *composer) newPage() {
+	c.page++
+	c.y, c.atTop = laterTop, true
+}
+
+// flush paginates the items added since the last flush. A page break
+// never falls before an item marked keep unless the kept chain is taller
+// than a page; then it falls where the page is full.
+func (c *composer) flush() {
+	const eps = 1e-6
+	items := c.items
+	start := c.flushed // first item of this batch on the current page
+	prior := !c.atTop  // the page has items from before this batch
+	for i := c.flushed; i < len(items); {
+		it := &items[i]
+		if it.newPage && !c.atTop {
+			c.newPage()
+			start, prior = i, false
+		}
+		space := it.space
+		if c.atTop {
+			space = 0
+		}
+		if it.h == 0 {
+			// Empty: only space, never worth a page break.
+			it.page, it.y = c.page, min(c.y+space, c.bottom)
+			c.y = it.y
+			i++
+			continue
+		}
+		if !c.atTop && c.y+space+it.h > c.bottom+eps {
+			k := i
+			for k > start && items[k].keep {
+				k--
+			}
+			if k == start && (items[k].keep || !prior) {
+				k = i // nowhere to keep the chain whole: break where full
+			}
+			c.newPage()
+			start, prior = k, false
+			i = k
+			continue
+		}
+		it.page, it.y = c.page, c.y+space
+		c.y += space + it.h
+		c.atTop = false
+		i++
+	}
+	c.flushed = len(items)
+}
+
+// finish places the page furniture (running headers on later pages, a
+// "Page i of N" footer on every page) and builds the Document.
+func (c *composer) finish() (*Document, error) {
+	c.flush()
+	n := int(c.page) + 1
+	if len(c.items) > 0 {
+		n = int(c.items[len(c.items)-1].page) + 1
+	}
+	doc := &Document{Width: c.W, Height: c.H, Pages: make([]Page, n), Meta: c.meta()}
+
+	// The running header: shaped once, drawn on every page after the first.
+	hst := tstyle{font: fonts.Regular, size: furnitureSz, lead: furnitureSz * 1.3, color: grey}
+	mark := len(c.runs)
+	if _, err := c.str(-1, c.fitLine(c.j.Letterhead.Name, hst, c.width()), hst, c.left, 0); err != nil {
+		return nil, err
+	}
+	header := append([]run(nil), c.runs[mark:]...)
+	c.runs = c.runs[:mark]
+
+	texts := make([]int, n)
+	rules := make([]int, n)
+	imgs := make([]int, n)
+	for i := range c.runs {
+		texts[c.items[c.runs[i].item].page]++
+	}
+	for i := range c.rules {
+		rules[c.items[c.rules[i].item].page]++
+	}
+	for i := range c.images {
+		imgs[c.items[c.images[i].item].page]++
+	}
+	for p := range doc.Pages {
+		pg := &doc.Pages[p]
+		extra := 2 // footer, with a spare for a fallback face
+		if p > 0 {
+			extra += len(header)
+		}
+		pg.Texts = make([]Text, 0, texts[p]+extra)
+		pg.Rules = make([]Rule, 0, rules[p]+1)
+		if imgs[p] > 0 {
+			pg.Images = make([]Image, 0, imgs[p])
+		}
+		if p > 0 {
+			for _, r := range header {
+				pg.Texts = append(pg.Texts, Text{X: r.x, Y: headerBase, Size: r.size, Face: r.face, S: r.s, Color: r.color})
+			}
+			pg.Rules = append(pg.Rules, Rule{X1: c.left, Y1: headerRule, X2: c.right, Y2: headerRule, Width: 0.5, Color: light})
+		}
+	}
+	for _, r := range c.runs {
+		it := &c.items[r.item]
+		pg := &doc.Pages[it.page]
+		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Color: r.color})
+	}
+	for _, r := range c.rules {
+		it := &c.items[r.item]
+		pg := &doc.Pages[it.page]
+		pg.Rules = append(pg.Rules, Rule{X1: r.x1 + it.dx, Y1: it.y + r.dy1, X2: r.x2 + it.dx, Y2: it.y + r.dy2, Width: r.width, Color: r.color})
+	}
+	for _, im := range c.images {
+		it := &c.items[im.item]
+		pg := &doc.Pages[it.page]
+		pg.Images = append(pg.Images, Image{X: im.x + it.dx, Y: it.y + im.dy, W: im.w, H: im.h, Data: im.data, Format: im.format, Name: im.name})
+	}
+	// Footers, centred.
+	var buf []byte
+	for p := range doc.Pages {
+		buf = c.loc.pageOf(buf[:0], p+1, n)
+		s := string(buf)
+		w := c.measure(s, fonts.Regular, furnitureSz)
+		c.runs = c.runs[:0]
+		if _, err := c.str(-1, s, hst, (c.W-w)/2, 0); err != nil {
+			return nil, err
+		}
+		for _, r := range c.runs {
+			doc.Pages[p].Texts = append(doc.Pages[p].Texts, Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Color: r.color})
+		}
+	}
+	return doc, nil
+}
+
+// fitLine returns s, or if it is wider than w its longest prefix that
+// fits with an ellipsis, cut after a word when one fits.
+func (c *composer) fitLine(s string, st tstyle, w float64) string {
+	if c.measure(s, st.font, st.size) <= w {
+		return s
+	}
+	const ell = "\u2026"
+	w -= c.measure(ell, st.font, st.size)
+	x, cut, word := 0.0, 0, 0
+	for i, r := range s {
+		f, err := c.faceFor(st.font, r)
+		if err != nil {
+			break
+		}
+		x += float64(f.Advance(r)) * st.size / float64(f.UnitsPerEm())
+		if x > w {
+			break
+		}
+		cut = i + utf8.RuneLen(r)
+		if r == ' ' {
+			word = i
+		}
+	}
+	if word > 0 {
+		cut = word
+	}
+	return s[:cut] + ell
+}
+
+func (c *composer) meta() Meta {
+	return Meta{
+		Title:    c.j.DocTitle(),
+		Author:   c.j.Letterhead.Name,
+		Subject:  c.j.Letter.Subject,
+		Language: c.j.LocaleOrDefault(),
+	}
+}

@@ -1,0 +1,56 @@
+package layouts
+
+import "github.com/carta-letters/carta/fonts"
+
+// Document is a laid-out letter: pages of positioned items, in PDF points,
+// with the origin at the top-left corner of the page and y growing down.
+// The PDF writer draws it as it is and measures nothing.
+type Document struct {
+	Width, Height float64 // page size in points
+	Pages         []Page
+	Meta          Meta
+}
+
+// Meta is the document metadata written into the PDF.
+type Meta struct {
+	Title    string
+	Author   string // the letterhead's name
+	Subject  string
+	Language string // BCP 47 tag, e.g. "en-US"
+	Keywords string
+}
+
+// Page is one page of positioned items, drawn in order.
+type Page struct {
+	Texts  []Text
+	Rules  []Rule
+	Images []Image
+}
+
+// Text is a run of characters drawn with one face at one size, its
+// baseline starting at (X, Y). Every rune of S is covered by Face.
+type Text struct {
+	X, Y  float64
+	Size  float64 // font size in points
+	Face  *fonts.Face
+	S     string
+	Color RGB
+}
+
+// Rule is a straight line from (X1, Y1) to (X2, Y2).
+type Rule struct {
+	X1, Y1, X2, Y2 float64
+	Width          float64
+	Color          RGB
+}
+
+// Image is a decoded-and-checked PNG or JPEG placed in the box (X, Y, W, H).
+type Image struct {
+	X, Y, W, H float64
+	Data       []byte // the original PNG or JPEG bytes
+	Format     string // "png" or "jpeg"
+	Name       string // a stable name, unique within the document
+}
+
+// RGB is a colour with 8-bit channels.
+type RGB struct{ R, G, B uint8 }

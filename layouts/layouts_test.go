@@ -1,0 +1,375 @@
+package layouts
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/carta-letters/carta/renderer/job"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// decode validates a job built in Go by sending it through job.Decode, as
+// a worker would.
+func decode(t *testing.T, j *job.Job) *job.Job {
+	t.Helper()
+	data, err := json.Marshal(j)
+	if err != nil {
+		t.Fatalf("encode job: %v", err)
+	}
+	out, err := job.Decode(data)
+	if err != nil {
+		t.Fatalf("decode job: %v", err)
+	}
+	return out
+}
+
+func lay(t *testing.T, j *job.Job) *Document {
+	t.Helper()
+	l, ok := Lookup(j.LayoutOrDefault())
+	if !ok {
+		t.Fatalf("no layout %q", j.LayoutOrDefault())
+	}
+	d, err := l.Lay(j)
+	if err != nil {
+		t.Fatalf("lay out: %v", err)
+	}
+	return d
+}
+
+func golden(t *testing.T, name string, d *Document) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".txt")
+	got := dump(d)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test ./layouts -update to create it): %v", err)
+	}
+	if got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s differs from the golden file at line %d:\n got %s\nwant %s\n(run go test ./layouts -update if the change is intended)", path, i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%s differs from the golden file: %d lines, want %d", path, len(gl), len(wl))
+	}
+}
+
+// pngURL returns a data: URL of a w×h PNG.
+func pngURL(w, h int) string {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 0x80, 0xff})
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		panic(err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+func ptr(s string) *string { return &s }
+
+// baseJob is a small valid letter.
+func baseJob() *job.Job {
+	return &job.Job{
+		Schema:     job.Schema,
+		ID:         "test-letter",
+		Letterhead: job.Letterhead{Name: "Coalición por los Derechos", Lines: []string{"Calle 5 de Mayo 12, Ciudad de México", "+52 55 1234 5678 · info@example.org"}},
+		Letter: job.Letter{
+			Date:       "2023-01-09",
+			Recipients: []job.Person{{Honorific: "H.E.", Name: "Mélanie Joly", Title: "Minister of Foreign Affairs", Organization: "Global Affairs Canada", Address: []string{"125 Sussex Drive", "Ottawa, ON K1A 0G2"}, Country: "Canada"}},
+			Subject:    "Protection of asylum seekers",
+			Salutation: "Dear Minister Joly:",
+			Body:       []job.Block{{Text: ptr("We write to you about the situation at the border.")}},
+			Closing:    "Sincerely,",
+		},
+	}
+}
+
+// entries returns n signatory entries with names of varied length.
+func entries(n int) []job.Entry {
+	words := []string{"Asociación", "Civil", "de", "Derechos", "Humanos", "Comité", "Ciudadano", "Red", "Migrante", "Fundación", "Servicio", "Jesuita", "para", "la", "Justicia", "Center", "for", "Refugee", "Studies"}
+	out := make([]job.Entry, n)
+	for i := range out {
+		k := 1 + (i*7)%6
+		var b strings.Builder
+		fmt.Fprintf(&b, "Org %d", i+1)
+		for w := range k {
+			b.WriteString(" " + words[(i*3+w*5)%len(words)])
+		}
+		out[i].Name = b.String()
+	}
+	return out
+}
+
+func TestNamesMatchJobLayouts(t *testing.T) {
+	t.Parallel()
+	if got := Names(); !slices.Equal(got, job.Layouts) {
+		t.Errorf("Names() = %q, job.Layouts = %q", got, job.Layouts)
+	}
+	for _, n := range Names() {
+		if l, ok := Lookup(n); !ok || l.Name() != n {
+			t.Errorf("Lookup(%q) = %v, %v", n, l, ok)
+		}
+	}
+	if _, ok := Lookup("memo"); ok {
+		t.Error(`Lookup("memo") found a layout`)
+	}
+}
+
+func TestReference(t *testing.T) {
+	t.Parallel()
+	for _, layout := range []string{"joint-statement", "letter"} {
+		t.Run(layout, func(t *testing.T) {
+			t.Parallel()
+			j := loadJob(t, referenceJob)
+			j.Layout = layout
+			d := lay(t, j)
+			checkDoc(t, d)
+			checkStrings(t, j, d)
+			checkColumns(t, j, d)
+			golden(t, "reference-"+layout, d)
+			if again := lay(t, j); !reflect.DeepEqual(d, again) {
+				t.Error("two layouts of the same job differ")
+			}
+		})
+	}
+}
+
+// TestScenarios lays out jobs that exercise one feature each; they must
+// keep every invariant and match their golden files.
+func TestScenarios(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("Donaudampfschifffahrtsgesellschaftskapitän", 2)
+	url := "https://www.example.org/reports/2023/migration/" + strings.Repeat("protection-asylum-access-", 6) + "final.pdf"
+	mail := "coordinacion.general.de.incidencia.politica.regional@organizacion-de-la-sociedad-civil.example.org"
+	tests := []struct {
+		name string
+		job  func() *job.Job
+	}{
+		{"one-line-paragraph", baseJob},
+		{"640-entries-4-columns", func() *job.Job {
+			j := baseJob()
+			j.Letter.Signatories = &job.Signatories{Columns: 4, Entries: entries(640)}
+			return j
+		}},
+		{"long-tokens", func() *job.Job {
+			j := baseJob()
+			j.Letter.Recipients[0].Address = append(j.Letter.Recipients[0].Address, mail)
+			j.Letter.Body = []job.Block{
+				{Text: ptr("The full report is at " + url + " and questions go to " + mail + ".")},
+				{Text: ptr(long + " " + long + long)},
+				{List: []string{url, "Write to " + mail}, Numbered: true},
+			}
+			j.Letter.CC = []job.Person{{Name: mail, Title: url}}
+			j.Letter.Signatories = &job.Signatories{Columns: 4, Entries: []job.Entry{
+				{Name: long}, {Name: url}, {Name: mail, Members: []string{long, url}, Note: mail},
+				{Name: "Short"}, {Name: "Another " + long},
+			}}
+			return j
+		}},
+		{"french-embassy-a4", func() *job.Job {
+			j := baseJob()
+			j.Locale = "fr-FR"
+			j.Letterhead = job.Letterhead{Name: "Réseau Solidarité Migrants", Lines: []string{"12 rue de l’Épée, 75005 Paris", "contact@exemple.fr"}, Logo: pngURL(240, 80), Accent: "#1F4E79"}
+			j.Letter.Date = "2024-03-01"
+			j.Letter.Reference = "Réf. : RSM/2024/017"
+			j.Letter.Recipients = []job.Person{{Honorific: "Son Excellence", Name: "Monsieur Stéphane Séjourné", Title: "Ambassadeur", Organization: "Ambassade de France au Mexique", Address: []string{"Campos Elíseos 339", "Col. Polanco, 11560 Ciudad de México"}, Country: "Mexique"}}
+			j.Letter.Subject = "Objet : protection des demandeurs d’asile"
+			j.Letter.Salutation = "Monsieur l’Ambassadeur,"
+			j.Letter.Body = []job.Block{
+				{Text: ptr("Nous vous écrivons au sujet de la **protection** des personnes *en exil* et de l’accès à l’asile ; les astérisques \\* restent visibles.")},
+				{Heading: ptr("Nos demandes")},
+				{List: []string{"Garantir l’accès au territoire.", "Renforcer les voies légales de migration.", "Consulter la société civile."}, Numbered: true},
+			}
+			j.Letter.Closing = "Veuillez agréer, Monsieur l’Ambassadeur, l’expression de notre très haute considération."
+			j.Letter.Signers = []job.Signer{{Name: "Élodie Lefèvre", Title: "Présidente", Organization: "Réseau Solidarité Migrants", Signature: pngURL(300, 100)}, {Name: "François Côté", Title: "Secrétaire général"}}
+			j.Letter.CC = []job.Person{{Name: "Mélanie Joly", Title: "Ministre des Affaires étrangères"}}
+			j.Letter.Signatories = &job.Signatories{Sort: "alpha", Entries: []job.Entry{{Name: "Œuvre d’Orient"}, {Name: "Élan Interculturel"}, {Name: "Amnesty International France"}, {Name: "Cimade"}, {Name: "Emmaüs"}, {Name: "Écoles sans frontières"}}}
+			return j
+		}},
+		{"greek-cyrillic-vietnamese", func() *job.Job {
+			j := baseJob()
+			j.Letter.Recipients = []job.Person{
+				{Name: "Κυριάκος Μητσοτάκης", Title: "Πρωθυπουργός της Ελλάδας"},
+				{Name: "Володимир Зеленський", Title: "Президент України"},
+				{Name: "Nguyễn Xuân Phúc", Title: "Chủ tịch nước Cộng hòa xã hội chủ nghĩa Việt Nam"},
+			}
+			j.Letter.Salutation = "Αγαπητέ κύριε Μητσοτάκη, шановний пане Зеленський, kính gửi Ngài Nguyễn Xuân Phúc:"
+			j.Letter.Signatories = &job.Signatories{Entries: []job.Entry{{Name: "Ελληνικό Συμβούλιο για τους Πρόσφυγες"}, {Name: "Громадська організація «Право на захист»"}, {Name: "Trung tâm Hỗ trợ Người di cư Việt Nam"}, {Name: "Comitė Ciudadano"}, {Name: "საქართველოს ახალგაზრდა იურისტთა ასოციაცია"}}}
+			return j
+		}},
+		{"group-members", func() *job.Job {
+			j := baseJob()
+			j.Letter.Signatories = &job.Signatories{Heading: "Organizaciones firmantes", Columns: 2, Sort: "alpha", Entries: []job.Entry{
+				{Name: "Zeta Colectivo"},
+				{Name: "Grupo de Trabajo sobre Política Migratoria", Members: []string{"Sin Fronteras IAP", "Alianza Américas", "Casa del Migrante Saltillo"}, Note: "Secretaría Técnica: Claudia Martínez."},
+				{Name: "Árbol de la Vida"},
+				{Name: "Asylum Access México"},
+			}}
+			return j
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j := decode(t, tt.job())
+			d := lay(t, j)
+			checkDoc(t, d)
+			checkStrings(t, j, d)
+			if j.Letter.Signatories != nil {
+				checkColumns(t, j, d)
+			}
+			golden(t, tt.name, d)
+		})
+	}
+}
+
+func TestConcurrentLaysAgree(t *testing.T) {
+	t.Parallel()
+	j := loadJob(t, referenceJob)
+	want := dump(lay(t, j))
+	got := make([]string, 4)
+	done := make(chan int)
+	for i := range got {
+		go func() {
+			l, _ := Lookup(j.LayoutOrDefault())
+			if d, err := l.Lay(j); err == nil {
+				got[i] = dump(d)
+			}
+			done <- i
+		}()
+	}
+	for range got {
+		<-done
+	}
+	for i, g := range got {
+		if g != want {
+			t.Errorf("concurrent layout %d differs from the sequential one", i)
+		}
+	}
+}
+
+func TestEdgeCases(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		job   func() *job.Job
+		check func(t *testing.T, d *Document)
+	}{
+		{"long letterhead name is cut in the running header", func() *job.Job {
+			j := baseJob()
+			j.Letterhead.Name = strings.Repeat("Coordinadora Nacional de Organizaciones ", 6)
+			j.Letter.Body = []job.Block{{Text: ptr(strings.Repeat("Una frase para llenar la página. ", 200))}}
+			return j
+		}, func(t *testing.T, d *Document) {
+			if len(d.Pages) < 2 || !strings.HasSuffix(d.Pages[1].Texts[0].S, "…") {
+				t.Errorf("running header not cut: %q", d.Pages[1].Texts[0].S)
+			}
+		}},
+		{"tall logo pushes the rule down", func() *job.Job {
+			j := baseJob()
+			j.Letterhead.Lines = nil
+			j.Letterhead.Logo = pngURL(50, 100)
+			return j
+		}, func(t *testing.T, d *Document) {
+			im, r := d.Pages[0].Images[0], d.Pages[0].Rules[0]
+			if im.H != 44 || im.W != 22 || r.Y1 <= im.Y+im.H {
+				t.Errorf("logo %.1fx%.1f at y %.1f, rule at %.1f", im.W, im.H, im.Y, r.Y1)
+			}
+		}},
+		{"no date prints none", func() *job.Job {
+			j := baseJob()
+			j.Letter.Date = ""
+			return j
+		}, func(t *testing.T, d *Document) {
+			for _, tx := range d.Pages[0].Texts {
+				if strings.Contains(tx.S, "2023") {
+					t.Errorf("a date is printed: %q", tx.S)
+				}
+			}
+		}},
+		{"fifty recipients flow over pages", func() *job.Job {
+			j := baseJob()
+			j.Letter.Recipients = nil
+			for i := range 50 {
+				j.Letter.Recipients = append(j.Letter.Recipients, job.Person{Name: fmt.Sprintf("Ministra %d", i+1), Title: "Ministerio de Relaciones Exteriores", Address: []string{"Avenida Central 1"}})
+			}
+			return j
+		}, func(t *testing.T, d *Document) {
+			if len(d.Pages) < 3 {
+				t.Errorf("%d pages for 50 recipients", len(d.Pages))
+			}
+		}},
+		{"group taller than a column is split", func() *job.Job {
+			j := baseJob()
+			members := make([]string, 200)
+			for i := range members {
+				members[i] = fmt.Sprintf("Miembro %d", i+1)
+			}
+			j.Letter.Signatories = &job.Signatories{Entries: []job.Entry{{Name: "Red grande", Members: members}, {Name: "Después"}}}
+			return j
+		}, func(t *testing.T, d *Document) {
+			if len(d.Pages) < 2 {
+				t.Errorf("%d pages for a group of 200", len(d.Pages))
+			}
+		}},
+		{"legal paper with six columns clamped", func() *job.Job {
+			j := baseJob()
+			j.PageSize = "legal"
+			j.Letter.Signatories = &job.Signatories{Columns: 6, Entries: entries(100)}
+			return j
+		}, func(t *testing.T, d *Document) {
+			if d.Height != 1008 {
+				t.Errorf("page height %g, want 1008", d.Height)
+			}
+		}},
+		{"statement in the letter layout", func() *job.Job {
+			j := loadJob(t, referenceJob)
+			j.Layout = "letter"
+			return j
+		}, func(t *testing.T, d *Document) {
+			if !strings.Contains(stream(d), fold("JOINT STATEMENT")) {
+				t.Error("statement not printed")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j := decode(t, tt.job())
+			d := lay(t, j)
+			checkDoc(t, d)
+			checkStrings(t, j, d)
+			if j.Letter.Signatories != nil {
+				checkColumns(t, j, d)
+			}
+			tt.check(t, d)
+		})
+	}
+}

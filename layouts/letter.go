@@ -1,0 +1,306 @@
+package layouts
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/renderer/job"
+)
+
+// Body typography.
+const (
+	bodySize   = 11.0
+	bodyLead   = 14.3 // 1.3
+	paraGap    = 8.0  // between paragraphs
+	listIndent = 22.0
+	labelGap   = 7.0 // between a list label and its text
+)
+
+func bodyStyle() tstyle {
+	return tstyle{font: fonts.Regular, size: bodySize, lead: bodyLead, color: black}
+}
+
+// letterLayout is the plain letter: letterhead, letter, signatory list.
+// A job's statement, if it has one, is printed before the letter after a
+// rule, and its contact block at the end, so nothing of a job is lost.
+type letterLayout struct{}
+
+// Name returns "letter".
+func (letterLayout) Name() string { return "letter" }
+
+// Lay lays out j as a letter.
+func (letterLayout) Lay(j *job.Job) (*Document, error) {
+	c, err := newComposer(j)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.letterhead(); err != nil {
+		return nil, err
+	}
+	hasStatement, err := c.statement()
+	if err != nil {
+		return nil, err
+	}
+	if hasStatement {
+		c.rule(c.left, c.right, 1, 18, 0.6, c.ruleColor(), false)
+	}
+	if err := c.letter(false, 3); err != nil {
+		return nil, err
+	}
+	if err := c.contact(); err != nil {
+		return nil, err
+	}
+	return c.finish()
+}
+
+// letterhead sets the sender's name (bold, in the accent colour), the
+// letterhead lines and the logo on the right, and a thin rule under them.
+func (c *composer) letterhead() error {
+	lh := &c.j.Letterhead
+	textW := c.width()
+	first := int32(len(c.items))
+	logoH := 0.0
+	if lh.Logo != "" {
+		p, err := decodeDataURL(lh.Logo)
+		if err != nil {
+			return fmt.Errorf("lay out letterhead: logo: %w", err)
+		}
+		w, h := p.fit(44, 160)
+		textW -= w + 16
+		logoH = h
+		c.images = append(c.images, imageRec{item: first, x: c.right - w, w: w, h: h, data: p.data, format: p.format, name: "logo"})
+	}
+	name := tstyle{font: fonts.Bold, size: 16, lead: 20, color: c.accent}
+	if err := c.text(lh.Name, block{st: name, x: c.left, w: textW, whole: true}); err != nil {
+		return err
+	}
+	small := tstyle{font: fonts.Regular, size: 9, lead: 11.7, color: grey}
+	for i, l := range lh.Lines {
+		space := 0.0
+		if i == 0 {
+			space = 2
+		}
+		if err := c.text(l, block{st: small, x: c.left, w: textW, space: space, keepPrev: true, whole: true}); err != nil {
+			return err
+		}
+	}
+	textH := 0.0
+	for _, it := range c.items[first:] {
+		textH += it.space + it.h
+	}
+	if logoH > textH {
+		c.addItem(logoH-textH, 0, true)
+	}
+	c.rule(c.left, c.right, 1, 7, 0.6, c.ruleColor(), true)
+	return nil
+}
+
+// personLines returns the lines of a recipient: honorific and name, title,
+// organization, address lines, country.
+func personLines(p *job.Person) []string {
+	out := make([]string, 0, 4+len(p.Address))
+	name := p.Name
+	if p.Honorific != "" {
+		name = p.Honorific + " " + p.Name
+	}
+	out = append(out, name)
+	for _, s := range []string{p.Title, p.Organization} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	for _, s := range p.Address {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if p.Country != "" {
+		out = append(out, p.Country)
+	}
+	return out
+}
+
+// stack sets each string as its own paragraph, the whole kept on one page.
+func (c *composer) stack(ss []string, st tstyle, x, w, space float64, keepPrev bool) error {
+	for i, s := range ss {
+		b := block{st: st, x: x, w: w, indent: 12, whole: true, keepPrev: true}
+		if i == 0 {
+			b.space, b.keepPrev = space, keepPrev
+		}
+		if err := c.text(s, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// letter sets the letter: date, reference, recipients, subject,
+// salutation, body, closing, signers, copies, then the signatory list in
+// defCols columns unless the job says otherwise.
+func (c *composer) letter(newPage bool, defCols int) error {
+	l := &c.j.Letter
+	body := bodyStyle()
+	x, w := c.left, c.width()
+	mark := len(c.items)
+	space := 22.0
+	if l.Date != "" {
+		if err := c.text(c.loc.longDate(l.Date), block{st: body, x: x, w: w, space: space}); err != nil {
+			return err
+		}
+		space = 4
+	}
+	if l.Reference != "" {
+		if err := c.text(l.Reference, block{st: body, x: x, w: w, space: space, keepPrev: true}); err != nil {
+			return err
+		}
+	}
+	if mark < len(c.items) {
+		space = 18
+	}
+	for i := range l.Recipients {
+		if err := c.stack(personLines(&l.Recipients[i]), body, x, w, space, false); err != nil {
+			return err
+		}
+		space = 10
+	}
+	if l.Subject != "" {
+		bold := body
+		bold.font = fonts.Bold
+		if err := c.text(l.Subject, block{st: bold, x: x, w: w, indent: 0, space: 18, whole: true}); err != nil {
+			return err
+		}
+	}
+	if err := c.text(l.Salutation, block{st: body, x: x, w: w, space: 16}); err != nil {
+		return err
+	}
+	keep := true // the first block stays with the salutation
+	for i, b := range l.Body {
+		var err error
+		switch {
+		case b.Heading != nil:
+			h := body
+			h.font = fonts.Bold
+			err = c.marked(*b.Heading, block{st: h, x: x, w: w, space: 16, keepPrev: keep, whole: true})
+			keep = true
+		case b.Text != nil:
+			err = c.marked(*b.Text, block{st: body, x: x, w: w, space: paraGap, keepPrev: keep})
+			keep = strings.HasSuffix(strings.TrimSpace(*b.Text), ":")
+		default:
+			for k, s := range b.List {
+				label := "\u2022"
+				if b.Numbered {
+					label = strconv.Itoa(k+1) + "."
+				}
+				sp := 4.0
+				if k == 0 {
+					sp = paraGap
+				}
+				err = c.marked(s, block{st: body, x: x + listIndent, w: w - listIndent, space: sp, keepPrev: k == 0 && keep, label: label, labelGap: labelGap})
+				if err != nil {
+					break
+				}
+			}
+			keep = false
+		}
+		if err != nil {
+			return fmt.Errorf("lay out letter: body[%d]: %w", i, err)
+		}
+	}
+	// The closing stays with the end of the body and with the first signer.
+	if err := c.text(l.Closing, block{st: body, x: x, w: w, space: 14, keepPrev: true}); err != nil {
+		return err
+	}
+	for i := range l.Signers {
+		if err := c.signer(&l.Signers[i], i); err != nil {
+			return err
+		}
+	}
+	if err := c.copies(); err != nil {
+		return err
+	}
+	if newPage && mark < len(c.items) {
+		c.items[mark].newPage = true
+	}
+	return c.signatories(defCols)
+}
+
+// signer sets one signer: the signature image if any, then name, title
+// and organization, kept together (and, for the first, with the closing).
+func (c *composer) signer(s *job.Signer, i int) error {
+	body := bodyStyle()
+	space := 22.0
+	if i > 0 {
+		space = 18
+	}
+	if s.Signature != "" {
+		p, err := decodeDataURL(s.Signature)
+		if err != nil {
+			return fmt.Errorf("lay out letter: signers[%d].signature: %w", i, err)
+		}
+		w, h := p.fit(38, 180)
+		it := c.addItem(h+4, 6, true)
+		c.images = append(c.images, imageRec{item: it, x: c.left, dy: 2, w: w, h: h, data: p.data, format: p.format, name: "signature-" + strconv.Itoa(i+1)})
+		space = 0
+	}
+	ss := make([]string, 0, 3)
+	for _, v := range []string{s.Name, s.Title, s.Organization} {
+		if v != "" {
+			ss = append(ss, v)
+		}
+	}
+	return c.stack(ss, body, c.left, c.width(), space, i == 0 || s.Signature != "")
+}
+
+// copies sets the cc block: a localised label, then one person per line,
+// their details joined with commas and wrapped under the first.
+func (c *composer) copies() error {
+	cc := c.j.Letter.CC
+	if len(cc) == 0 {
+		return nil
+	}
+	st := tstyle{font: fonts.Regular, size: 10, lead: 13, color: black}
+	label := c.loc.ccLabel()
+	lw := c.measure(label, st.font, st.size)
+	x := c.left + lw + 6
+	for i := range cc {
+		s := strings.Join(personLines(&cc[i]), ", ")
+		b := block{st: st, x: x, w: c.right - x, indent: 12, keepPrev: true, whole: true}
+		if i == 0 {
+			b.space, b.keepPrev, b.label, b.labelGap = 20, false, label, 6
+		}
+		if err := c.text(s, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// contact sets the closing press contact block after a short rule.
+func (c *composer) contact() error {
+	ct := c.j.Contact
+	if ct == nil || (ct.Heading == "" && len(ct.Lines) == 0) {
+		return nil
+	}
+	c.rule(c.left, c.left+72, 1, 26, 0.6, c.ruleColor(), false)
+	st := tstyle{font: fonts.Regular, size: 10, lead: 13, color: black}
+	space := 6.0
+	if ct.Heading != "" {
+		h := st
+		h.font = fonts.Bold
+		if err := c.text(ct.Heading, block{st: h, x: c.left, w: c.width(), space: space, keepPrev: true, whole: true}); err != nil {
+			return err
+		}
+		space = 0
+	}
+	return c.stack(ct.Lines, st, c.left, c.width(), space, true)
+}
+
+// ruleColor is the colour of decorative rules: the accent, else grey.
+func (c *composer) ruleColor() RGB {
+	if c.accent == black {
+		return grey
+	}
+	return c.accent
+}

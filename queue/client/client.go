@@ -1,0 +1,223 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Defaults of the wire contract.
+const (
+	DefaultJobsSubject   = "carta.jobs"    // subject jobs are published on
+	DefaultResultsPrefix = "carta.results" // result events go to <prefix>.<id>
+	DefaultResultsBucket = "carta_results" // key-value bucket of recorded results
+)
+
+// Errors a submit can wrap; test with errors.Is.
+var (
+	// ErrQueueFull means the jobs stream reached its MaxMsgs or MaxBytes
+	// limit and refused the job (DiscardNew). Retry later.
+	ErrQueueFull = errors.New("queue is full")
+	// ErrJobTooLarge means the job is bigger than the stream's MaxMsgSize
+	// or the server's max_payload.
+	ErrJobTooLarge = errors.New("job is too large for the queue")
+	// ErrNoQueue means no JetStream stream listens on the jobs subject
+	// (no worker has created it yet, or JetStream is off).
+	ErrNoQueue = errors.New("no queue stream listens on the jobs subject")
+	// ErrBadID means the job has no usable id.
+	ErrBadID = errors.New("bad job id")
+)
+
+// idPattern is the contract's id syntax.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
+
+// Client submits jobs and waits for results. It is safe for concurrent use.
+type Client struct {
+	nc            *nats.Conn
+	js            jetstream.JetStream
+	jobsSubject   string
+	resultsPrefix string
+	bucket        string
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithJobsSubject sets the subject jobs are published on
+// (default DefaultJobsSubject).
+func WithJobsSubject(s string) Option { return func(c *Client) { c.jobsSubject = s } }
+
+// WithResultsPrefix sets the prefix of result subjects
+// (default DefaultResultsPrefix; the event of job X is on <prefix>.X).
+func WithResultsPrefix(p string) Option { return func(c *Client) { c.resultsPrefix = p } }
+
+// WithResultsBucket sets the key-value bucket results are recorded in
+// (default DefaultResultsBucket).
+func WithResultsBucket(b string) Option { return func(c *Client) { c.bucket = b } }
+
+// New returns a client on an open NATS connection. The connection stays
+// the caller's to close.
+func New(nc *nats.Conn, opts ...Option) (*Client, error) {
+	if nc == nil {
+		return nil, errors.New("create client: nil NATS connection")
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("create client: %w", err)
+	}
+	c := &Client{nc: nc, js: js, jobsSubject: DefaultJobsSubject, resultsPrefix: DefaultResultsPrefix, bucket: DefaultResultsBucket}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// Ack is the queue's acknowledgement of a submitted job.
+type Ack struct {
+	ID        string // the job id
+	Stream    string // the stream that stored it
+	Sequence  uint64 // its sequence in the stream
+	Duplicate bool   // true when the id was already submitted within the Duplicates window: nothing new was queued
+}
+
+// Submit publishes one job (its JSON bytes, unchanged) and returns its id
+// once the stream has stored it. Submitting the same id again within the
+// stream's Duplicates window is accepted without queueing a second copy.
+func (c *Client) Submit(ctx context.Context, jobJSON []byte) (string, error) {
+	ack, err := c.Publish(ctx, jobJSON)
+	return ack.ID, err
+}
+
+// Publish is Submit returning the stream's acknowledgement.
+func (c *Client) Publish(ctx context.Context, jobJSON []byte) (Ack, error) {
+	id, err := JobID(jobJSON)
+	if err != nil {
+		return Ack{}, fmt.Errorf("submit job: %w", err)
+	}
+	msg := nats.NewMsg(c.jobsSubject)
+	msg.Data = jobJSON
+	pa, err := c.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id))
+	if err != nil {
+		return Ack{ID: id}, fmt.Errorf("submit job %s: %w", id, classify(err))
+	}
+	return Ack{ID: id, Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
+}
+
+// classify maps publish errors to the package's sentinel errors, keeping
+// the server's words.
+func classify(err error) error {
+	var apiErr *jetstream.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum,
+		errors.Is(err, nats.ErrMaxPayload):
+		return fmt.Errorf("%w: %w", ErrJobTooLarge, err)
+	case errors.As(err, &apiErr) && (strings.Contains(apiErr.Description, "maximum messages") ||
+		strings.Contains(apiErr.Description, "maximum bytes") ||
+		strings.Contains(apiErr.Description, "insufficient resources")):
+		return fmt.Errorf("%w: %s", ErrQueueFull, apiErr.Description)
+	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders):
+		return fmt.Errorf("%w (is a worker running?): %w", ErrNoQueue, err)
+	}
+	return err
+}
+
+// JobID reads the id of a job from its JSON and checks it against the
+// contract's syntax (1–128 of A-Z a-z 0-9 . _ -, not starting with ".").
+func JobID(jobJSON []byte) (string, error) {
+	var head struct {
+		ID *string `json:"id"`
+	}
+	if err := json.Unmarshal(jobJSON, &head); err != nil {
+		return "", fmt.Errorf("%w: job is not a JSON object: %w", ErrBadID, err)
+	}
+	if head.ID == nil || *head.ID == "" {
+		return "", fmt.Errorf("%w: id: required", ErrBadID)
+	}
+	id := *head.ID
+	if !idPattern.MatchString(id) {
+		return "", fmt.Errorf("%w: id: %q must be 1 to 128 of A-Z a-z 0-9 . _ - and not start with \".\"", ErrBadID, id)
+	}
+	return id, nil
+}
+
+// Token returns the form of job id used as subject token and key-value
+// key: the id itself, unless it ends with "." or contains "..", which NATS
+// cannot carry; then every "." is written "=2E" (the same mapping as
+// queue.Token).
+func Token(id string) string {
+	if strings.HasSuffix(id, ".") || strings.Contains(id, "..") {
+		return strings.ReplaceAll(id, ".", "=2E")
+	}
+	return id
+}
+
+// ResultSubject returns the subject the result event of job id is
+// published on: <results prefix>.<Token(id)>.
+func (c *Client) ResultSubject(id string) string { return c.resultsPrefix + "." + Token(id) }
+
+// Wait blocks until job id has a result and returns it, or returns the
+// context's error. A failed job is a Result with Status StatusFailed and
+// a nil error from Wait; use Result.Err.
+//
+// Wait subscribes to the result subject before it looks the id up in the
+// results bucket, so it never misses a result published in between, and it
+// returns at once for a job that finished long ago.
+func (c *Client) Wait(ctx context.Context, id string) (*Result, error) {
+	sub, err := c.nc.SubscribeSync(c.ResultSubject(id))
+	if err != nil {
+		return nil, fmt.Errorf("wait for job %s: subscribe: %w", id, err)
+	}
+	defer sub.Unsubscribe() //nolint:errcheck // best effort
+	// Make sure the server has the subscription before looking in the bucket.
+	if err := c.nc.FlushWithContext(ctx); err != nil {
+		return nil, fmt.Errorf("wait for job %s: subscribe: %w", id, err)
+	}
+	if res, err := c.Lookup(ctx, id); err != nil {
+		return nil, fmt.Errorf("wait for job %s: %w", id, err)
+	} else if res != nil {
+		return res, nil
+	}
+	msg, err := sub.NextMsgWithContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wait for job %s: %w", id, err)
+	}
+	res, err := decodeResult(msg.Data)
+	if err != nil {
+		return nil, fmt.Errorf("wait for job %s: %w", id, err)
+	}
+	return res, nil
+}
+
+// Lookup returns the recorded result of job id, or nil and no error when
+// there is none yet (including when the bucket does not exist yet).
+func (c *Client) Lookup(ctx context.Context, id string) (*Result, error) {
+	kv, err := c.js.KeyValue(ctx, c.bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up result: bucket %s: %w", c.bucket, err)
+	}
+	e, err := kv.Get(ctx, Token(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up result: %w", err)
+	}
+	return decodeResult(e.Value())
+}
+
+func decodeResult(data []byte) (*Result, error) {
+	var r Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decode result event: %w", err)
+	}
+	return &r, nil
+}

@@ -1,0 +1,28 @@
+// Package client lets other services submit letter jobs to Carta's queue
+// and wait for their results.
+//
+// It speaks the queue's wire contract (see package queue):
+//
+//   - Submit publishes the job JSON, unchanged, to the jobs subject
+//     (default "carta.jobs") through JetStream with the header
+//     Nats-Msg-Id set to the job's id, so a retried submit inside the
+//     stream's Duplicates window is dropped by the server instead of
+//     queued twice. A stream that is full (DiscardNew) refuses the job;
+//     Submit then returns an error wrapping ErrQueueFull.
+//   - Wait subscribes to the job's result subject
+//     (default "carta.results.<id>") first and only then looks the id up
+//     in the JetStream key-value bucket (default "carta_results"), so a
+//     result published between the two steps cannot be missed, and a
+//     submitter that comes back late still finds the recorded result.
+//
+// Result is the Go type of the result event; the worker publishes exactly
+// this JSON.
+//
+// A typical use:
+//
+//	nc, _ := nats.Connect(nats.DefaultURL)
+//	c, _ := client.New(nc)
+//	id, err := c.Submit(ctx, jobJSON)
+//	res, err := c.Wait(ctx, id)
+//	if err := res.Err(); err != nil { /* the job failed */ }
+package client

@@ -1,0 +1,87 @@
+package client
+
+import (
+	"strings"
+	"time"
+)
+
+// Status is the outcome of a job: StatusDone or StatusFailed.
+type Status string
+
+// The two statuses a result event carries.
+const (
+	StatusDone   Status = "done"   // the PDF is stored at Bucket/Key
+	StatusFailed Status = "failed" // the job failed for good; see Result.Error
+)
+
+// Error codes a failed result carries in ResultError.Code.
+const (
+	CodeInvalidJob    = "invalid_job"    // the job is not valid; resubmitting it unchanged fails again
+	CodeRenderFailed  = "render_failed"  // the renderer failed on a valid job
+	CodeStorageFailed = "storage_failed" // the PDF could not be stored after the last attempt
+	CodeInternal      = "internal"       // anything else
+)
+
+// Result is the result event of one job, exactly as the worker publishes
+// it on "carta.results.<id>" and records it in the "carta_results"
+// key-value bucket under the key <id>. It is the one Go type of that JSON
+// event: the worker encodes it, clients decode it.
+type Result struct {
+	ID           string       `json:"id"`            // the job id
+	Status       Status       `json:"status"`        // "done" or "failed"
+	Bucket       string       `json:"bucket"`        // S3 bucket of the PDF
+	Key          string       `json:"key"`           // S3 object key of the PDF (letters/<id>.pdf by default)
+	SHA256       string       `json:"sha256"`        // lowercase hex sha256 of the PDF; empty when failed
+	Bytes        int64        `json:"bytes"`         // size of the PDF in bytes; 0 when failed
+	Pages        int          `json:"pages"`         // pages of the PDF; 0 when failed
+	Attempts     int          `json:"attempts"`      // deliveries of the job, 1 on the first try
+	RenderMS     int64        `json:"render_ms"`     // milliseconds spent rendering
+	TotalMS      int64        `json:"total_ms"`      // milliseconds from receipt by the worker to the result
+	CartaVersion string       `json:"carta_version"` // renderer.Version of the worker
+	Title        string       `json:"title"`         // the document title, when the job decoded
+	Recipients   []string     `json:"recipients"`    // recipient names, when the job decoded
+	FinishedAt   time.Time    `json:"finished_at"`   // when the result was decided, RFC 3339, UTC
+	Error        *ResultError `json:"error,omitempty"`
+}
+
+// ResultError says why a job failed.
+type ResultError struct {
+	Code    string       `json:"code"`             // one of the Code* constants
+	Message string       `json:"message"`          // human-readable cause
+	Field   string       `json:"field,omitempty"`  // first bad field path, e.g. letter.recipients
+	Fields  []FieldError `json:"fields,omitempty"` // every problem found, for an invalid job
+}
+
+// FieldError is one problem of an invalid job.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Error formats the failure as "code: field: message" (the field only when
+// the message does not already name it).
+func (e *ResultError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Code)
+	if e.Field != "" && !strings.Contains(e.Message, e.Field) {
+		b.WriteString(": ")
+		b.WriteString(e.Field)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
+}
+
+// Err returns nil for a done job and the *ResultError of a failed one
+// (a generic internal error if the event carries none).
+func (r *Result) Err() error {
+	if r.Status == StatusDone {
+		return nil
+	}
+	if r.Error != nil {
+		return r.Error
+	}
+	return &ResultError{Code: CodeInternal, Message: "job ended with status " + string(r.Status) + " and no error"}
+}

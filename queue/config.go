@@ -1,0 +1,149 @@
+package queue
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/carta-letters/carta/renderer"
+	"github.com/carta-letters/carta/renderer/job"
+)
+
+// Defaults of Config; see each field.
+const (
+	DefaultStream          = "CARTA_JOBS"
+	DefaultSubject         = "carta.jobs"
+	DefaultConsumer        = "carta-workers"
+	DefaultResultsBucket   = "carta_results"
+	DefaultResultsSubject  = "carta.results"
+	DefaultDeadStream      = "CARTA_DEAD"
+	DefaultDeadSubject     = "carta.dead"
+	DefaultDuplicates      = 10 * time.Minute
+	DefaultMaxMsgs         = 100_000
+	DefaultMaxBytes        = 1 << 30 // 1 GiB
+	DefaultMaxMsgSize      = 1 << 20 // 1 MiB, the nats-server default max_payload
+	DefaultMaxDeliver      = 5
+	DefaultAckWait         = 60 * time.Second
+	DefaultJobTimeout      = 2 * time.Minute
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultRetryBase       = time.Second
+	DefaultRetryMax        = time.Minute
+	DefaultPullWait        = 2 * time.Second
+)
+
+// RenderFunc decodes, validates and renders one job given as JSON bytes.
+// renderer.RenderJSON is the one used in production; an invalid job must
+// return an error wrapping a *job.ValidationError.
+type RenderFunc func(data []byte) (*job.Job, *renderer.Result, error)
+
+// Config configures a Worker. The zero value of each field means its
+// default, given in brackets.
+type Config struct {
+	Stream         string        // jobs stream [DefaultStream "CARTA_JOBS"]
+	Subject        string        // jobs subject [DefaultSubject "carta.jobs"]
+	Consumer       string        // durable pull consumer shared by all workers [DefaultConsumer "carta-workers"]
+	ResultsBucket  string        // key-value bucket of results [DefaultResultsBucket "carta_results"]
+	ResultsSubject string        // results go to <ResultsSubject>.<id> [DefaultResultsSubject "carta.results"]
+	DeadStream     string        // dead-letter stream [DefaultDeadStream "CARTA_DEAD"]
+	DeadSubject    string        // dead letters go to <DeadSubject>.<id> [DefaultDeadSubject "carta.dead"]
+	Duplicates     time.Duration // jobs stream's Nats-Msg-Id dedupe window [DefaultDuplicates 10m]
+	MaxMsgs        int64         // jobs stream's message limit [DefaultMaxMsgs 100000]
+	MaxBytes       int64         // jobs stream's byte limit [DefaultMaxBytes 1 GiB]
+	MaxMsgSize     int32         // largest job accepted [DefaultMaxMsgSize 1 MiB]
+	Replicas       int           // stream and bucket replicas [1]
+	MaxDeliver     int           // deliveries of one job before it is dead-lettered [DefaultMaxDeliver 5]
+	AckWait        time.Duration // redelivery time of an unacknowledged job [DefaultAckWait 60s]
+	Concurrency    int           // render slots of this worker [runtime.NumCPU()]
+	JobTimeout     time.Duration // time limit of one job, render and upload [DefaultJobTimeout 2m]
+	// ShutdownTimeout bounds how long Run waits, once its context is
+	// done, for in-flight jobs; the ones still running then are nak'ed
+	// for redelivery [DefaultShutdownTimeout 30s].
+	ShutdownTimeout time.Duration
+	RetryBase       time.Duration // delay before the 2nd delivery after a transient failure; doubles each time [DefaultRetryBase 1s]
+	RetryMax        time.Duration // cap of that delay [DefaultRetryMax 1m]
+	PullWait        time.Duration // expiry of each one-message pull request [DefaultPullWait 2s]
+
+	Render RenderFunc   // the renderer [renderer.RenderJSON]
+	Logger *slog.Logger // log of the worker [slog.Default()]
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	str := func(s *string, d string) {
+		if *s == "" {
+			*s = d
+		}
+	}
+	dur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	str(&c.Stream, DefaultStream)
+	str(&c.Subject, DefaultSubject)
+	str(&c.Consumer, DefaultConsumer)
+	str(&c.ResultsBucket, DefaultResultsBucket)
+	str(&c.ResultsSubject, DefaultResultsSubject)
+	str(&c.DeadStream, DefaultDeadStream)
+	str(&c.DeadSubject, DefaultDeadSubject)
+	dur(&c.Duplicates, DefaultDuplicates)
+	dur(&c.AckWait, DefaultAckWait)
+	dur(&c.JobTimeout, DefaultJobTimeout)
+	dur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	dur(&c.RetryBase, DefaultRetryBase)
+	dur(&c.RetryMax, DefaultRetryMax)
+	dur(&c.PullWait, DefaultPullWait)
+	if c.MaxMsgs == 0 {
+		c.MaxMsgs = DefaultMaxMsgs
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultMaxBytes
+	}
+	if c.MaxMsgSize == 0 {
+		c.MaxMsgSize = DefaultMaxMsgSize
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.MaxDeliver == 0 {
+		c.MaxDeliver = DefaultMaxDeliver
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = runtime.NumCPU()
+	}
+	if c.Render == nil {
+		c.Render = renderer.RenderJSON
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// validate reports the first setting that cannot work.
+func (c Config) validate() error {
+	switch {
+	case c.MaxDeliver < 1:
+		return fmt.Errorf("check config: max deliver %d: must be at least 1", c.MaxDeliver)
+	case c.Concurrency < 1:
+		return fmt.Errorf("check config: concurrency %d: must be at least 1", c.Concurrency)
+	case c.AckWait < 0 || c.JobTimeout < 0 || c.ShutdownTimeout < 0 || c.RetryBase < 0 || c.RetryMax < 0 || c.PullWait < 0 || c.Duplicates < 0:
+		return fmt.Errorf("check config: durations must not be negative")
+	case c.PullWait < 100*time.Millisecond:
+		return fmt.Errorf("check config: pull wait %v: must be at least 100ms", c.PullWait)
+	case c.Duplicates > 0 && c.MaxMsgs < 0:
+		return fmt.Errorf("check config: max msgs %d: must be positive", c.MaxMsgs)
+	}
+	return nil
+}
+
+// backoff is the NakWithDelay delay after the given (1-based) failed
+// delivery: RetryBase, 2×, 4×, … capped at RetryMax.
+func (c Config) backoff(attempt int) time.Duration {
+	d := c.RetryBase
+	for i := 1; i < attempt && d < c.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, c.RetryMax)
+}

@@ -1,0 +1,80 @@
+// Package queue is Carta's worker side of the job queue: workers take
+// letter jobs from NATS JetStream, render them, store the PDFs in S3 and
+// report a result for every job.
+//
+// # Wire contract
+//
+// Every name below is a default; Config changes each of them.
+//
+//   - Jobs: JetStream stream "CARTA_JOBS" on subject "carta.jobs", work-queue
+//     retention, DiscardNew (a full stream refuses new jobs rather than
+//     silently dropping the oldest), explicit MaxMsgs, MaxBytes and
+//     MaxMsgSize limits, and a Duplicates window of 10 minutes. Publishers
+//     set the header Nats-Msg-Id to the job id; the body is the job JSON
+//     exactly as submitted (letter/v1, see job-format.md).
+//   - Consumer: one shared durable pull consumer "carta-workers",
+//     AckExplicit, AckWait 60 s (workers send InProgress heartbeats every
+//     AckWait/3 while a job runs), MaxDeliver 5. Every worker process, on
+//     any machine, pulls from it; each pulls one message per free render
+//     slot, never a prefetched batch.
+//   - Results: a JSON event (client.Result) recorded first in the
+//     JetStream key-value bucket "carta_results" under the key <id>, then
+//     published on "carta.results.<id>". Fields: id, status ("done" or
+//     "failed"), bucket, key, sha256, bytes, pages, attempts, render_ms,
+//     total_ms, carta_version, title, recipients, finished_at (RFC 3339,
+//     UTC) and, for a failure, error {code, message, field, fields}, with
+//     code one of "invalid_job", "render_failed", "storage_failed",
+//     "internal". A job whose body has no usable id gets its failed event
+//     on "carta.results" itself and is not recorded.
+//   - Dead letters: stream "CARTA_DEAD", subject "carta.dead.<id>", body
+//     the original job bytes, headers Carta-Error (the last error) and
+//     Carta-Attempts.
+//   - Objects: key "letters/<id>.pdf", or the job's output.key (refused if
+//     it has "..", a leading "/" or control characters), Content-Type
+//     application/pdf, metadata carta-job-id, carta-sha256, carta-pages
+//     and carta-version, written with If-None-Match: * where the server
+//     supports it.
+//
+// Ids are used as subject tokens and key-value keys as they are. The job
+// format allows two kinds of id NATS cannot carry that way: one ending in
+// "." and one containing "..". For those (and only those) every "." is
+// written "=2E" in the subject and key (see Token); no other id contains
+// "=", so the mapping is one-to-one.
+//
+// # Processing
+//
+// For each message a worker: looks the id up in the results bucket and,
+// if it is already "done", publishes the recorded result again and acks
+// without rendering; otherwise decodes, validates and renders the job
+// (renderer.RenderJSON, in a goroutine with recover and the per-job time
+// limit), uploads the PDF, records the result, publishes it and acks.
+//
+// The retry decision is made once, in the worker:
+//
+//   - Permanent: an invalid job (code invalid_job, no object, no dead
+//     letter), a render error or time-out (render_failed) and a renderer
+//     panic (internal): a failed result is recorded and published and the
+//     message terminated; render_failed and internal jobs are also copied
+//     to the dead-letter stream for the operator.
+//   - Transient: S3 unreachable, 5xx or timing out, and errors of the
+//     results bucket or of publishing: the message is nak'ed with an
+//     exponential delay (RetryBase doubling up to RetryMax). On the last
+//     delivery (MaxDeliver) the job is copied to the dead-letter stream,
+//     a failed result is recorded and published, and the message
+//     terminated. If the dead-letter copy itself fails, the message is not
+//     terminated: it stays in the jobs stream rather than being lost.
+//
+// Renders are deterministic and objects are written with If-None-Match,
+// so a job delivered twice never leaves two different objects: an object
+// already there with the same sha256 counts as stored, one with another
+// sha256 fails the job (storage_failed) and is left alone.
+//
+// # Operations
+//
+// Worker.Handler serves /metrics (Prometheus), /healthz (the process is
+// up) and /readyz (NATS connected and the jobs stream reachable). Logs
+// are log/slog records carrying job_id and attempt.
+//
+// Package queue/s3store is the S3 implementation of ObjectStore; it is
+// the only package of Carta that imports the AWS SDK.
+package queue

@@ -1,0 +1,71 @@
+package queue
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode"
+
+	"github.com/nats-io/nats.go"
+)
+
+// ValidID reports whether id has the contract's syntax: 1 to 128 of
+// A-Z a-z 0-9 . _ -, not starting with ".".
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > 128 || id[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Token returns the form of a valid job id used in subjects and as a
+// key-value key: the id itself, unless it ends with "." or contains "..",
+// which NATS cannot carry; then every "." is written "=2E".
+func Token(id string) string {
+	if strings.HasSuffix(id, ".") || strings.Contains(id, "..") {
+		return strings.ReplaceAll(id, ".", "=2E")
+	}
+	return id
+}
+
+// ResultSubject is the subject of the result event of job id under
+// prefix (Config.ResultsSubject, "carta.results" by default).
+func ResultSubject(prefix, id string) string { return prefix + "." + Token(id) }
+
+// peekID finds the job id of a message without validating the job: the
+// body's "id" when it has the contract's syntax, else the Nats-Msg-Id
+// header when that has it, else "".
+func peekID(data []byte, h nats.Header) string {
+	var head struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &head) == nil && ValidID(head.ID) {
+		return head.ID
+	}
+	if id := h.Get(nats.MsgIdHdr); ValidID(id) {
+		return id
+	}
+	return ""
+}
+
+// checkKey returns what is wrong with an output key, or "".
+func checkKey(key string) string {
+	switch {
+	case key == "":
+		return "must not be empty"
+	case len(key) > 1024:
+		return "must be at most 1024 bytes"
+	case strings.HasPrefix(key, "/"):
+		return "must not start with \"/\""
+	case strings.Contains(key, ".."):
+		return "must not contain \"..\""
+	case strings.IndexFunc(key, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	}
+	return ""
+}

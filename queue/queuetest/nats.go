@@ -1,0 +1,86 @@
+package queuetest
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// NATS is an embedded nats-server with JetStream keeping its data in a
+// folder, so it can be restarted with its streams intact.
+type NATS struct {
+	t    testing.TB
+	dir  string
+	port int
+	srv  *server.Server
+}
+
+// StartNATS starts a JetStream nats-server on a random loopback port with
+// its store in a new temporary folder, and shuts it down at the end of
+// the test.
+func StartNATS(t testing.TB) *NATS {
+	t.Helper()
+	n := &NATS{t: t, dir: t.TempDir(), port: -1}
+	n.Start()
+	t.Cleanup(n.Stop)
+	return n
+}
+
+// Start starts the server (again), on the same port and store.
+func (n *NATS) Start() {
+	n.t.Helper()
+	opts := &server.Options{
+		ServerName: "carta-test",
+		Host:       "127.0.0.1",
+		Port:       n.port,
+		JetStream:  true,
+		StoreDir:   n.dir,
+		NoLog:      true,
+		NoSigs:     true,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		n.t.Fatalf("start nats-server: %v", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		n.t.Fatalf("start nats-server: not ready after 10s")
+	}
+	n.srv = srv
+	n.port = srv.Addr().(*net.TCPAddr).Port
+}
+
+// Stop shuts the server down; Start brings it back.
+func (n *NATS) Stop() {
+	if n.srv != nil {
+		n.srv.Shutdown()
+		n.srv.WaitForShutdown()
+		n.srv = nil
+	}
+}
+
+// Restart stops the server and starts it again on the same port and
+// store.
+func (n *NATS) Restart() {
+	n.t.Helper()
+	n.Stop()
+	n.Start()
+}
+
+// URL is the client URL of the server.
+func (n *NATS) URL() string { return "nats://127.0.0.1:" + itoa(n.port) }
+
+// Connect opens a client connection that reconnects forever and is
+// closed at the end of the test.
+func (n *NATS) Connect(t testing.TB) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(n.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatalf("connect nats: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}

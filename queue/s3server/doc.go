@@ -1,0 +1,29 @@
+// Package s3server is a small S3-compatible HTTP server that keeps its
+// objects as plain files in a local folder. It backs "carta demo" (so a
+// newcomer needs no S3 service, and letters survive a restart) and the
+// tests of Carta's queue.
+//
+// Layout of the folder:
+//
+//	DIR/<bucket>/<key>          the object's bytes (key "letters/x.pdf" is the file letters/x.pdf)
+//	DIR/.meta/<bucket>/<key>    JSON: content type, ETag, user metadata
+//	DIR/.tmp/                   uploads in progress (written, then renamed into place)
+//
+// Supported, path-style only (http://HOST:PORT/BUCKET/KEY):
+// ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
+// PutObject (with If-None-Match: * for create-only writes, Content-MD5,
+// x-amz-content-sha256 and x-amz-checksum-{sha256,crc32,crc32c} checked,
+// aws-chunked bodies decoded), GetObject and HeadObject (ranges and
+// conditional requests through net/http), DeleteObject, ListObjectsV2 and
+// ListObjects (prefix, delimiter, max-keys, continuation). Multipart
+// uploads, copies, versioning, ACLs and virtual-host addressing answer
+// 501 NotImplemented.
+//
+// Security: requests are NOT authenticated; SigV4 signatures are accepted
+// without being checked. The server is meant for one machine: Start binds
+// 127.0.0.1 unless told otherwise. Never expose it to a network.
+//
+// Limits: keys follow the file system, so a key cannot be both an object
+// and a "folder" of other keys (a/b and a/b/c), and no key segment may be
+// empty, "." or "..". Such puts answer 400 InvalidArgument or 409.
+package s3server

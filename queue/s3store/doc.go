@@ -1,0 +1,21 @@
+// Package s3store stores Carta's PDFs in an S3 bucket with
+// aws-sdk-go-v2. It is the only package of Carta that imports the AWS
+// SDK, and it implements queue.ObjectStore.
+//
+// Credentials and region come from the SDK's standard chain
+// (environment, shared config and credentials files, SSO, web identity,
+// container and instance roles). The endpoint is Config.Endpoint, else
+// the AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) environment variable,
+// else AWS's own. A custom CA bundle for a private HTTPS endpoint is read
+// from AWS_CA_BUNDLE, or given as Config.HTTPClient.
+//
+// Request checksum calculation and response checksum validation are set
+// to "when required": the SDK's default (aws-chunked uploads with trailing
+// checksums) breaks several third-party S3 servers. Integrity is kept with
+// Content-MD5 instead, which every S3 server checks, on a seekable body.
+//
+// PutIfAbsent sends If-None-Match: * so an existing object is never
+// replaced. A server that answers 501 Not Implemented to it is remembered
+// and then served with a HEAD followed by a plain PUT (a small race window
+// that deterministic renders make harmless).
+package s3store

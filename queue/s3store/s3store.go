@@ -1,0 +1,227 @@
+package s3store
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/carta-letters/carta/queue"
+)
+
+// Config says which bucket to use and how to reach it.
+type Config struct {
+	Bucket    string // bucket name (required)
+	Endpoint  string // e.g. https://s3.example.net:9000 [AWS_ENDPOINT_URL_S3, else AWS]
+	Region    string // [the SDK chain: AWS_REGION, shared config; "us-east-1" if none]
+	PathStyle bool   // address the bucket as endpoint/bucket/key rather than bucket.endpoint/key
+	// MaxAttempts is the SDK's attempts per request, retries included
+	// [0: the SDK's default, 3].
+	MaxAttempts int
+	// HTTPClient replaces the SDK's HTTP client, e.g. to trust a test CA
+	// (AWS_CA_BUNDLE then no longer applies).
+	HTTPClient *http.Client
+	// AccessKey and SecretKey, when both set, are static credentials used
+	// instead of the standard chain (for embedded and test servers).
+	AccessKey, SecretKey string
+}
+
+// Store is an S3 bucket. It is safe for concurrent use.
+type Store struct {
+	client *s3.Client
+	bucket string
+	// noIfNoneMatch is set once the server answered 501 to If-None-Match.
+	noIfNoneMatch atomic.Bool
+}
+
+var _ queue.ObjectStore = (*Store)(nil)
+
+// New returns a Store for c.Bucket.
+func New(ctx context.Context, c Config) (*Store, error) {
+	if c.Bucket == "" {
+		return nil, errors.New("open s3 store: no bucket given")
+	}
+	var loadOpts []func(*config.LoadOptions) error
+	if c.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(c.Region))
+	}
+	if c.AccessKey != "" && c.SecretKey != "" {
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey, "")))
+	}
+	if c.MaxAttempts > 0 {
+		loadOpts = append(loadOpts, config.WithRetryMaxAttempts(c.MaxAttempts))
+	}
+	loadOpts = append(loadOpts,
+		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
+		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired))
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("open s3 store: load aws config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if c.Endpoint != "" {
+			o.BaseEndpoint = aws.String(c.Endpoint)
+		}
+		o.UsePathStyle = c.PathStyle
+		if c.HTTPClient != nil {
+			o.HTTPClient = c.HTTPClient
+		}
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
+	return &Store{client: client, bucket: c.Bucket}, nil
+}
+
+// Bucket returns the bucket name.
+func (s *Store) Bucket() string { return s.bucket }
+
+// Client returns the underlying SDK client, for what Store does not
+// cover (tests create buckets with it).
+func (s *Store) Client() *s3.Client { return s.client }
+
+// CreateBucket creates the bucket; one that already exists and is ours
+// is not an error.
+func (s *Store) CreateBucket(ctx context.Context) error {
+	_, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.bucket)})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "BucketAlreadyOwnedByYou" {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
+// PutIfAbsent stores o unless an object is already at o.Key, in which
+// case it returns an error wrapping queue.ErrObjectExists.
+func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
+	sum := md5.Sum(o.Body)
+	in := &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(o.Key),
+		Body:          bytes.NewReader(o.Body),
+		ContentLength: aws.Int64(int64(len(o.Body))),
+		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(sum[:])),
+		Metadata:      o.Metadata,
+	}
+	if o.ContentType != "" {
+		in.ContentType = aws.String(o.ContentType)
+	}
+	if !s.noIfNoneMatch.Load() {
+		in.IfNoneMatch = aws.String("*")
+		_, err := s.client.PutObject(ctx, in)
+		switch {
+		case err == nil:
+			return nil
+		case status(err) == http.StatusPreconditionFailed:
+			return fmt.Errorf("put object %s: %w", o.Key, queue.ErrObjectExists)
+		case status(err) == http.StatusNotImplemented || code(err) == "NotImplemented":
+			s.noIfNoneMatch.Store(true)
+			in.IfNoneMatch = nil
+			in.Body = bytes.NewReader(o.Body)
+		default:
+			return fmt.Errorf("put object %s: %w", o.Key, err)
+		}
+	}
+	// The server does not do conditional writes: look first.
+	if _, err := s.Head(ctx, o.Key); err == nil {
+		return fmt.Errorf("put object %s: %w", o.Key, queue.ErrObjectExists)
+	} else if !errors.Is(err, queue.ErrObjectNotFound) {
+		return fmt.Errorf("put object %s: %w", o.Key, err)
+	}
+	if _, err := s.client.PutObject(ctx, in); err != nil {
+		return fmt.Errorf("put object %s: %w", o.Key, err)
+	}
+	return nil
+}
+
+// Head returns the user metadata of the object at key, with lower-case
+// names, or an error wrapping queue.ErrObjectNotFound.
+func (s *Store) Head(ctx context.Context, key string) (map[string]string, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		if status(err) == http.StatusNotFound {
+			return nil, fmt.Errorf("head object %s: %w", key, queue.ErrObjectNotFound)
+		}
+		return nil, fmt.Errorf("head object %s: %w", key, err)
+	}
+	return lower(out.Metadata), nil
+}
+
+// Get returns the object at key and its user metadata (lower-case
+// names), or an error wrapping queue.ErrObjectNotFound.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, map[string]string, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil {
+		if status(err) == http.StatusNotFound || code(err) == "NoSuchKey" {
+			return nil, nil, fmt.Errorf("get object %s: %w", key, queue.ErrObjectNotFound)
+		}
+		return nil, nil, fmt.Errorf("get object %s: %w", key, err)
+	}
+	defer out.Body.Close()
+	data, err := io.ReadAll(out.Body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("get object %s: read body: %w", key, err)
+	}
+	return data, lower(out.Metadata), nil
+}
+
+// List returns the keys under prefix, in order.
+func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list objects %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys, nil
+}
+
+func lower(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+// status is the HTTP status of a failed S3 request, or 0.
+func status(err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// code is the S3 error code of a failed request, or "".
+func code(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}

@@ -1,0 +1,124 @@
+package s3store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/queue/queuetest"
+	"github.com/carta-letters/carta/queue/s3store"
+)
+
+// TestStore runs the store suite against versitygw directly, over TLS
+// through a proxy (the HTTPS code path production takes), and through a
+// proxy that refuses If-None-Match with 501 (the fallback path).
+func TestStore(t *testing.T) {
+	t.Parallel()
+	v := queuetest.StartVersity(t)
+	tests := []struct {
+		name       string
+		endpoint   func(t *testing.T) (string, *http.Client, *queuetest.Proxy)
+		conditonal bool // If-None-Match reaches the server
+	}{
+		{"plain http", func(t *testing.T) (string, *http.Client, *queuetest.Proxy) {
+			return v.Endpoint(), nil, nil
+		}, true},
+		{"tls proxy", func(t *testing.T) (string, *http.Client, *queuetest.Proxy) {
+			p := queuetest.StartProxy(t, v.Endpoint(), true)
+			return p.URL(), p.Client(), p
+		}, true},
+		{"no if-none-match", func(t *testing.T) (string, *http.Client, *queuetest.Proxy) {
+			p := queuetest.StartProxy(t, v.Endpoint(), false)
+			p.NoIfNoneMatch.Store(true)
+			return p.URL(), p.Client(), p
+		}, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			endpoint, client, proxy := tt.endpoint(t)
+			st := queuetest.Store(t, endpoint, "suite-"+string(rune('a'+i)), client, true)
+			if st.Bucket() == "" {
+				t.Fatal("Bucket() is empty")
+			}
+			body := []byte("%PDF-1.7\nLópez Obrador\n%%EOF\n")
+			meta := map[string]string{"carta-job-id": "j1", "carta-sha256": "abc", "carta-pages": "1", "carta-version": "test"}
+			if err := st.PutIfAbsent(ctx, queue.Object{Key: "letters/j1.pdf", Body: body, ContentType: "application/pdf", Metadata: meta}); err != nil {
+				t.Fatalf("first put: %v", err)
+			}
+			err := st.PutIfAbsent(ctx, queue.Object{Key: "letters/j1.pdf", Body: []byte("other"), ContentType: "application/pdf"})
+			if !errors.Is(err, queue.ErrObjectExists) {
+				t.Fatalf("second put: err = %v, want ErrObjectExists", err)
+			}
+			got, gotMeta, err := st.Get(ctx, "letters/j1.pdf")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, body) {
+				t.Errorf("object = %q, want the first body %q", got, body)
+			}
+			for k, want := range meta {
+				if gotMeta[k] != want {
+					t.Errorf("metadata %s = %q, want %q (all: %v)", k, gotMeta[k], want, gotMeta)
+				}
+			}
+			head, err := st.Head(ctx, "letters/j1.pdf")
+			if err != nil || head["carta-sha256"] != "abc" {
+				t.Errorf("Head = %v, %v; want carta-sha256 abc", head, err)
+			}
+			if _, err := st.Head(ctx, "letters/none.pdf"); !errors.Is(err, queue.ErrObjectNotFound) {
+				t.Errorf("Head of a missing key: err = %v, want ErrObjectNotFound", err)
+			}
+			if _, _, err := st.Get(ctx, "letters/none.pdf"); !errors.Is(err, queue.ErrObjectNotFound) {
+				t.Errorf("Get of a missing key: err = %v, want ErrObjectNotFound", err)
+			}
+			keys, err := st.List(ctx, "letters/")
+			if err != nil || len(keys) != 1 || keys[0] != "letters/j1.pdf" {
+				t.Errorf("List = %v, %v; want [letters/j1.pdf]", keys, err)
+			}
+			if proxy != nil && proxy.IfNoneMatchSeen.Load() == 0 {
+				t.Errorf("no request carried If-None-Match")
+			}
+		})
+	}
+}
+
+// TestStoreContentType checks the stored Content-Type through a raw GET.
+func TestStoreContentType(t *testing.T) {
+	t.Parallel()
+	v := queuetest.StartVersity(t)
+	st := queuetest.Store(t, v.Endpoint(), "ctype", nil, true)
+	ctx := context.Background()
+	if err := st.PutIfAbsent(ctx, queue.Object{Key: "a/b.pdf", Body: []byte("%PDF"), ContentType: "application/pdf"}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := st.Client().HeadObject(ctx, headInput("ctype", "a/b.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := deref(out.ContentType); ct != "application/pdf" {
+		t.Errorf("Content-Type = %q, want application/pdf", ct)
+	}
+}
+
+// TestMissingBucket: every operation on a missing bucket fails, and not
+// with the sentinel errors the worker treats specially.
+func TestMissingBucket(t *testing.T) {
+	t.Parallel()
+	v := queuetest.StartVersity(t)
+	st := queuetest.Store(t, v.Endpoint(), "no-such-bucket", nil, false)
+	err := st.PutIfAbsent(context.Background(), queue.Object{Key: "x.pdf", Body: []byte("x")})
+	if err == nil || errors.Is(err, queue.ErrObjectExists) {
+		t.Fatalf("put into a missing bucket: err = %v, want a plain (transient) error", err)
+	}
+}
+
+func TestNewNeedsBucket(t *testing.T) {
+	t.Parallel()
+	if _, err := s3store.New(context.Background(), s3store.Config{}); err == nil {
+		t.Fatal("New without a bucket: no error")
+	}
+}

@@ -1,0 +1,165 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// errShutdown is the cause of the jobs context once the shutdown
+// timeout has run out.
+var errShutdown = errors.New("worker shut down before the job finished")
+
+// Worker takes jobs from the shared consumer, renders them, stores the
+// PDFs and reports results. Create it with New and start it with Run.
+type Worker struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	store ObjectStore
+	cfg   Config
+	log   *slog.Logger
+	m     *metrics
+
+	mu  sync.Mutex
+	kv  jetstream.KeyValue
+	res *Resources
+}
+
+// New returns a worker that uses the NATS connection nc (which stays the
+// caller's to drain and close) and stores PDFs in store.
+func New(nc *nats.Conn, store ObjectStore, cfg Config) (*Worker, error) {
+	if nc == nil || store == nil {
+		return nil, errors.New("create worker: need a NATS connection and an object store")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("create worker: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("create worker: %w", err)
+	}
+	return &Worker{nc: nc, js: js, store: store, cfg: cfg, log: cfg.Logger, m: newMetrics()}, nil
+}
+
+// Config returns the worker's configuration, defaults filled in.
+func (w *Worker) Config() Config { return w.cfg }
+
+// Run sets up the streams, consumer and bucket (retrying while NATS is
+// unreachable) and processes jobs with Config.Concurrency slots until ctx
+// is done. It then stops pulling, waits up to Config.ShutdownTimeout for
+// the jobs in flight, naks the ones still running so another worker gets
+// them at once, and returns nil. It returns an error only when it could
+// not start.
+func (w *Worker) Run(ctx context.Context) error {
+	res, err := w.setup(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	jobsCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer abort(nil)
+	w.log.Info("worker started", "stream", w.cfg.Stream, "consumer", w.cfg.Consumer,
+		"concurrency", w.cfg.Concurrency, "bucket", w.store.Bucket())
+	var wg sync.WaitGroup
+	for range w.cfg.Concurrency {
+		wg.Go(func() { w.slot(ctx, jobsCtx, res.Consumer) })
+	}
+	<-ctx.Done()
+	w.log.Info("worker stopping: no new jobs, waiting for jobs in flight", "timeout", w.cfg.ShutdownTimeout.String())
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	timer := time.NewTimer(w.cfg.ShutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		w.log.Warn("shutdown timeout: returning unfinished jobs for redelivery")
+		abort(errShutdown)
+		<-done
+	}
+	w.log.Info("worker stopped")
+	return nil
+}
+
+// setup runs Setup until it works or ctx is done.
+func (w *Worker) setup(ctx context.Context) (*Resources, error) {
+	delay := 250 * time.Millisecond
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		res, err := Setup(sctx, w.js, w.cfg)
+		cancel()
+		if err == nil {
+			w.mu.Lock()
+			w.kv, w.res = res.Results, res
+			w.mu.Unlock()
+			return res, nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode != jetstream.JSErrCodeJetStreamNotEnabled && apiErr.ErrorCode != 0 {
+			// The server refused the configuration: waiting will not help.
+			return nil, fmt.Errorf("start worker: %w", err)
+		}
+		w.log.Warn("set up jetstream: will retry", "err", err, "in", delay.String())
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// slot is one render slot: it pulls one message at a time, only when it
+// is free to process it, until ctx is done.
+func (w *Worker) slot(ctx, jobsCtx context.Context, cons jetstream.Consumer) {
+	failures := 0
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(w.cfg.PullWait))
+		if err != nil {
+			failures++
+			w.log.Warn("pull job", "err", err)
+			sleep(ctx, time.Duration(min(failures, 20))*250*time.Millisecond)
+			continue
+		}
+		for msg := range batch.Messages() {
+			if ctx.Err() != nil {
+				// Arrived after shutdown began: hand it straight back.
+				_ = msg.Nak()
+				w.m.jobs.WithLabelValues(statusAbandoned).Inc()
+				continue
+			}
+			w.handle(jobsCtx, msg)
+		}
+		if err := batch.Error(); err != nil {
+			failures++
+			w.log.Warn("pull job", "err", err)
+			sleep(ctx, time.Duration(min(failures, 20))*250*time.Millisecond)
+			continue
+		}
+		failures = 0
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func (w *Worker) results() jetstream.KeyValue {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.kv
+}

@@ -1,0 +1,89 @@
+package job
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"strings"
+)
+
+// Image formats accepted in letterhead.logo and signers[].signature, by
+// their data: URL prefix.
+const (
+	PNGPrefix  = "data:image/png;base64,"
+	JPEGPrefix = "data:image/jpeg;base64,"
+)
+
+var pngMagic = []byte("\x89PNG\r\n\x1a\n")
+
+// imageProblem checks a data: URL image and returns what is wrong, or "".
+// It reads the image header first and decodes the pixels only when the
+// header's dimensions are within MaxImagePixels, so a decompression bomb
+// is refused without being decoded.
+func imageProblem(s string) string {
+	const want = "must be a data: URL of a PNG or JPEG image (" + PNGPrefix + "… or " + JPEGPrefix + "…)"
+	var declared, payload string
+	switch {
+	case strings.HasPrefix(s, PNGPrefix):
+		declared, payload = "png", s[len(PNGPrefix):]
+	case strings.HasPrefix(s, JPEGPrefix):
+		declared, payload = "jpeg", s[len(JPEGPrefix):]
+	default:
+		return want
+	}
+	if len(payload) > base64.StdEncoding.EncodedLen(MaxImageBytes) {
+		return fmt.Sprintf("image is larger than %d bytes (%s)", MaxImageBytes, sizeName(MaxImageBytes))
+	}
+	for i := 0; i < len(payload); i++ {
+		c := payload[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return fmt.Sprintf("is not valid base64: byte %d of the data is %q", i, string(rune(c)))
+		}
+	}
+	data, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		return "is not valid base64: " + strings.TrimPrefix(err.Error(), "illegal base64 data ")
+	}
+	if len(data) > MaxImageBytes {
+		return fmt.Sprintf("image is larger than %d bytes (%s)", MaxImageBytes, sizeName(MaxImageBytes))
+	}
+	var actual string
+	switch {
+	case bytes.HasPrefix(data, pngMagic):
+		actual = "png"
+	case bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff}):
+		actual = "jpeg"
+	default:
+		return "data is not a PNG or JPEG image"
+	}
+	if actual != declared {
+		return fmt.Sprintf("is declared image/%s but the data is a %s image", declared, strings.ToUpper(actual))
+	}
+	var cfg image.Config
+	if actual == "png" {
+		cfg, err = png.DecodeConfig(bytes.NewReader(data))
+	} else {
+		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
+	}
+	if err != nil {
+		return fmt.Sprintf("image header is damaged: %v", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return fmt.Sprintf("image is %d×%d pixels; it must not be empty", cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > MaxImagePixels {
+		return fmt.Sprintf("image is %d×%d pixels; the limit is %d pixels", cfg.Width, cfg.Height, MaxImagePixels)
+	}
+	if actual == "png" {
+		_, err = png.Decode(bytes.NewReader(data))
+	} else {
+		_, err = jpeg.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return fmt.Sprintf("image data is damaged: %v", err)
+	}
+	return ""
+}

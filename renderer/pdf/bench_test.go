@@ -1,0 +1,100 @@
+package pdf
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/layouts"
+)
+
+// benchDoc builds a four-page letter-like document of about 25,000
+// characters: justified-looking lines of mixed-language text with bold
+// and italic words, a bold heading per page and a rule, laid out greedily
+// with the faces' real widths.
+func benchDoc() *layouts.Document {
+	words := strings.Fields(`The coalition Comitė Ciudadano writes to the Ministry regarding
+the consultation of 12 March: López Obrador, Mélanie Joly and Nguyễn Thị Ánh signed
+the “open letter” — which asks for transparency – together with partners in Ελλάδα,
+Україна and România (ș, ț). We request a meeting… Sincerely, Zoë Øberg-Łukasiewicz;
+naïve café façade déjà vu Ångström Straße ŠKODA Ærø Ísafjörður Đorđević ő ű`)
+	fam := fonts.Serif()
+	doc := &layouts.Document{Width: a4w, Height: a4h, Meta: layouts.Meta{Title: "Benchmark letter", Author: "Carta", Language: "en"}}
+	const size, lead, left, right, top, bottom = 10.0, 12.0, 60.0, 535.0, 90.0, 790.0
+	wi := 0
+	chars := 0
+	for p := 0; p < 4; p++ {
+		var pg layouts.Page
+		pg.Texts = append(pg.Texts, layouts.Text{X: left, Y: 60, Size: 14, Face: fam.Face(fonts.Bold), S: "Re: Consultation — page " + string(rune('1'+p))})
+		pg.Rules = append(pg.Rules, layouts.Rule{X1: left, Y1: 70, X2: right, Y2: 70, Width: 0.5, Color: layouts.RGB{R: 90, G: 90, B: 90}})
+		for y := top; y < bottom; y += lead {
+			x := left
+			var run strings.Builder
+			st := fonts.Regular
+			flush := func() {
+				if run.Len() > 0 {
+					s := run.String()
+					f := fam.Face(st)
+					pg.Texts = append(pg.Texts, layouts.Text{X: x, Y: y, Size: size, Face: f, S: s})
+					x += f.Width(s, size)
+					chars += len(s)
+					run.Reset()
+				}
+			}
+			for {
+				w := words[wi%len(words)]
+				ws := fonts.Regular
+				switch wi % 17 {
+				case 3:
+					ws = fonts.Bold
+				case 9:
+					ws = fonts.Italic
+				}
+				if ws != st {
+					flush()
+					st = ws
+				}
+				if x+fam.Face(st).Width(run.String()+w, size) > right {
+					break
+				}
+				run.WriteString(w)
+				run.WriteByte(' ')
+				wi++
+			}
+			flush()
+		}
+		doc.Pages = append(doc.Pages, pg)
+	}
+	_ = chars
+	return doc
+}
+
+func TestBenchDocSize(t *testing.T) {
+	t.Parallel()
+	doc := benchDoc()
+	n, runs := 0, 0
+	for _, p := range doc.Pages {
+		for _, tx := range p.Texts {
+			n += len([]rune(tx.S))
+			runs++
+		}
+	}
+	if n < 20000 || n > 30000 || len(doc.Pages) != 4 {
+		t.Errorf("benchmark document has %d characters on %d pages, want about 25,000 on 4", n, len(doc.Pages))
+	}
+	t.Logf("%d characters in %d runs", n, runs)
+}
+
+func BenchmarkWrite(b *testing.B) {
+	doc := benchDoc()
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		out, err := Write(doc, Options{Creator: "Carta bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(out)
+	}
+	b.ReportMetric(float64(size), "pdf-bytes")
+}

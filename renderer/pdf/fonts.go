@@ -1,0 +1,333 @@
+package pdf
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/adler32"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/klauspost/compress/flate"
+
+	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/layouts"
+)
+
+// maxCode is the last 8-bit code a chunk uses; codes 32..maxCode are
+// available, 32 always being the space.
+const maxCode = 255
+
+// faceUse records how one face is used in a document: which runes are
+// drawn with it and which chunk and code each rune was given.
+type faceUse struct {
+	face   *fonts.Face
+	ascii  [128]uint16     // rune -> chunk<<8 | code; 0: not used
+	other  map[rune]uint16 // same for runes >= 128
+	runes  []rune          // distinct runes drawn, space excluded
+	chunks []*chunk
+}
+
+// chunk is one 8-bit subset font of a face.
+type chunk struct {
+	family string            // fpdf family name, "c0", "c1", ...
+	id     string            // fpdf font resource name without "/F"
+	face   *faceUse          // the face it belongs to
+	index  uint16            // position in face.chunks
+	runes  [maxCode + 1]rune // code -> rune; 0: unused
+}
+
+// lookup returns the chunk<<8|code of r, 0 when r was not collected.
+func (u *faceUse) lookup(r rune) uint16 {
+	if r < 128 {
+		if r < 0 {
+			return 0
+		}
+		return u.ascii[r]
+	}
+	return u.other[r]
+}
+
+// add records r as drawn with the face.
+func (u *faceUse) add(r rune) {
+	if r == ' ' {
+		return
+	}
+	if r < 128 {
+		if u.ascii[r] == 0 {
+			u.ascii[r] = 1
+			u.runes = append(u.runes, r)
+		}
+		return
+	}
+	if _, ok := u.other[r]; !ok {
+		if u.other == nil {
+			u.other = make(map[rune]uint16)
+		}
+		u.other[r] = 1
+		u.runes = append(u.runes, r)
+	}
+}
+
+// assign gives every collected rune a chunk and a code: ASCII characters
+// keep their own code in the first chunk; the others fill the free codes
+// in Unicode order, opening a new chunk when one is full.
+func (u *faceUse) assign(nextFamily func() string) {
+	slices.Sort(u.runes)
+	newChunk := func() *chunk {
+		c := &chunk{family: nextFamily(), face: u, index: uint16(len(u.chunks))}
+		c.runes[' '] = ' '
+		u.chunks = append(u.chunks, c)
+		return c
+	}
+	cur := newChunk()
+	next := 33
+	set := func(r rune, v uint16) {
+		if r < 128 {
+			u.ascii[r] = v
+		} else {
+			u.other[r] = v
+		}
+	}
+	printable := func(r rune) bool { return r > ' ' && r < 127 }
+	for _, r := range u.runes {
+		if printable(r) {
+			cur.runes[r] = r
+			set(r, uint16(r))
+		}
+	}
+	for _, r := range u.runes {
+		if printable(r) {
+			continue
+		}
+		for next <= maxCode && cur.runes[next] != 0 {
+			next++
+		}
+		if next > maxCode {
+			cur = newChunk()
+			next = 33
+		}
+		cur.runes[next] = r
+		set(r, uint16(len(u.chunks)-1)<<8|uint16(next))
+		next++
+	}
+}
+
+// planFonts collects the runes drawn with each face, in order of first
+// use, and assigns their codes.
+func planFonts(doc *layouts.Document) ([]*faceUse, map[*fonts.Face]*faceUse, error) {
+	var order []*faceUse
+	byFace := make(map[*fonts.Face]*faceUse)
+	for pi := range doc.Pages {
+		texts := doc.Pages[pi].Texts
+		for ti := range texts {
+			t := &texts[ti]
+			if t.Face == nil {
+				return nil, nil, fmt.Errorf("page %d: text %q has no face", pi+1, t.S)
+			}
+			u := byFace[t.Face]
+			if u == nil {
+				u = &faceUse{face: t.Face}
+				byFace[t.Face] = u
+				order = append(order, u)
+			}
+			for _, r := range t.S {
+				if r >= 128 || u.ascii[r] == 0 {
+					if !t.Face.Has(r) {
+						return nil, nil, fmt.Errorf("page %d: text %q: font %s has no glyph for %q (U+%04X)", pi+1, t.S, t.Face.Name(), string(r), r)
+					}
+					u.add(r)
+				}
+			}
+		}
+	}
+	n := 0
+	for _, u := range order {
+		u.assign(func() string { n++; return "c" + strconv.Itoa(n-1) })
+	}
+	return order, byFace, nil
+}
+
+// fontDef is the JSON font definition fpdf's AddFontFromBytes reads.
+//
+// Its fields mirror, in order, fpdf's own definition type: fpdf names a
+// font's resource /F<id> after the SHA-1 of that type's JSON with File
+// cleared, and fontID computes the same so the content stream can select
+// fonts itself (Write checks the ids against the output).
+type fontDef struct {
+	Tp           string
+	Name         string
+	Desc         fontDesc
+	Up           int
+	Ut           int
+	Cw           []int
+	Enc          string
+	Diff         string
+	File         string
+	Size1, Size2 int
+	OriginalSize int
+	N            int
+	DiffN        int
+}
+
+// fontID returns the resource name fpdf gives the font d, without "/F".
+func fontID(d fontDef) (string, error) {
+	d.File = ""
+	b, err := json.Marshal(&d)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%x", sha1.Sum(b)), nil
+}
+
+type fontDesc struct {
+	Ascent       int
+	Descent      int
+	CapHeight    int
+	Flags        int
+	FontBBox     struct{ Xmin, Ymin, Xmax, Ymax int }
+	ItalicAngle  int
+	StemV        int
+	MissingWidth int
+}
+
+// Font descriptor flags (PDF 32000-1:2008, 9.8.2).
+const (
+	flagFixedPitch  = 1
+	flagSerif       = 2
+	flagNonsymbolic = 32
+	flagItalic      = 64
+)
+
+// embedder builds the subset fonts of a document.
+type embedder struct {
+	runs []rune
+}
+
+// chunkFont returns the fpdf JSON definition and the zlib-compressed font
+// file of one chunk.
+func (e *embedder) chunkFont(face *fonts.Face, c *chunk) (def []byte, z []byte, err error) {
+	e.runs = e.runs[:0]
+	for code, r := range c.runes {
+		if r != 0 && (code != ' ' || face.Has(' ')) {
+			e.runs = append(e.runs, r)
+		}
+	}
+	sub, err := face.Subset(e.runs)
+	if err != nil {
+		return nil, nil, err
+	}
+	z, err = zlibCompress(sub)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compress font: %w", err)
+	}
+
+	upem := float64(face.UnitsPerEm())
+	scale := func(v int) int { return int(math.Round(float64(v) * 1000 / upem)) }
+	d := fontDef{
+		Tp:           "TrueType",
+		Name:         subsetTag(face.Name(), c) + "+" + pdfName(face.Name()),
+		Up:           scale(face.UnderlinePosition()),
+		Ut:           scale(face.UnderlineThickness()),
+		Cw:           make([]int, 256),
+		File:         c.family + ".z",
+		OriginalSize: len(sub),
+	}
+	bb := face.BBox()
+	d.Desc.Ascent = scale(face.Ascent())
+	d.Desc.Descent = scale(face.Descent())
+	d.Desc.CapHeight = scale(face.CapHeight())
+	d.Desc.FontBBox.Xmin, d.Desc.FontBBox.Ymin = scale(bb[0]), scale(bb[1])
+	d.Desc.FontBBox.Xmax, d.Desc.FontBBox.Ymax = scale(bb[2]), scale(bb[3])
+	d.Desc.ItalicAngle = int(math.Round(face.ItalicAngle()))
+	d.Desc.StemV = 80
+	if face.IsBold() {
+		d.Desc.StemV = 120
+	}
+	d.Desc.MissingWidth = 0
+	d.Desc.Flags = flagNonsymbolic
+	if face.IsItalic() {
+		d.Desc.Flags |= flagItalic
+	}
+	if face.IsFixedPitch() {
+		d.Desc.Flags |= flagFixedPitch
+	}
+	if strings.Contains(face.Name(), "Serif") {
+		d.Desc.Flags |= flagSerif
+	}
+	var diff strings.Builder
+	last := -2
+	for code, r := range c.runes {
+		if r == 0 {
+			continue
+		}
+		d.Cw[code] = scale(face.Advance(r))
+		if code != last+1 {
+			if diff.Len() > 0 {
+				diff.WriteByte(' ')
+			}
+			diff.WriteString(strconv.Itoa(code))
+		}
+		diff.WriteString(" /")
+		diff.WriteString(fonts.GlyphName(r))
+		last = code
+	}
+	d.Diff = diff.String()
+	def, err = json.Marshal(&d)
+	if err == nil {
+		c.id, err = fontID(d)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode font definition: %w", err)
+	}
+	return def, z, nil
+}
+
+// subsetTag derives the six-letter subset tag from the chunk's content.
+func subsetTag(name string, c *chunk) string {
+	h := sha256.New()
+	h.Write([]byte(name))
+	var b [4]byte
+	for _, r := range c.runes {
+		b[0], b[1], b[2], b[3] = byte(r>>24), byte(r>>16), byte(r>>8), byte(r)
+		h.Write(b[:])
+	}
+	sum := h.Sum(nil)
+	tag := make([]byte, 6)
+	for i := range tag {
+		tag[i] = 'A' + sum[i]%26
+	}
+	return string(tag)
+}
+
+// pdfName keeps the characters of a PostScript name that are safe in a
+// PDF name object.
+func pdfName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// zlibCompress returns b as a zlib stream (RFC 1950), as /FlateDecode
+// expects. It uses klauspost/compress's stateless deflate: fast, with
+// almost no memory held, and deterministic.
+func zlibCompress(b []byte) ([]byte, error) {
+	out := bytes.NewBuffer(make([]byte, 0, len(b)*3/4))
+	out.Write([]byte{0x78, 0x01}) // deflate, 32K window, fastest
+	w := flate.NewStatelessWriter(out)
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return binary.BigEndian.AppendUint32(out.Bytes(), adler32.Checksum(b)), nil
+}

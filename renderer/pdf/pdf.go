@@ -1,0 +1,367 @@
+package pdf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/layouts"
+)
+
+// Options are the settings of Write that do not come from the document.
+type Options struct {
+	// Creator is the application that made the document, written as the
+	// PDF /Creator, e.g. "Carta v0.1.0". Empty: no /Creator.
+	Creator string
+	// Producer is written as the PDF /Producer. Empty: fpdf's default.
+	Producer string
+	// CompressContent deflates the page content streams. It roughly
+	// halves the file for text-heavy letters, but fpdf then allocates a
+	// new zlib writer (about 1.2 MB) per page, which makes writing a
+	// four-page letter two to three times slower. Default: off (fonts
+	// and images are compressed either way).
+	CompressContent bool
+	// Date is written as the creation and modification date. The zero
+	// value means 2000-01-01 00:00:00 UTC: the writer never reads the
+	// clock, so the same input always gives the same bytes.
+	Date time.Time
+}
+
+// DefaultDate is the creation date written when Options.Date is zero.
+var DefaultDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Write draws doc and returns the PDF file. It measures nothing: every
+// item is drawn where the layout put it. Every rune of every text must be
+// covered by its face. The output is byte-for-byte deterministic.
+func Write(doc *layouts.Document, opt Options) ([]byte, error) {
+	b, err := write(doc, opt)
+	if err != nil {
+		return nil, fmt.Errorf("write pdf: %w", err)
+	}
+	return b, nil
+}
+
+func write(doc *layouts.Document, opt Options) ([]byte, error) {
+	if doc == nil {
+		return nil, errors.New("no document")
+	}
+	if !(doc.Width > 0 && doc.Height > 0) {
+		return nil, fmt.Errorf("bad page size %gx%g", doc.Width, doc.Height)
+	}
+	if len(doc.Pages) == 0 {
+		return nil, errors.New("document has no pages")
+	}
+	if err := checkGeometry(doc); err != nil {
+		return nil, err
+	}
+	if !validLang(doc.Meta.Language) {
+		return nil, fmt.Errorf("bad language tag %q", doc.Meta.Language)
+	}
+	order, byFace, err := planFonts(doc)
+	if err != nil {
+		return nil, err
+	}
+
+	p := fpdf.NewCustom(&fpdf.InitType{
+		UnitStr: "pt",
+		Size:    fpdf.SizeType{Wd: doc.Width, Ht: doc.Height},
+	})
+	p.SetCatalogSort(true)
+	p.SetCompression(opt.CompressContent)
+	date := opt.Date
+	if date.IsZero() {
+		date = DefaultDate
+	}
+	p.SetCreationDate(date)
+	p.SetModificationDate(date)
+	p.SetAutoPageBreak(false, 0)
+	p.SetMargins(0, 0, 0)
+	m := doc.Meta
+	if m.Title != "" {
+		p.SetTitle(m.Title, true)
+	}
+	if m.Author != "" {
+		p.SetAuthor(m.Author, true)
+	}
+	if m.Subject != "" {
+		p.SetSubject(m.Subject, true)
+	}
+	if m.Keywords != "" {
+		p.SetKeywords(m.Keywords, true)
+	}
+	if m.Language != "" {
+		p.SetLang(m.Language)
+	}
+	if opt.Creator != "" {
+		p.SetCreator(opt.Creator, true)
+	}
+	if opt.Producer != "" {
+		p.SetProducer(opt.Producer, true)
+	}
+
+	var e embedder
+	for _, u := range order {
+		for _, c := range u.chunks {
+			def, z, err := e.chunkFont(u.face, c)
+			if err != nil {
+				return nil, err
+			}
+			p.AddFontFromBytes(c.family, "", def, z)
+		}
+	}
+	if err := p.Error(); err != nil {
+		return nil, fmt.Errorf("add fonts: %w", err)
+	}
+
+	images := make(map[string][]byte)
+	d := drawer{p: p, h: doc.Height, byFace: byFace}
+	for pi := range doc.Pages {
+		pg := &doc.Pages[pi]
+		p.AddPage()
+		for i := range pg.Images {
+			if err := d.image(&pg.Images[i], images); err != nil {
+				return nil, fmt.Errorf("page %d: %w", pi+1, err)
+			}
+		}
+		d.page(pg)
+		if err := p.Error(); err != nil {
+			return nil, fmt.Errorf("page %d: %w", pi+1, err)
+		}
+	}
+	var out bytes.Buffer
+	out.Grow(256 << 10)
+	if err := p.Output(&out); err != nil {
+		return nil, err
+	}
+	b := out.Bytes()
+	// The content streams name fonts by the ids fpdf derives from their
+	// definitions; make sure fpdf registered them under those names.
+	for _, u := range order {
+		for _, c := range u.chunks {
+			if !bytes.Contains(b, []byte("/F"+c.id+" ")) {
+				return nil, fmt.Errorf("font %s: resource /F%s missing from the output", c.family, c.id)
+			}
+		}
+	}
+	return b, nil
+}
+
+// checkGeometry refuses sizes and positions the content stream cannot
+// express (NaN, infinities, non-positive font sizes).
+func checkGeometry(doc *layouts.Document) error {
+	ok := func(vs ...float64) bool {
+		for _, v := range vs {
+			if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1e7 {
+				return false
+			}
+		}
+		return true
+	}
+	for pi := range doc.Pages {
+		pg := &doc.Pages[pi]
+		for _, t := range pg.Texts {
+			if !ok(t.X, t.Y, t.Size) || t.Size <= 0 {
+				return fmt.Errorf("page %d: text %q: bad position or size (%g, %g, %gpt)", pi+1, t.S, t.X, t.Y, t.Size)
+			}
+		}
+		for _, r := range pg.Rules {
+			if !ok(r.X1, r.Y1, r.X2, r.Y2, r.Width) || r.Width < 0 {
+				return fmt.Errorf("page %d: rule: bad coordinates or width", pi+1)
+			}
+		}
+		for _, im := range pg.Images {
+			if !ok(im.X, im.Y, im.W, im.H) || im.W <= 0 || im.H <= 0 {
+				return fmt.Errorf("page %d: image %q: bad box", pi+1, im.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// validLang accepts the characters of a BCP 47 tag (fpdf writes it
+// unescaped).
+func validLang(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return len(s) <= 64
+}
+
+// drawer writes page content: rules as paths, then all the page's text
+// in one BT ... ET block, selecting fonts by their resource names.
+type drawer struct {
+	p      *fpdf.Fpdf
+	h      float64 // page height
+	byFace map[*fonts.Face]*faceUse
+	buf    []byte
+
+	// text state within the page's BT block
+	font       *chunk
+	size       float64
+	lx, ly     int64 // start of the current text line, thousandths of a point
+	fill, strk layouts.RGB
+}
+
+func (d *drawer) page(pg *layouts.Page) {
+	d.buf = d.buf[:0]
+	d.fill, d.strk = layouts.RGB{}, layouts.RGB{}
+	for i := range pg.Rules {
+		d.rule(&pg.Rules[i])
+	}
+	if len(pg.Texts) > 0 {
+		d.font, d.size, d.lx, d.ly = nil, 0, 0, 0
+		d.buf = append(d.buf, "BT\n"...)
+		for i := range pg.Texts {
+			d.text(&pg.Texts[i])
+		}
+		d.buf = append(d.buf, "ET\n"...)
+	}
+	if len(d.buf) > 0 {
+		// fpdf adds the final newline.
+		d.p.RawWriteStr(string(d.buf[:len(d.buf)-1]))
+	}
+}
+
+func milli(v float64) int64 { return int64(math.Round(v * 1000)) }
+
+func (d *drawer) text(t *layouts.Text) {
+	if t.S == "" {
+		return
+	}
+	u := d.byFace[t.Face]
+	b := d.buf
+	if t.Color != d.fill {
+		b = appendColor(b, t.Color, " rg\n")
+		d.fill = t.Color
+	}
+	// Move to the run's baseline start, relative to the previous one.
+	x, y := milli(t.X), milli(d.h-t.Y)
+	b = appendMilli(b, x-d.lx)
+	b = append(b, ' ')
+	b = appendMilli(b, y-d.ly)
+	b = append(b, " Td"...)
+	d.lx, d.ly = x, y
+	open := false
+	for _, r := range t.S {
+		var v uint16
+		if r != ' ' {
+			v = u.lookup(r)
+		} else if d.font != nil && d.font.face == u {
+			v = d.font.index<<8 | ' '
+		} else {
+			v = ' '
+		}
+		if c := u.chunks[v>>8]; c != d.font || t.Size != d.size {
+			if open {
+				b = append(b, ")Tj"...)
+				open = false
+			}
+			b = append(b, " /F"...)
+			b = append(b, c.id...)
+			b = append(b, ' ')
+			b = appendNum(b, t.Size)
+			b = append(b, " Tf"...)
+			d.font, d.size = c, t.Size
+		}
+		if !open {
+			b = append(b, '(')
+			open = true
+		}
+		switch code := byte(v); code {
+		case '(', ')', '\\':
+			b = append(b, '\\', code)
+		default:
+			b = append(b, code)
+		}
+	}
+	if open {
+		b = append(b, ")Tj"...)
+	}
+	d.buf = append(b, '\n')
+}
+
+func (d *drawer) rule(r *layouts.Rule) {
+	if r.Color != d.strk {
+		d.buf = appendColor(d.buf, r.Color, " RG\n")
+		d.strk = r.Color
+	}
+	b := appendNum(d.buf, r.Width)
+	b = append(b, " w "...)
+	b = appendNum(b, r.X1)
+	b = append(b, ' ')
+	b = appendNum(b, d.h-r.Y1)
+	b = append(b, " m "...)
+	b = appendNum(b, r.X2)
+	b = append(b, ' ')
+	b = appendNum(b, d.h-r.Y2)
+	d.buf = append(b, " l S\n"...)
+}
+
+func (d *drawer) image(im *layouts.Image, seen map[string][]byte) error {
+	var tp string
+	switch im.Format {
+	case "png":
+		tp = "PNG"
+	case "jpeg":
+		tp = "JPG"
+	default:
+		return fmt.Errorf("image %q: unsupported format %q", im.Name, im.Format)
+	}
+	if im.Name == "" {
+		return errors.New("image has no name")
+	}
+	if prev, ok := seen[im.Name]; ok {
+		if !bytes.Equal(prev, im.Data) {
+			return fmt.Errorf("image %q: two different images share the name", im.Name)
+		}
+	} else {
+		seen[im.Name] = im.Data
+		opts := fpdf.ImageOptions{ImageType: tp}
+		d.p.RegisterImageOptionsReader(im.Name, opts, bytes.NewReader(im.Data))
+		if err := d.p.Error(); err != nil {
+			return fmt.Errorf("image %q: %w", im.Name, err)
+		}
+	}
+	d.p.ImageOptions(im.Name, im.X, im.Y, im.W, im.H, false, fpdf.ImageOptions{ImageType: tp}, 0, "")
+	return nil
+}
+
+// appendNum appends v with at most three decimals and no trailing zeros.
+func appendNum(b []byte, v float64) []byte { return appendMilli(b, milli(v)) }
+
+// appendMilli appends n thousandths with no trailing zeros.
+func appendMilli(b []byte, n int64) []byte {
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+	}
+	b = strconv.AppendInt(b, n/1000, 10)
+	if f := n % 1000; f != 0 {
+		b = append(b, '.', byte('0'+f/100))
+		if f%100 != 0 {
+			b = append(b, byte('0'+f/10%10))
+			if f%10 != 0 {
+				b = append(b, byte('0'+f%10))
+			}
+		}
+	}
+	return b
+}
+
+func appendColor(b []byte, c layouts.RGB, op string) []byte {
+	for i, v := range [3]uint8{c.R, c.G, c.B} {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = appendNum(b, float64(v)/255)
+	}
+	return append(b, op...)
+}

@@ -1,0 +1,58 @@
+package renderer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/carta-letters/carta/layouts"
+	"github.com/carta-letters/carta/renderer/job"
+	"github.com/carta-letters/carta/renderer/pdf"
+)
+
+// Version is Carta's version, written into each PDF's metadata and each
+// stored object's metadata.
+const Version = "0.1.0"
+
+// Result is one rendered letter.
+type Result struct {
+	PDF    []byte // the PDF file
+	Pages  int    // number of pages
+	SHA256 string // lowercase hex sha256 of PDF
+}
+
+// Render lays out and writes a decoded, validated job (see job.Decode). It
+// is a pure function: it does no I/O, reads no clock and changes no global
+// state, and the same job always gives byte-identical bytes.
+func Render(j *job.Job) (*Result, error) {
+	name := j.LayoutOrDefault()
+	l, ok := layouts.Lookup(name)
+	if !ok {
+		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "layout", Message: fmt.Sprintf("unknown layout %q", name)}}}
+	}
+	doc, err := l.Lay(j)
+	if err != nil {
+		return nil, fmt.Errorf("lay out letter %s: %w", j.ID, err)
+	}
+	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version})
+	if err != nil {
+		return nil, fmt.Errorf("write pdf %s: %w", j.ID, err)
+	}
+	sum := sha256.Sum256(out)
+	return &Result{PDF: out, Pages: len(doc.Pages), SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// RenderJSON decodes, validates and renders a job given as JSON bytes. An
+// invalid job returns a *job.ValidationError naming every bad field, and
+// nothing is rendered.
+func RenderJSON(data []byte) (*job.Job, *Result, error) {
+	j, err := job.Decode(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := Render(j)
+	if err != nil {
+		return j, nil, err
+	}
+	return j, res, nil
+}
