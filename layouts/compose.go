@@ -328,20 +328,29 @@ func (c *composer) faceIndex(f *fonts.Face) uint8 {
 
 // shape turns c.spans into c.glyphs, measuring every rune once.
 func (c *composer) shape(base fonts.Style, size float64) error {
-	c.glyphs = c.glyphs[:0]
+	n := 0
+	for _, sp := range c.spans {
+		n += len(sp.Text)
+	}
+	if cap(c.glyphs) < n {
+		c.glyphs = make([]glyph, 0, n)
+	}
+	gs := c.glyphs[:n] // at most one glyph per byte
+	k := 0
 	for si, sp := range c.spans {
 		st := styleOf(base, sp.Style)
 		primary := c.fam.Face(st)
 		pi := c.faceIndex(primary)
 		scale := size / float64(primary.UnitsPerEm())
 		for i, r := range sp.Text {
-			g := glyph{face: pi, off: int32(i), n: uint8(utf8.RuneLen(r)), span: uint16(si)}
+			g := &gs[k]
+			k++
+			*g = glyph{face: pi, off: int32(i), n: uint8(utf8.RuneLen(r)), span: uint16(si)}
 			switch r {
 			case ' ':
 				g.cls = clsSpace
 			case '\n':
 				g.cls = clsNewline
-				c.glyphs = append(c.glyphs, g)
 				continue
 			case '-', '/', '\u2010', '\u2013', '\u2014':
 				g.cls = clsBreakAfter
@@ -352,17 +361,18 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 			}
 			if adv := primary.Advance(r); adv != 0 || primary.Has(r) {
 				g.w = float64(adv) * scale
-			} else {
-				f, err := c.faceFor(st, r)
-				if err != nil {
-					return err
-				}
-				g.face = c.faceIndex(f)
-				g.w = float64(f.Advance(r)) * size / float64(f.UnitsPerEm())
+				continue
 			}
-			c.glyphs = append(c.glyphs, g)
+			f, err := c.faceFor(st, r)
+			if err != nil {
+				c.glyphs = gs[:0]
+				return err
+			}
+			g.face = c.faceIndex(f)
+			g.w = float64(f.Advance(r)) * size / float64(f.UnitsPerEm())
 		}
 	}
+	c.glyphs = gs[:k]
 	return nil
 }
 

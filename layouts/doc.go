@@ -9,6 +9,8 @@
 //
 //   - "letter": letterhead, date, reference, recipients, subject,
 //     salutation, body, closing, signers, cc block and the signatory list.
+//     A statement or contact block in the job is not dropped: the statement
+//     comes first, closed by a rule, and the contact block last.
 //   - "joint-statement": the press statement under the letterhead, the
 //     letter from a new page, then the press contact block.
 //

@@ -210,7 +210,9 @@ func TestNATSRestartMidStream(t *testing.T) {
 	e := newEnv(t)
 	v := queuetest.StartVersity(t)
 	st := queuetest.Store(t, v.Endpoint(), "letters", nil, true)
-	e.startWorker(st, testConfig(t))
+	slow := queuetest.StartProxy(t, v.Endpoint(), false)
+	slow.Hold(queuetest.IsPut) // keep jobs in flight across the restart
+	e.startWorker(queuetest.Store(t, slow.URL(), "letters", nil, false), testConfig(t))
 
 	const n = 20
 	ids := make([]string, n)
@@ -218,8 +220,15 @@ func TestNATSRestartMidStream(t *testing.T) {
 		ids[i] = "restart-" + string(rune('a'+i))
 		e.submit(queuetest.Job(ids[i]), ids[i])
 	}
-	e.waitResult(ids[2]) // some done, most not
-	e.nats.Restart()
+	select {
+	case <-slow.Held():
+	case <-time.After(30 * time.Second):
+		t.Fatal("no upload started")
+	}
+	e.nats.Stop()
+	slow.Release() // uploads finish while NATS is down
+	time.Sleep(300 * time.Millisecond)
+	e.nats.Start()
 
 	deadline := time.Now().Add(60 * time.Second)
 	for _, id := range ids {
@@ -227,6 +236,10 @@ func TestNATSRestartMidStream(t *testing.T) {
 			if r := e.recorded(id); r != nil {
 				if r.Status != client.StatusDone {
 					t.Errorf("%s: %+v, want done", id, r)
+				}
+				body, _, err := st.Get(context.Background(), r.Key)
+				if err != nil || sha(body) != r.SHA256 {
+					t.Errorf("%s: object err %v, sha256 %s, recorded %s", id, err, sha(body), r.SHA256)
 				}
 				break
 			}

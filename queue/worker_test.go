@@ -226,3 +226,24 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Errorf("/healthz with NATS down = %d, want 200", code)
 	}
 }
+
+func TestHeartbeatsKeepALongJob(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := testConfig(t)
+	cfg.AckWait = 600 * time.Millisecond
+	var renders atomic.Int64
+	cfg.Render = fakeRender(func(string) {
+		renders.Add(1)
+		time.Sleep(2 * time.Second) // more than 3 AckWaits
+	})
+	e.startWorker(newMemStore(), cfg)
+	e.submit(queuetest.Job("long-hb"), "long-hb")
+	r := e.waitResult("long-hb")
+	if r.Status != client.StatusDone || r.Attempts != 1 {
+		t.Errorf("result = %+v, want done on attempt 1", r)
+	}
+	if info := e.waitSettled(); info.NumRedelivered != 0 || renders.Load() != 1 {
+		t.Errorf("redelivered %d, rendered %d times; want 0 and 1", info.NumRedelivered, renders.Load())
+	}
+}

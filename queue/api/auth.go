@@ -102,6 +102,9 @@ func parseToken(entry string) (Token, error) {
 	if t.Name == "" || strings.ContainsFunc(t.Name, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
 		return Token{}, errors.New("name: must be non-empty, without spaces or control characters")
 	}
+	if t.Name == "anonymous" {
+		return Token{}, errors.New(`name: "anonymous" is reserved`)
+	}
 	for _, r := range strings.Split(parts[1], "+") {
 		switch Role(strings.TrimSpace(r)) {
 		case RoleSubmit:

@@ -71,6 +71,16 @@ func manyRunes() string {
 	return b.String()
 }
 
+func runeRange(from, to rune) string {
+	var b strings.Builder
+	for r := from; r <= to; r++ {
+		if r != 0xAD { // soft hyphen: extractors may drop it
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 var extractionLines = []struct {
 	name  string
 	style fonts.Style
@@ -87,6 +97,8 @@ var extractionLines = []struct {
 	{"above the BMP", fonts.Regular, "Old Italic 𐌀𐌁"},
 	{"fpdf alias text kept", fonts.Regular, "Page {nb} of {nb}"},
 	{"several chunks", fonts.Regular, manyRunes()},
+	{"glyph list names, ASCII and Latin-1", fonts.Regular, runeRange(0x21, 0x7E) + runeRange(0xA1, 0xFF)},
+	{"glyph list names, Latin Extended-A", fonts.Regular, runeRange(0x100, 0x17F) + "ƒˆˇ˘˙˚˛˜˝–—‘’‚“”„†‡•…‰‹›⁄€™−"},
 }
 
 func extractionDoc() *layouts.Document {
@@ -98,7 +110,7 @@ func extractionDoc() *layouts.Document {
 	y := 72.0
 	for _, l := range extractionLines {
 		size := 11.0
-		if l.name == "several chunks" {
+		if l.name == "several chunks" || strings.HasPrefix(l.name, "glyph list") {
 			size = 3 // keep it on one line
 		}
 		pg.Texts = append(pg.Texts, line(36, y, size, l.style, l.s)...)

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carta-letters/carta/queue/queuetest"
+)
+
+// lockedBuffer is a bytes.Buffer safe to write from one goroutine while
+// another reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+func TestServeRefusesBadSettings(t *testing.T) {
+	t.Parallel()
+	tokensFile := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(tokensFile, []byte("# staff\nstaff:reader:0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{"no tokens", nil, nil, "no tokens: set CARTA_TOKENS"},
+		{"short secret from env", nil, map[string]string{"CARTA_TOKENS": "a:read:short"}, "at least 16"},
+		{"bad role in file", []string{"-tokens-file", tokensFile}, nil, `role "reader"`},
+		{"missing tokens file", []string{"-tokens-file", "/nonexistent/tokens"}, nil, "no such file"},
+		{"anonymous on all interfaces", []string{"-allow-anonymous", "-addr", "0.0.0.0:8080"}, nil, "needs a loopback -addr"},
+		{"anonymous from env on a public address", []string{"-addr", ":8080"}, map[string]string{"CARTA_ALLOW_ANONYMOUS": "true"}, "needs a loopback -addr"},
+		{"link expiry over a week", []string{"-tokens", "a:read:0123456789abcdef", "-link-expiry", "200h"}, nil, "between 1s and 168h"},
+		{"half a tls pair", []string{"-tokens", "a:read:0123456789abcdef", "-tls-cert", "c.pem"}, nil, "both -tls-cert and -tls-key"},
+		{"stray argument", []string{"extra"}, nil, `unexpected argument "extra"`},
+		{"bad duration from env", nil, map[string]string{"CARTA_LINK_EXPIRY": "soon"}, "CARTA_LINK_EXPIRY"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr lockedBuffer
+			lookup := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
+			code := serve(context.Background(), tc.args, lookup, &stdout, &stderr)
+			if code != exitInvalid {
+				t.Errorf("exit %d, want %d", code, exitInvalid)
+			}
+			if !strings.Contains(stderr.String(), tc.wantErr) {
+				t.Errorf("stderr %q lacks %q", stderr.String(), tc.wantErr)
+			}
+			if strings.Contains(stderr.String(), "0123456789abcdef") {
+				t.Errorf("stderr shows a secret: %q", stderr.String())
+			}
+		})
+	}
+}
+
+func TestServeRuns(t *testing.T) {
+	t.Parallel()
+	n := queuetest.StartNATS(t)
+	const secret = "serve-test-secret-0123456789"
+	env := map[string]string{"CARTA_TOKENS": "staff:read:" + secret, "CARTA_NATS_URL": n.URL()}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-s3-endpoint", "http://127.0.0.1:9", "-s3-path-style"}, lookup, &stdout, &stderr) }()
+
+	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`)
+	var base string
+	for deadline := time.Now().Add(15 * time.Second); base == ""; {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d early; stderr:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	get := func(path, token string) int {
+		req, _ := http.NewRequest("GET", base+strings.TrimPrefix(path, "/"), nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("/healthz", ""); code != 200 {
+		t.Errorf("GET /healthz = %d", code)
+	}
+	if code := get("/v1/letters", ""); code != 401 {
+		t.Errorf("GET /v1/letters without token = %d, want 401", code)
+	}
+	// No worker has created the results bucket: the list is empty, not an error.
+	if code := get("/v1/letters", secret); code != 200 {
+		t.Errorf("GET /v1/letters = %d, want 200", code)
+	}
+	if code := get("/v1/openapi.yaml", ""); code != 200 {
+		t.Errorf("GET /v1/openapi.yaml = %d", code)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("serve exit %d after cancel, want 0; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if strings.Contains(stderr.String(), secret) {
+		t.Error("the log shows a token secret")
+	}
+	if !strings.Contains(stderr.String(), `"staff"`) {
+		t.Errorf("the log does not name the tokens: %s", stderr.String())
+	}
+}
