@@ -3,6 +3,7 @@ package layouts
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/carta-letters/carta/fonts"
@@ -682,11 +683,21 @@ func (c *composer) fitLine(s string, st tstyle, w float64) string {
 	return s[:cut] + ell
 }
 
+// meta is the document metadata: the subject is the letter's subject line,
+// else the names of its recipients, so a document list shows whom it is for.
 func (c *composer) meta() Meta {
+	subject := c.j.Letter.Subject
+	if subject == "" {
+		names := make([]string, len(c.j.Letter.Recipients))
+		for i, r := range c.j.Letter.Recipients {
+			names[i] = r.Name
+		}
+		subject = strings.Join(names, ", ")
+	}
 	return Meta{
 		Title:    c.j.DocTitle(),
 		Author:   c.j.Letterhead.Name,
-		Subject:  c.j.Letter.Subject,
+		Subject:  subject,
 		Language: c.j.LocaleOrDefault(),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/carta-letters/carta/layouts"
 	"github.com/carta-letters/carta/renderer/job"
@@ -34,7 +35,7 @@ func Render(j *job.Job) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lay out letter %s: %w", j.ID, err)
 	}
-	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version})
+	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j)})
 	if err != nil {
 		return nil, fmt.Errorf("write pdf %s: %w", j.ID, err)
 	}
@@ -55,4 +56,19 @@ func RenderJSON(data []byte) (*job.Job, *Result, error) {
 		return j, nil, err
 	}
 	return j, res, nil
+}
+
+// documentDate is the PDF's creation date: the letter's date, else the
+// statement's, else zero (the writer's fixed default). It comes from the
+// job, never from the clock, so the same job gives the same bytes.
+func documentDate(j *job.Job) time.Time {
+	d := j.Letter.Date
+	if d == "" && j.Statement != nil {
+		d = j.Statement.Date
+	}
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }

@@ -168,3 +168,15 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRenderJSON is what a worker pays per job: decode, validate and
+// render the reference job's JSON bytes.
+func BenchmarkRenderJSON(b *testing.B) {
+	data := readFile(b, referenceJob)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := renderer.RenderJSON(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
