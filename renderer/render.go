@@ -15,6 +15,13 @@ import (
 // stored object's metadata.
 const Version = "0.1.0"
 
+// MaxPages is the most pages one letter may have: 200. A job within every
+// limit of package job can still ask for thousands of pages (paragraphs of
+// blank lines, say); such a job is refused as invalid rather than written.
+// The reference letter has 5 pages; the same letter with 640 signatories
+// in four columns has 10.
+const MaxPages = 200
+
 // Result is one rendered letter.
 type Result struct {
 	PDF    []byte // the PDF file
@@ -34,6 +41,10 @@ func Render(j *job.Job) (*Result, error) {
 	doc, err := l.Lay(j)
 	if err != nil {
 		return nil, fmt.Errorf("lay out letter %s: %w", j.ID, err)
+	}
+	if len(doc.Pages) > MaxPages {
+		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "letter",
+			Message: fmt.Sprintf("the letter needs %d pages; the limit is %d", len(doc.Pages), MaxPages)}}}
 	}
 	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j)})
 	if err != nil {

@@ -180,3 +180,36 @@ func BenchmarkRenderJSON(b *testing.B) {
 		}
 	}
 }
+
+func TestRenderRefusesTooManyPages(t *testing.T) {
+	t.Parallel()
+	blank := strings.Repeat("a\n", 5400)
+	body := make([]job.Block, 40)
+	for i := range body {
+		body[i] = job.Block{Text: &blank}
+	}
+	data, err := json.Marshal(&job.Job{
+		Schema: job.Schema, ID: "too-many-pages", Letterhead: job.Letterhead{Name: "Coalition"},
+		Letter: job.Letter{Recipients: []job.Person{{Name: "Minister"}}, Salutation: "Dear Minister,", Body: body, Closing: "Sincerely,"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := renderer.RenderJSON(data)
+	var verr *job.ValidationError
+	if res != nil || !errors.As(err, &verr) || !strings.Contains(err.Error(), "the limit is 200") {
+		t.Fatalf("RenderJSON = %v, %v; want a validation error naming the page limit", res, err)
+	}
+}
+
+func TestBigListPageCount(t *testing.T) {
+	t.Parallel()
+	_, res, err := renderer.RenderJSON(bigListJob(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("640 signatories in four columns: %d pages", res.Pages)
+	if res.Pages > renderer.MaxPages/10 {
+		t.Fatalf("640 signatories took %d pages", res.Pages)
+	}
+}

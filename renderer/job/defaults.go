@@ -43,13 +43,18 @@ func (j *Job) LayoutOrDefault() string {
 	return j.Layout
 }
 
-// PageSizeOrDefault returns the job's page_size, or else "letter" when
-// the locale's region (given or, as for "en" or "es", the most likely
-// one) is one of the Letter countries (US, CA, MX, PH, CL, CO, VE, CR, GT,
-// PR, DO, PA, SV, NI, HN), and "a4" everywhere else.
+// PageSizeOrDefault returns the job's page_size; else the paper of its
+// layout if the layout is made for one (LayoutPaper: "a4" for din5008-a
+// and din5008-b, "letter" for us-window); else "letter" when the locale's
+// region (given or, as for "en" or "es", the most likely one) is one of
+// the Letter countries (US, CA, MX, PH, CL, CO, VE, CR, GT, PR, DO, PA, SV,
+// NI, HN), and "a4" everywhere else.
 func (j *Job) PageSizeOrDefault() string {
 	if j.PageSize != "" {
 		return j.PageSize
+	}
+	if paper, ok := LayoutPaper[j.Layout]; ok {
+		return paper
 	}
 	region, _ := j.LanguageTag().Region()
 	if slices.Contains(letterRegions, region.String()) {
@@ -64,6 +69,12 @@ func (j *Job) OutputKey() string {
 		return j.Output.Key
 	}
 	return "letters/" + j.ID + ".pdf"
+}
+
+// PerRecipient reports whether the job asks for one copy per recipient
+// (output.copies is "per-recipient").
+func (j *Job) PerRecipient() bool {
+	return j.Output != nil && j.Output.Copies == "per-recipient"
 }
 
 // DocTitle returns the document title for the PDF metadata: title, else

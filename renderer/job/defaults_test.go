@@ -6,27 +6,32 @@ func TestPageSizeOrDefault(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, locale, pageSize, want string
+		layout                       string
 	}{
-		{"no locale is en-US", "", "", "letter"},
-		{"page size given wins", "en-US", "a4", "a4"},
-		{"Canadian French", "fr-CA", "", "letter"},
-		{"Mexican Spanish", "es-MX", "", "letter"},
-		{"Philippines", "fil-PH", "", "letter"},
-		{"Chile", "es-CL", "", "letter"},
-		{"Puerto Rico", "es-PR", "", "letter"},
-		{"Spain", "es-ES", "", "a4"},
-		{"bare es is likely Spain", "es", "", "a4"},
-		{"bare en is likely the US", "en", "", "letter"},
-		{"British English", "en-GB", "", "a4"},
-		{"Lithuanian", "lt", "", "a4"},
-		{"Brazilian Portuguese", "pt-BR", "", "a4"},
-		{"Latin America region", "es-419", "", "a4"},
-		{"legal given", "de-DE", "legal", "legal"},
+		{"din5008-a is A4 in the US locale", "en-US", "", "a4", "din5008-a"},
+		{"din5008-b is A4", "", "", "a4", "din5008-b"},
+		{"us-window is Letter in Germany", "de-DE", "", "letter", "us-window"},
+		{"letter layout follows the locale", "de-DE", "", "a4", "letter"},
+		{"no locale is en-US", "", "", "letter", ""},
+		{"page size given wins", "en-US", "a4", "a4", ""},
+		{"Canadian French", "fr-CA", "", "letter", ""},
+		{"Mexican Spanish", "es-MX", "", "letter", ""},
+		{"Philippines", "fil-PH", "", "letter", ""},
+		{"Chile", "es-CL", "", "letter", ""},
+		{"Puerto Rico", "es-PR", "", "letter", ""},
+		{"Spain", "es-ES", "", "a4", ""},
+		{"bare es is likely Spain", "es", "", "a4", ""},
+		{"bare en is likely the US", "en", "", "letter", ""},
+		{"British English", "en-GB", "", "a4", ""},
+		{"Lithuanian", "lt", "", "a4", ""},
+		{"Brazilian Portuguese", "pt-BR", "", "a4", ""},
+		{"Latin America region", "es-419", "", "a4", ""},
+		{"legal given", "de-DE", "legal", "legal", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			j := &Job{Locale: tc.locale, PageSize: tc.pageSize}
+			j := &Job{Locale: tc.locale, PageSize: tc.pageSize, Layout: tc.layout}
 			if got := j.PageSizeOrDefault(); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}

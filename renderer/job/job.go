@@ -97,7 +97,14 @@ type Contact struct {
 	Lines   []string `json:"lines,omitempty"`
 }
 
-// Output says where the rendered PDF is stored.
+// Output says where the rendered PDF is stored, and whether one copy per
+// recipient is made besides the combined letter.
 type Output struct {
 	Key string `json:"key,omitempty"`
+	// Copies is "none" (the default, also when empty): one PDF, the
+	// combined letter; or "per-recipient": the combined letter plus one
+	// copy per recipient, each with that recipient's full address in the
+	// address block (the envelope window on window layouts) and the other
+	// recipients still named as in the letter. See Copies and CopySuffixBytes.
+	Copies string `json:"copies,omitempty"`
 }

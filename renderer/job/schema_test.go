@@ -142,6 +142,7 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 		{"layout", root.Properties["layout"].Enum, Layouts},
 		{"page_size", root.Properties["page_size"].Enum, PageSizes},
 		{"sort", root.Defs["signatories"].Properties["sort"].Enum, Sorts},
+		{"copies", root.Properties["output"].Properties["copies"].Enum, Copies},
 	} {
 		if !slices.Equal(strs(c.got), c.want) {
 			t.Errorf("%s: schema enum %v, Go %v", c.name, c.got, c.want)
@@ -189,6 +190,18 @@ func TestSchemaAgreesWithDecode(t *testing.T) {
 			set(m, "letterhead.logo", testPNG(t, 3, 3))
 			return marshal(t, m)
 		}, true},
+		{"window layout with per-recipient copies", func(t *testing.T) []byte {
+			m := minimalTree(t)
+			m["layout"] = "din5008-b"
+			m["page_size"] = "a4"
+			m["output"] = map[string]any{"copies": "per-recipient"}
+			return marshal(t, m)
+		}, true},
+		{"unknown copies value", func(t *testing.T) []byte {
+			m := minimalTree(t)
+			m["output"] = map[string]any{"copies": "each"}
+			return marshal(t, m)
+		}, false},
 		{"unknown field", func(t *testing.T) []byte {
 			m := minimalTree(t)
 			set(m, "letter.recipents", []any{})

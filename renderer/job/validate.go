@@ -14,7 +14,22 @@ import (
 
 // Layouts are the layout names a job may ask for. The layouts package
 // registers these names; a test in layouts keeps them equal.
-var Layouts = []string{"letter", "joint-statement"}
+var Layouts = []string{"letter", "joint-statement", "din5008-a", "din5008-b", "us-window"}
+
+// LayoutPaper is the page size of the layouts that are made for one paper:
+// the window-envelope layouts. A job with one of them either leaves
+// page_size out or gives this size.
+var LayoutPaper = map[string]string{"din5008-a": "a4", "din5008-b": "a4", "us-window": "letter"}
+
+// Copies are the values of output.copies; "" means "none".
+var Copies = []string{"none", "per-recipient"}
+
+// CopySuffixBytes is how much longer than the combined letter's key a
+// copy's key may be: "/copy-NN-" (9 bytes), a slug of at most 40 bytes and
+// ".pdf" (4), less the ".pdf" the combined key ends with, plus 8 bytes of
+// room. With copies, output.key may be at most MaxKeyBytes -
+// CopySuffixBytes long, so every copy's key stays within MaxKeyBytes.
+const CopySuffixBytes = 9 + 40 + 4 - 4 + 8
 
 // PageSizes are the values of page_size.
 var PageSizes = []string{"letter", "a4", "legal"}
@@ -62,6 +77,8 @@ func (v *validator) job(j *Job) {
 	}
 	if j.PageSize != "" && !slices.Contains(PageSizes, j.PageSize) {
 		v.add("page_size", "must be one of %s, not %s", list(PageSizes), quote(j.PageSize))
+	} else if paper, ok := LayoutPaper[j.Layout]; ok && j.PageSize != "" && j.PageSize != paper {
+		v.add("page_size", "must be %q for the %s layout (or left out), not %s", paper, j.Layout, quote(j.PageSize))
 	}
 	v.text("title", j.Title, meta, false)
 	v.letterhead("letterhead", &j.Letterhead)
@@ -76,7 +93,12 @@ func (v *validator) job(j *Job) {
 	if j.Output != nil && j.Output.Key != "" {
 		if msg := keyProblem(j.Output.Key); msg != "" {
 			v.add("output.key", "%s", msg)
+		} else if j.PerRecipient() && len(j.Output.Key) > MaxKeyBytes-CopySuffixBytes {
+			v.add("output.key", "is %d bytes long; with per-recipient copies the limit is %d, so that every copy's key fits in %d", len(j.Output.Key), MaxKeyBytes-CopySuffixBytes, MaxKeyBytes)
 		}
+	}
+	if j.Output != nil && j.Output.Copies != "" && !slices.Contains(Copies, j.Output.Copies) {
+		v.add("output.copies", "must be one of %s, not %s", list(Copies), quote(j.Output.Copies))
 	}
 }
 

@@ -196,6 +196,17 @@ func TestValidateRules(t *testing.T) {
 		{"key with dots inside a name", func(m tree) { m["output"] = map[string]any{"key": "letters/v1..final.pdf"} }, "", ""},
 		{"key of 1024 bytes", func(m tree) { m["output"] = map[string]any{"key": strings.Repeat("a", 1020) + ".pdf"} }, "", ""},
 		{"key of 1025 bytes", func(m tree) { m["output"] = map[string]any{"key": strings.Repeat("a", 1021) + ".pdf"} }, "output.key", "the limit is 1024"},
+		{"window layout with its paper", func(m tree) { m["layout"] = "din5008-a"; m["page_size"] = "a4" }, "", ""},
+		{"window layout with another paper", func(m tree) { m["layout"] = "us-window"; m["page_size"] = "a4" }, "page_size", `must be "letter" for the us-window layout`},
+		{"per-recipient copies", func(m tree) { m["output"] = map[string]any{"copies": "per-recipient"} }, "", ""},
+		{"copies none", func(m tree) { m["output"] = map[string]any{"copies": "none"} }, "", ""},
+		{"copies unknown", func(m tree) { m["output"] = map[string]any{"copies": "all"} }, "output.copies", `must be one of "none", "per-recipient"`},
+		{"copies with a key of 967 bytes", func(m tree) {
+			m["output"] = map[string]any{"key": strings.Repeat("a", 963) + ".pdf", "copies": "per-recipient"}
+		}, "", ""},
+		{"copies with a key of 968 bytes", func(m tree) {
+			m["output"] = map[string]any{"key": strings.Repeat("a", 964) + ".pdf", "copies": "per-recipient"}
+		}, "output.key", "with per-recipient copies the limit is 967"},
 		{"key uppercase extension", func(m tree) { m["output"] = map[string]any{"key": "a.PDF"} }, "output.key", `must end in ".pdf"`},
 		{"key with DEL", func(m tree) { m["output"] = map[string]any{"key": "a\x7f.pdf"} }, "output.key", "control character U+007F"},
 	}

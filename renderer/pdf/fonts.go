@@ -37,6 +37,7 @@ type faceUse struct {
 type chunk struct {
 	family string            // fpdf family name, "c0", "c1", ...
 	id     string            // fpdf font resource name without "/F"
+	base   string            // PDF /BaseFont name, "TAG+PostScriptName"
 	face   *faceUse          // the face it belongs to
 	index  uint16            // position in face.chunks
 	runes  [maxCode + 1]rune // code -> rune; 0: unused
@@ -278,6 +279,7 @@ func (e *embedder) chunkFont(face *fonts.Face, c *chunk) (def []byte, z []byte, 
 		last = code
 	}
 	d.Diff = diff.String()
+	c.base = d.Name
 	def, err = json.Marshal(&d)
 	if err == nil {
 		c.id, err = fontID(d)

@@ -19,7 +19,10 @@ type Options struct {
 	// Creator is the application that made the document, written as the
 	// PDF /Creator, e.g. "Carta v0.1.0". Empty: no /Creator.
 	Creator string
-	// Producer is written as the PDF /Producer. Empty: fpdf's default.
+	// Producer is written as the PDF /Producer. Empty: Creator followed
+	// by the PDF library, e.g. "Carta 0.1.0 (codeberg.org/go-pdf/fpdf
+	// v0.12.0)", or "Carta (codeberg.org/go-pdf/fpdf v0.12.0)" when
+	// Creator is empty too.
 	Producer string
 	// CompressContent deflates the page content streams. It roughly
 	// halves the file for text-heavy letters, but fpdf then allocates a
@@ -31,6 +34,20 @@ type Options struct {
 	// value means 2000-01-01 00:00:00 UTC: the writer never reads the
 	// clock, so the same input always gives the same bytes.
 	Date time.Time
+}
+
+// fpdfModule is the PDF library and its version, as go.mod requires it.
+const fpdfModule = "codeberg.org/go-pdf/fpdf v0.12.0"
+
+// producer returns the /Producer for opt (see Options.Producer).
+func producer(opt Options) string {
+	switch {
+	case opt.Producer != "":
+		return opt.Producer
+	case opt.Creator != "":
+		return opt.Creator + " (" + fpdfModule + ")"
+	}
+	return "Carta (" + fpdfModule + ")"
 }
 
 // DefaultDate is the creation date written when Options.Date is zero.
@@ -101,9 +118,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	if opt.Creator != "" {
 		p.SetCreator(opt.Creator, true)
 	}
-	if opt.Producer != "" {
-		p.SetProducer(opt.Producer, true)
-	}
+	p.SetProducer(producer(opt), true)
 
 	var e embedder
 	for _, u := range order {
@@ -119,7 +134,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 		return nil, fmt.Errorf("add fonts: %w", err)
 	}
 
-	images := make(map[string][]byte)
+	images := newImageSet(p)
 	d := drawer{p: p, h: doc.Height, byFace: byFace}
 	for pi := range doc.Pages {
 		pg := &doc.Pages[pi]
@@ -142,12 +157,21 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	b := out.Bytes()
 	// The content streams name fonts by the ids fpdf derives from their
 	// definitions; make sure fpdf registered them under those names.
+	var chunks []*chunk
 	for _, u := range order {
 		for _, c := range u.chunks {
 			if !bytes.Contains(b, []byte("/F"+c.id+" ")) {
 				return nil, fmt.Errorf("font %s: resource /F%s missing from the output", c.family, c.id)
 			}
+			chunks = append(chunks, c)
 		}
+	}
+	if len(chunks) == 0 {
+		return b, nil
+	}
+	b, err = addToUnicode(b, chunks)
+	if err != nil {
+		return nil, fmt.Errorf("add ToUnicode maps: %w", err)
 	}
 	return b, nil
 }
@@ -305,32 +329,12 @@ func (d *drawer) rule(r *layouts.Rule) {
 	d.buf = append(b, " l S\n"...)
 }
 
-func (d *drawer) image(im *layouts.Image, seen map[string][]byte) error {
-	var tp string
-	switch im.Format {
-	case "png":
-		tp = "PNG"
-	case "jpeg":
-		tp = "JPG"
-	default:
-		return fmt.Errorf("image %q: unsupported format %q", im.Name, im.Format)
+func (d *drawer) image(im *layouts.Image, set *imageSet) error {
+	pi, err := set.add(im)
+	if err != nil {
+		return fmt.Errorf("image %q: %w", im.Name, err)
 	}
-	if im.Name == "" {
-		return errors.New("image has no name")
-	}
-	if prev, ok := seen[im.Name]; ok {
-		if !bytes.Equal(prev, im.Data) {
-			return fmt.Errorf("image %q: two different images share the name", im.Name)
-		}
-	} else {
-		seen[im.Name] = im.Data
-		opts := fpdf.ImageOptions{ImageType: tp}
-		d.p.RegisterImageOptionsReader(im.Name, opts, bytes.NewReader(im.Data))
-		if err := d.p.Error(); err != nil {
-			return fmt.Errorf("image %q: %w", im.Name, err)
-		}
-	}
-	d.p.ImageOptions(im.Name, im.X, im.Y, im.W, im.H, false, fpdf.ImageOptions{ImageType: tp}, 0, "")
+	d.p.ImageOptions(pi.name, im.X, im.Y, pi.drawWidth(im.W), im.H, false, fpdf.ImageOptions{ImageType: pi.tp}, 0, "")
 	return nil
 }
 

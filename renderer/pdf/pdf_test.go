@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -196,6 +197,9 @@ func TestFontsEmbedded(t *testing.T) {
 			t.Errorf("font not an embedded TrueType subset: %s", l)
 			continue
 		}
+		if f[len(f)-3] != "yes" {
+			t.Errorf("font has no ToUnicode map: %s", l)
+		}
 		tag, base, _ := strings.Cut(f[0], "+")
 		if len(tag) != 6 || strings.ToUpper(tag) != tag {
 			t.Errorf("bad subset tag in %s", f[0])
@@ -257,6 +261,56 @@ func TestMetadata(t *testing.T) {
 	if !bytes.Contains(b, []byte("/CreationDate (D:20000101000000)")) {
 		t.Error("creation date is not the fixed default")
 	}
+}
+
+func TestProducer(t *testing.T) {
+	t.Parallel()
+	pdfinfo := tool(t, "pdfinfo")
+	tests := []struct {
+		name string
+		opt  Options
+		want string
+	}{
+		{"from the creator", Options{Creator: "Carta 0.1.0"}, "Carta 0.1.0 (codeberg.org/go-pdf/fpdf v0.12.0)"},
+		{"no creator", Options{}, "Carta (codeberg.org/go-pdf/fpdf v0.12.0)"},
+		{"given", Options{Creator: "Carta 0.1.0", Producer: "Other"}, "Other"},
+	}
+	doc := &layouts.Document{Width: a4w, Height: a4h, Pages: []layouts.Page{{}}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := Write(doc, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(pdfinfo, "-enc", "UTF-8", writeTemp(t, b)).CombinedOutput()
+			if err != nil {
+				t.Fatalf("pdfinfo: %v\n%s", err, out)
+			}
+			if want := "Producer:        " + tc.want + "\n"; !strings.Contains(string(out), want) {
+				t.Errorf("pdfinfo lacks %q:\n%s", want, out)
+			}
+		})
+	}
+}
+
+// TestFpdfModule keeps the version in the default producer in step with
+// the fpdf the binary is built with.
+func TestFpdfModule(t *testing.T) {
+	t.Parallel()
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("no build information")
+	}
+	for _, m := range bi.Deps {
+		if m.Path == "codeberg.org/go-pdf/fpdf" {
+			if got := m.Path + " " + m.Version; got != fpdfModule {
+				t.Errorf("fpdfModule = %q, but the build uses %q", fpdfModule, got)
+			}
+			return
+		}
+	}
+	t.Errorf("fpdf is not among the build's modules")
 }
 
 func TestDeterministic(t *testing.T) {

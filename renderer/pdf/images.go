@@ -1,0 +1,248 @@
+package pdf
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+
+	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/carta-letters/carta/layouts"
+)
+
+// Images are prepared before fpdf sees them, for two reasons.
+//
+// Determinism: fpdf writes image objects sorted by pixel width, breaking
+// ties in map order, so two different images of the same width could
+// come out in either order. Every distinct image content is registered
+// once, and when its pixel width is already taken by an earlier image (in
+// document order) it is padded on the right with as many columns as make
+// its width unique: transparent columns when the image has transparency,
+// white ones otherwise. Its drawn box grows by the same number of pixels,
+// so the original pixels keep their exact size and place.
+//
+// Compatibility: fpdf refuses interlaced PNGs and mishandles 16-bit
+// ones, paletted ones with transparency and grey ones with alpha; those
+// are re-encoded as 8-bit non-interlaced RGB or RGBA PNGs.
+
+// pdfImage is one distinct image content as handed to fpdf.
+type pdfImage struct {
+	name string // fpdf image name: format and SHA-256 of the original
+	tp   string // fpdf image type, "PNG" or "JPG"
+	w    int    // original width in pixels
+	pad  int    // transparent or white columns added on the right
+}
+
+// imageSet registers the document's images with fpdf.
+type imageSet struct {
+	p      *fpdf.Fpdf
+	byName map[string][]byte    // layout name -> original data
+	byKey  map[string]*pdfImage // format and SHA-256 -> image
+	widths map[int]bool         // pixel widths registered
+}
+
+func newImageSet(p *fpdf.Fpdf) *imageSet {
+	return &imageSet{p: p, byName: make(map[string][]byte), byKey: make(map[string]*pdfImage), widths: make(map[int]bool)}
+}
+
+// add registers im's content on its first use and returns how to draw it.
+func (s *imageSet) add(im *layouts.Image) (*pdfImage, error) {
+	if im.Format != "png" && im.Format != "jpeg" {
+		return nil, fmt.Errorf("unsupported format %q", im.Format)
+	}
+	if im.Name == "" {
+		return nil, errors.New("no name")
+	}
+	if prev, ok := s.byName[im.Name]; ok {
+		if !bytes.Equal(prev, im.Data) {
+			return nil, errors.New("two different images share the name")
+		}
+	} else {
+		s.byName[im.Name] = im.Data
+	}
+	sum := sha256.Sum256(im.Data)
+	key := im.Format + "-" + hex.EncodeToString(sum[:])
+	if pi := s.byKey[key]; pi != nil {
+		return pi, nil
+	}
+
+	pi := &pdfImage{name: key, tp: "PNG"}
+	var reencode bool
+	if im.Format == "png" {
+		h, err := readPNGHeader(im.Data)
+		if err != nil {
+			return nil, fmt.Errorf("read png: %w", err)
+		}
+		pi.w, reencode = h.width, h.needsReencode()
+	} else {
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(im.Data))
+		if err != nil {
+			return nil, fmt.Errorf("read jpeg: %w", err)
+		}
+		pi.w, pi.tp = cfg.Width, "JPG"
+	}
+	if pi.w <= 0 {
+		return nil, errors.New("image has no pixels")
+	}
+	for s.widths[pi.w+pi.pad] {
+		pi.pad++
+	}
+	s.widths[pi.w+pi.pad] = true
+
+	data := im.Data
+	if reencode || pi.pad > 0 {
+		var err error
+		if data, err = normalize(im.Data, im.Format, pi.pad); err != nil {
+			return nil, err
+		}
+		pi.tp = "PNG"
+	}
+	s.p.RegisterImageOptionsReader(pi.name, fpdf.ImageOptions{ImageType: pi.tp}, bytes.NewReader(data))
+	if err := s.p.Error(); err != nil {
+		return nil, err
+	}
+	s.byKey[key] = pi
+	return pi, nil
+}
+
+// drawWidth returns the width of the box to draw pi in so that its
+// original pixels fill a box w wide.
+func (pi *pdfImage) drawWidth(w float64) float64 {
+	if pi.pad == 0 {
+		return w
+	}
+	return w * float64(pi.w+pi.pad) / float64(pi.w)
+}
+
+// pngHeader is what decides whether fpdf can take a PNG as it is.
+type pngHeader struct {
+	width      int
+	depth      byte // bits per sample
+	colorType  byte // 0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA
+	interlace  byte
+	trns       bool // has a tRNS chunk
+	emptyChunk bool // a chunk of length 0 before IEND (fpdf stops reading there)
+}
+
+var pngMagic = []byte("\x89PNG\r\n\x1a\n")
+
+// readPNGHeader reads the IHDR chunk and lists the other chunks of a PNG
+// file without decompressing anything.
+func readPNGHeader(b []byte) (pngHeader, error) {
+	var h pngHeader
+	if !bytes.HasPrefix(b, pngMagic) {
+		return h, errors.New("not a PNG file")
+	}
+	r := b[len(pngMagic):]
+	first := true
+	for {
+		if len(r) < 12 {
+			return h, errors.New("truncated chunk")
+		}
+		n := binary.BigEndian.Uint32(r)
+		typ := string(r[4:8])
+		if uint64(n)+12 > uint64(len(r)) {
+			return h, fmt.Errorf("chunk %q: truncated", typ)
+		}
+		data := r[8 : 8+n]
+		if first {
+			if typ != "IHDR" || n != 13 {
+				return h, errors.New("no IHDR chunk first")
+			}
+			h.width = int(binary.BigEndian.Uint32(data))
+			h.depth, h.colorType, h.interlace = data[8], data[9], data[12]
+			first = false
+		}
+		switch typ {
+		case "IEND":
+			return h, nil
+		case "tRNS":
+			h.trns = true
+		}
+		if n == 0 {
+			h.emptyChunk = true
+		}
+		r = r[12+n:]
+	}
+}
+
+// needsReencode reports whether fpdf would refuse or mishandle the PNG.
+func (h pngHeader) needsReencode() bool {
+	return h.interlace != 0 || h.depth > 8 || h.colorType == 4 ||
+		h.colorType == 3 && h.trns || h.emptyChunk
+}
+
+// normalize decodes an image and encodes it as an 8-bit non-interlaced
+// PNG, RGB when every pixel is opaque and RGBA otherwise, with pad more
+// columns on the right: transparent when the image has transparency,
+// white otherwise.
+func normalize(data []byte, format string, pad int) ([]byte, error) {
+	var src image.Image
+	var err error
+	if format == "png" {
+		src, err = png.Decode(bytes.NewReader(data))
+	} else {
+		src, err = jpeg.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", format, err)
+	}
+	m := toNRGBA(src, pad)
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+	if err := enc.Encode(&buf, m); err != nil {
+		return nil, fmt.Errorf("encode png: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// toNRGBA converts src to 8-bit non-premultiplied RGBA, pad columns
+// wider (see normalize).
+func toNRGBA(src image.Image, pad int) *image.NRGBA {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	dst := image.NewNRGBA(image.Rect(0, 0, w+pad, h))
+	opaque := true
+	for y := range h {
+		row := dst.Pix[y*dst.Stride:]
+		for x := range w {
+			c := nrgba(src.At(b.Min.X+x, b.Min.Y+y))
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, c.A
+			if c.A != 0xFF {
+				opaque = false
+			}
+		}
+	}
+	if pad > 0 && opaque {
+		for y := range h {
+			row := dst.Pix[y*dst.Stride+4*w : y*dst.Stride+4*(w+pad)]
+			for i := range row {
+				row[i] = 0xFF
+			}
+		}
+	}
+	return dst
+}
+
+// nrgba converts c to 8-bit non-premultiplied RGBA, keeping the high byte
+// of 16-bit samples.
+func nrgba(c color.Color) color.NRGBA {
+	switch c := c.(type) {
+	case color.NRGBA:
+		return c
+	case color.NRGBA64:
+		return color.NRGBA{uint8(c.R >> 8), uint8(c.G >> 8), uint8(c.B >> 8), uint8(c.A >> 8)}
+	case color.Gray:
+		return color.NRGBA{c.Y, c.Y, c.Y, 0xFF}
+	case color.Gray16:
+		return color.NRGBA{uint8(c.Y >> 8), uint8(c.Y >> 8), uint8(c.Y >> 8), 0xFF}
+	}
+	return color.NRGBAModel.Convert(c).(color.NRGBA)
+}
