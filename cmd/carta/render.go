@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,9 +21,14 @@ func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "output PDF path (default: the job file's name with .pdf, in the current folder; - for standard output)")
+	sf := addSignFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: carta render JOB.json [-o OUT.pdf]")
+		fmt.Fprintln(stderr, "usage: carta render JOB.json [-o OUT.pdf] [signing flags]")
 		fs.PrintDefaults()
+	}
+	if err := applySignEnv(fs, os.LookupEnv); err != nil {
+		fmt.Fprintf(stderr, "carta render: %v\n", err)
+		return exitInvalid
 	}
 	paths, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -29,6 +36,11 @@ func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(paths) != 1 {
 		fs.Usage()
+		return exitInvalid
+	}
+	signer, err := sf.signer()
+	if err != nil {
+		fmt.Fprintf(stderr, "carta render: %v\n", err)
 		return exitInvalid
 	}
 	data, err := readJob(paths[0])
@@ -40,6 +52,15 @@ func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if code, done := reportJobError(stderr, "render", err); done {
 		return code
 	}
+	pdf, sum, signedBy := res.PDF, res.SHA256, ""
+	if signer != nil {
+		if pdf, err = signer.Sign(res.PDF); err != nil {
+			fmt.Fprintf(stderr, "carta render: %v\n", err)
+			return exitFailure
+		}
+		digest := sha256.Sum256(pdf)
+		sum, signedBy = hex.EncodeToString(digest[:]), ", signed by "+signer.Name()
+	}
 	dest := *out
 	if dest == "" {
 		base := filepath.Base(paths[0])
@@ -49,17 +70,17 @@ func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		dest = strings.TrimSuffix(base, filepath.Ext(base)) + ".pdf"
 	}
 	if dest == "-" {
-		if _, err := stdout.Write(res.PDF); err != nil {
+		if _, err := stdout.Write(pdf); err != nil {
 			fmt.Fprintf(stderr, "carta render: write standard output: %v\n", err)
 			return exitFailure
 		}
 		return exitOK
 	}
-	if err := writeFileAtomic(dest, res.PDF); err != nil {
+	if err := writeFileAtomic(dest, pdf); err != nil {
 		fmt.Fprintf(stderr, "carta render: %v\n", err)
 		return exitFailure
 	}
-	fmt.Fprintf(stdout, "%s: %d pages, %d bytes, sha256 %s\n", dest, res.Pages, len(res.PDF), res.SHA256)
+	fmt.Fprintf(stdout, "%s: %d pages, %d bytes, sha256 %s%s\n", dest, res.Pages, len(pdf), sum, signedBy)
 	return exitOK
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -90,9 +91,7 @@ func (s *Signer) sign(pdf []byte, t time.Time) ([]byte, error) {
 	xref := out.Len()
 	out.WriteString("xref\n")
 	nums := []int{tr.root.num, sigNum, fieldNum}
-	if tr.root.num > sigNum {
-		nums = []int{sigNum, fieldNum, tr.root.num}
-	}
+	slices.Sort(nums)
 	for i := 0; i < len(nums); {
 		j := i + 1
 		for j < len(nums) && nums[j] == nums[j-1]+1 {
@@ -393,12 +392,6 @@ func skipValue(b []byte, i int) (int, error) {
 				return j + 2, nil
 			case isSpace(b[j]):
 				j++
-			case b[j] == '/' || b[j] == '<' || b[j] == '[' || b[j] == '(':
-				end, err := skipValue(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end
 			default:
 				end, err := skipValue(b, j)
 				if err != nil {
