@@ -13,6 +13,45 @@
 //     comes first, closed by a rule, and the contact block last.
 //   - "joint-statement": the press statement under the letterhead, the
 //     letter from a new page, then the press contact block.
+//   - "din5008-a", "din5008-b": A4 letters for DL window envelopes after
+//     DIN 5008 form A and form B. The letterhead fills the top 27 mm (A)
+//     or 45 mm (B); under it, the 85 × 45 mm address field 20 mm from the
+//     left edge holds a one-line return address (7 pt) at the foot of its
+//     17.7 mm upper zone and the recipient's address in its 27.3 mm
+//     address zone, written 25 mm from the edge. The information block
+//     (the letterhead's lines when the band has no room for them, the
+//     reference, the date) starts 125 mm from the left edge. Fold marks
+//     at 87 and 192 mm (A) or 105 and 210 mm (B), the hole mark at
+//     148.5 mm. The text column is 25 mm from the left edge, 20 mm from
+//     the right.
+//   - "us-window": US Letter for a #10 window envelope (window 4.5 ×
+//     1.125 in, 0.875 in from the left and 0.5 in from the bottom of the
+//     envelope). Folded in thirds and resting on its fold, centred in the
+//     envelope, the sheet shows through the window from 0.375 to 4.875 in
+//     across and 2.042 to 3.167 in down; the address is set from 1 to
+//     4.25 in across (robust to the sheet sliding 0.5 in either way) and
+//     centred between 1/16 in inside the window's top and bottom. Fold
+//     marks at 11/3 and 22/3 in.
+//
+// A window layout puts the first recipient's full address in the window
+// (a copy's recipient, see LayCopy) and names the other recipients under
+// "Also addressed to:" above the subject; a press statement in the job
+// follows the letter on a new page. The address is set in 10 pt on a
+// 12.9 pt line, shrunk in half-point steps to 8 pt, wrapping a long line
+// only if nothing fits unwrapped; lines never overlap. An address that
+// does not fit even so (more than 8 lines of Latin text in any of the
+// three windows) is refused with a *job.ValidationError naming the field
+// ("letter.recipients[0].address: 9 lines do not fit the din5008-a
+// address window (at most 8)"), never clipped. AddressWindow gives each
+// window's rectangle on the page, CheckAddresses checks addresses without
+// laying out.
+//
+// # Copies
+//
+// LayCopy lays out one recipient's copy: that recipient's full address
+// leads the address block (fills the window), the others follow in the
+// job's order, named as in the combined letter; the first recipient's
+// copy is the combined letter.
 //
 // To add a layout, write a type with Name and Lay methods in its own file
 // (the building blocks are the composer's methods: letterhead, statement,

@@ -17,11 +17,14 @@ type jointStatement struct{}
 func (jointStatement) Name() string { return "joint-statement" }
 
 // Lay lays out j as a joint statement.
-func (jointStatement) Lay(j *job.Job) (*Document, error) {
+func (l jointStatement) Lay(j *job.Job) (*Document, error) { return l.layFor(j, 0) }
+
+func (jointStatement) layFor(j *job.Job, first int) (*Document, error) {
 	c, err := newComposer(j)
 	if err != nil {
 		return nil, err
 	}
+	c.first = first
 	if err := c.letterhead(); err != nil {
 		return nil, err
 	}

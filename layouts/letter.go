@@ -31,11 +31,14 @@ type letterLayout struct{}
 func (letterLayout) Name() string { return "letter" }
 
 // Lay lays out j as a letter.
-func (letterLayout) Lay(j *job.Job) (*Document, error) {
+func (l letterLayout) Lay(j *job.Job) (*Document, error) { return l.layFor(j, 0) }
+
+func (letterLayout) layFor(j *job.Job, first int) (*Document, error) {
 	c, err := newComposer(j)
 	if err != nil {
 		return nil, err
 	}
+	c.first = first
 	if err := c.letterhead(); err != nil {
 		return nil, err
 	}
@@ -159,12 +162,44 @@ func (c *composer) letter(newPage bool, defCols int) error {
 	if mark < len(c.items) {
 		space = 18
 	}
-	for i := range l.Recipients {
+	for _, i := range c.recipientOrder() {
 		if err := c.stack(personLines(&l.Recipients[i]), body, x, w, space, false); err != nil {
 			return err
 		}
 		space = 10
 	}
+	if err := c.letterMain(); err != nil {
+		return err
+	}
+	if newPage && mark < len(c.items) {
+		c.items[mark].newPage = true
+	}
+	return c.signatories(defCols)
+}
+
+// recipientOrder returns the indexes of the recipients in the order the
+// address block names them: the copy's recipient (c.first) first, then the
+// others in the job's order.
+func (c *composer) recipientOrder() []int {
+	n := len(c.j.Letter.Recipients)
+	out := make([]int, 0, n)
+	if c.first >= 0 && c.first < n {
+		out = append(out, c.first)
+	}
+	for i := range n {
+		if i != c.first {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// letterMain sets the letter from the subject line to the cc block:
+// subject, salutation, body, closing, signers and copies.
+func (c *composer) letterMain() error {
+	l := &c.j.Letter
+	body := bodyStyle()
+	x, w := c.left, c.width()
 	if l.Subject != "" {
 		bold := body
 		bold.font = fonts.Bold
@@ -217,13 +252,7 @@ func (c *composer) letter(newPage bool, defCols int) error {
 			return err
 		}
 	}
-	if err := c.copies(); err != nil {
-		return err
-	}
-	if newPage && mark < len(c.items) {
-		c.items[mark].newPage = true
-	}
-	return c.signatories(defCols)
+	return c.copies()
 }
 
 // signer sets one signer: the signature image if any, then name, title

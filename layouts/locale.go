@@ -108,3 +108,19 @@ func (l locale) signatoriesHeading() string {
 	}
 	return "Signatories"
 }
+
+// addresseesLabel introduces the other recipients of a window letter,
+// whose window shows one of them.
+func (l locale) addresseesLabel() string {
+	switch l.lang {
+	case "es":
+		return "También dirigida a:"
+	case "fr":
+		return "Également adressée à\u00a0:"
+	case "pt":
+		return "Também dirigida a:"
+	case "de":
+		return "Gleichlautend an:"
+	}
+	return "Also addressed to:"
+}

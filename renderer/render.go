@@ -42,6 +42,12 @@ func Render(j *job.Job) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lay out letter %s: %w", j.ID, err)
 	}
+	return write(j, doc)
+}
+
+// write draws a laid-out document of job j: the one step after layout that
+// the combined letter and every per-recipient copy share.
+func write(j *job.Job, doc *layouts.Document) (*Result, error) {
 	if len(doc.Pages) > MaxPages {
 		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "letter",
 			Message: fmt.Sprintf("the letter needs %d pages; the limit is %d", len(doc.Pages), MaxPages)}}}

@@ -34,7 +34,8 @@
 // starting with "."), layout (one of Layouts), locale (a well-formed,
 // known BCP 47 tag, "-" not "_"), page_size, dates (YYYY-MM-DD and a real
 // calendar date), accent (#RRGGBB), the count limits below, required
-// strings (white space alone is empty), body blocks (exactly one of
+// strings (white space alone is empty), output.copies (one of Copies),
+// page_size against a window layout's paper, body blocks (exactly one of
 // text, list, heading; numbered only with list; lists not empty),
 // signatories (columns 0 = layout default or 1–6; sort "", "none" or
 // "alpha"; at least one entry), images and output.key.
@@ -72,6 +73,24 @@
 // file declaring 100000 × 100000 pixels) costs nothing; only then is the
 // image decoded in full, which refuses a file whose data does not match
 // its header (truncated, or fewer rows than it claims).
+//
+// Window layouts: "din5008-a" and "din5008-b" are A4 and "us-window" is
+// Letter (LayoutPaper); a job with one of them may leave page_size out
+// (PageSizeOrDefault then gives the layout's paper, whatever the locale)
+// or give that size; another size is refused ("page_size: must be "a4" for
+// the din5008-a layout (or left out), not "letter""). Whether an address
+// fits the window is checked by package layouts (layouts.CheckAddresses),
+// since it takes font metrics; its refusal is a *ValidationError too.
+//
+// Copies (contract addition, optional, letter/v1 unchanged otherwise):
+// output.copies is "none" (the default; also when left out) or
+// "per-recipient": besides the combined letter, one copy per recipient,
+// each with that recipient's full address in the address block (the
+// envelope window on window layouts) and the other recipients named as
+// in the letter. Each copy is stored under the combined letter's key
+// without ".pdf", as "{prefix}/copy-NN-{slug}.pdf" (renderer.CopyKey);
+// with copies, output.key may be at most MaxKeyBytes - CopySuffixBytes
+// (967) bytes so that every copy's key stays within MaxKeyBytes.
 //
 // output.key must be relative (no leading "/"), with no backslash, no
 // control character, no empty, "." or ".." segment, at most MaxKeyBytes,

@@ -1,6 +1,10 @@
 package pdf
 
 import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
 	"strings"
 	"testing"
 
@@ -97,4 +101,66 @@ func BenchmarkWrite(b *testing.B) {
 		size = len(out)
 	}
 	b.ReportMetric(float64(size), "pdf-bytes")
+}
+
+// BenchmarkToUnicode measures the incremental update that adds the
+// ToUnicode maps, on the benchmark letter's fpdf output.
+func BenchmarkToUnicode(b *testing.B) {
+	doc := benchDoc()
+	out, err := Write(doc, Options{Creator: "Carta bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Write appends the update in place, in the spare capacity of its
+	// output buffer; so does the benchmark.
+	orig := out[:bytes.Index(out, []byte("%%EOF\n"))+len("%%EOF\n")]
+	orig = append(make([]byte, 0, len(out)+64<<10), orig...)
+	order, _, err := planFonts(doc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var e embedder
+	var chunks []*chunk
+	for _, u := range order {
+		for _, c := range u.chunks {
+			if _, _, err := e.chunkFont(u.face, c); err != nil {
+				b.Fatal(err)
+			}
+			chunks = append(chunks, c)
+		}
+	}
+	for _, compress := range []bool{false, true} {
+		b.Run(fmt.Sprintf("compress=%v", compress), func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				up, err := addToUnicode(orig, chunks, compress)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(up) - len(orig)
+			}
+			b.ReportMetric(float64(n), "update-bytes")
+			b.ReportMetric(float64(len(chunks)), "fonts")
+		})
+	}
+}
+
+// BenchmarkNormalizeJPEG measures the rare path of an image re-encoded
+// to pad it: a one-megapixel photograph decoded, widened by a column and
+// encoded as PNG.
+func BenchmarkNormalizeJPEG(b *testing.B) {
+	m := image.NewNRGBA(image.Rect(0, 0, 1000, 1000))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i * 7)
+	}
+	var j bytes.Buffer
+	if err := jpeg.Encode(&j, m, nil); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := normalize(j.Bytes(), "jpeg", 1); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

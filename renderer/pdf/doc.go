@@ -7,6 +7,17 @@
 // space), each chunk becomes its own subset font whose encoding's
 // Differences name every glyph after its Unicode value, so text copied or
 // extracted from the PDF comes back as the characters that were drawn.
+// fpdf writes no ToUnicode map for such fonts, so Write appends an
+// incremental update (PDF 32000-1:2008, 7.5.6) to fpdf's file that gives
+// every font dictionary a /ToUnicode CMap as well.
+//
+// Images are registered once per distinct content. PNG files fpdf cannot
+// take as they are (interlaced, 16-bit, grey with alpha, paletted with
+// transparency) are re-encoded as 8-bit RGB or RGBA PNGs first. fpdf
+// orders image objects by pixel width, so an image whose width an
+// earlier one already has is padded on the right with transparent (or,
+// for an opaque image, white) columns until its width is unique, and
+// drawn in a box widened to match.
 //
 // Output is deterministic: the same Document and Options give the same
 // bytes.

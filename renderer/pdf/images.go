@@ -209,11 +209,12 @@ func toNRGBA(src image.Image, pad int) *image.NRGBA {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
 	dst := image.NewNRGBA(image.Rect(0, 0, w+pad, h))
+	at := pixelFunc(src)
 	opaque := true
 	for y := range h {
 		row := dst.Pix[y*dst.Stride:]
 		for x := range w {
-			c := nrgba(src.At(b.Min.X+x, b.Min.Y+y))
+			c := at(b.Min.X+x, b.Min.Y+y)
 			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, c.A
 			if c.A != 0xFF {
 				opaque = false
@@ -231,18 +232,49 @@ func toNRGBA(src image.Image, pad int) *image.NRGBA {
 	return dst
 }
 
-// nrgba converts c to 8-bit non-premultiplied RGBA, keeping the high byte
-// of 16-bit samples.
+// pixelFunc returns a function giving src's pixels as 8-bit
+// non-premultiplied RGBA, keeping the high byte of 16-bit samples. It
+// reads the image types the PNG and JPEG decoders return directly, which
+// is many times faster than going through color.Color.
+func pixelFunc(src image.Image) func(x, y int) color.NRGBA {
+	switch m := src.(type) {
+	case *image.NRGBA:
+		return m.NRGBAAt
+	case *image.NRGBA64:
+		return func(x, y int) color.NRGBA {
+			c := m.NRGBA64At(x, y)
+			return color.NRGBA{uint8(c.R >> 8), uint8(c.G >> 8), uint8(c.B >> 8), uint8(c.A >> 8)}
+		}
+	case *image.Gray:
+		return func(x, y int) color.NRGBA {
+			v := m.GrayAt(x, y).Y
+			return color.NRGBA{v, v, v, 0xFF}
+		}
+	case *image.Gray16:
+		return func(x, y int) color.NRGBA {
+			v := uint8(m.Gray16At(x, y).Y >> 8)
+			return color.NRGBA{v, v, v, 0xFF}
+		}
+	case *image.YCbCr:
+		return func(x, y int) color.NRGBA {
+			c := m.YCbCrAt(x, y)
+			r, g, b := color.YCbCrToRGB(c.Y, c.Cb, c.Cr)
+			return color.NRGBA{r, g, b, 0xFF}
+		}
+	case *image.Paletted:
+		pal := make([]color.NRGBA, 256)
+		for i, c := range m.Palette {
+			pal[i] = nrgba(c)
+		}
+		return func(x, y int) color.NRGBA { return pal[m.ColorIndexAt(x, y)] }
+	}
+	return func(x, y int) color.NRGBA { return nrgba(src.At(x, y)) }
+}
+
+// nrgba converts c to 8-bit non-premultiplied RGBA.
 func nrgba(c color.Color) color.NRGBA {
-	switch c := c.(type) {
-	case color.NRGBA:
+	if c, ok := c.(color.NRGBA); ok {
 		return c
-	case color.NRGBA64:
-		return color.NRGBA{uint8(c.R >> 8), uint8(c.G >> 8), uint8(c.B >> 8), uint8(c.A >> 8)}
-	case color.Gray:
-		return color.NRGBA{c.Y, c.Y, c.Y, 0xFF}
-	case color.Gray16:
-		return color.NRGBA{uint8(c.Y >> 8), uint8(c.Y >> 8), uint8(c.Y >> 8), 0xFF}
 	}
 	return color.NRGBAModel.Convert(c).(color.NRGBA)
 }

@@ -447,3 +447,68 @@ func TestImagePadding(t *testing.T) {
 		}
 	}
 }
+
+func TestToNRGBA(t *testing.T) {
+	t.Parallel()
+	const w, h, pad = 5, 3, 2
+	r := image.Rect(0, 0, w, h)
+	nrgbaImg, nrgba64, rgba, rgba64 := image.NewNRGBA(r), image.NewNRGBA64(r), image.NewRGBA(r), image.NewRGBA64(r)
+	grey, grey16 := image.NewGray(r), image.NewGray16(r)
+	ycc := image.NewYCbCr(r, image.YCbCrSubsampleRatio444)
+	pal := image.NewPaletted(r, color.Palette{color.NRGBA{10, 20, 30, 255}, color.NRGBA{200, 100, 0, 64}, color.NRGBA{}})
+	for y := range h {
+		for x := range w {
+			c := pattern(x, y, true)
+			nrgbaImg.SetNRGBA(x, y, c)
+			nrgba64.SetNRGBA64(x, y, color.NRGBA64{uint16(c.R) * 0x101, uint16(c.G) * 0x101, uint16(c.B) * 0x101, uint16(c.A) * 0x101})
+			o := pattern(x, y, false)
+			rgba.SetRGBA(x, y, color.RGBA{o.R, o.G, o.B, 255})
+			rgba64.SetRGBA64(x, y, color.RGBA64{uint16(o.R) * 0x101, uint16(o.G) * 0x101, uint16(o.B) * 0x101, 0xFFFF})
+			grey.SetGray(x, y, color.Gray{Y: uint8(40 * x)})
+			grey16.SetGray16(x, y, color.Gray16{Y: uint16(40*x) * 0x101})
+			i := ycc.YOffset(x, y)
+			ycc.Y[i], ycc.Cb[i], ycc.Cr[i] = uint8(30*x), uint8(60*y), 200
+			pal.SetColorIndex(x, y, uint8((x+y)%3))
+		}
+	}
+	tests := []struct {
+		name   string
+		m      image.Image
+		opaque bool
+	}{
+		{"NRGBA", nrgbaImg, false},
+		{"NRGBA64", nrgba64, false},
+		{"RGBA", rgba, true},
+		{"RGBA64", rgba64, true},
+		{"Gray", grey, true},
+		{"Gray16", grey16, true},
+		{"YCbCr", ycc, true},
+		{"Paletted", pal, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := toNRGBA(tc.m, pad)
+			if got.Bounds() != image.Rect(0, 0, w+pad, h) {
+				t.Fatalf("bounds %v", got.Bounds())
+			}
+			for y := range h {
+				for x := range w + pad {
+					g := got.NRGBAAt(x, y)
+					var want color.NRGBA
+					switch {
+					case x >= w && tc.opaque:
+						want = color.NRGBA{255, 255, 255, 255}
+					case x >= w:
+						want = color.NRGBA{}
+					default:
+						want = color.NRGBAModel.Convert(tc.m.At(x, y)).(color.NRGBA)
+					}
+					if onWhite(g) != onWhite(want) || g.A != want.A {
+						t.Errorf("pixel (%d, %d) = %v, want %v", x, y, g, want)
+					}
+				}
+			}
+		})
+	}
+}

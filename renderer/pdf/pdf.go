@@ -24,7 +24,8 @@ type Options struct {
 	// v0.12.0)", or "Carta (codeberg.org/go-pdf/fpdf v0.12.0)" when
 	// Creator is empty too.
 	Producer string
-	// CompressContent deflates the page content streams. It roughly
+	// CompressContent deflates the page content streams and the fonts'
+	// ToUnicode maps. It roughly
 	// halves the file for text-heavy letters, but fpdf then allocates a
 	// new zlib writer (about 1.2 MB) per page, which makes writing a
 	// four-page letter two to three times slower. Default: off (fonts
@@ -169,7 +170,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	if len(chunks) == 0 {
 		return b, nil
 	}
-	b, err = addToUnicode(b, chunks)
+	b, err = addToUnicode(b, chunks, opt.CompressContent)
 	if err != nil {
 		return nil, fmt.Errorf("add ToUnicode maps: %w", err)
 	}

@@ -19,13 +19,13 @@ import (
 // pdfFile is what addToUnicode needs from the file fpdf wrote.
 type pdfFile struct {
 	b       []byte
-	offsets map[int]int // object number -> offset of "N 0 obj"
-	xref    int         // offset of the last cross-reference section
-	size    int         // trailer /Size
-	root    string      // trailer /Root value, e.g. "61 0 R"
-	info    string      // trailer /Info value; "" when absent
-	id      string      // trailer /ID value; "" when absent
-	prev    bool        // the trailer has a /Prev entry
+	offsets []int  // object number -> offset of "N 0 obj"; -1: none
+	xref    int    // offset of the last cross-reference section
+	size    int    // trailer /Size
+	root    string // trailer /Root value, e.g. "61 0 R"
+	info    string // trailer /Info value; "" when absent
+	id      string // trailer /ID value; "" when absent
+	prev    bool   // the trailer has a /Prev entry
 }
 
 var (
@@ -52,7 +52,7 @@ func parsePDF(b []byte) (*pdfFile, error) {
 	if err != nil || xref < 0 || xref >= len(b) {
 		return nil, fmt.Errorf("bad startxref %q", f[0])
 	}
-	p := &pdfFile{b: b, xref: xref, offsets: make(map[int]int)}
+	p := &pdfFile{b: b, xref: xref}
 	r := b[xref:]
 	line := func() []byte {
 		j := bytes.IndexAny(r, "\r\n")
@@ -82,6 +82,14 @@ func parsePDF(b []byte) (*pdfFile, error) {
 		n, err2 := strconv.Atoi(string(h[1]))
 		if err1 != nil || err2 != nil || first < 0 || n < 0 || n*20 > len(r) {
 			return nil, fmt.Errorf("bad cross-reference subsection header %q", l)
+		}
+		if first+n > len(p.offsets) {
+			if first+n > xref/8 {
+				return nil, fmt.Errorf("bad cross-reference subsection header %q", l)
+			}
+			for len(p.offsets) < first+n {
+				p.offsets = append(p.offsets, -1)
+			}
 		}
 		for k := range n {
 			e := r[:20]
@@ -142,14 +150,11 @@ var fontDictStart = []byte("<</Type /Font")
 // fontObjects returns the font dictionaries of the file, in object number
 // order.
 func (p *pdfFile) fontObjects() ([]fontObject, error) {
-	nums := make([]int, 0, len(p.offsets))
-	for n := range p.offsets {
-		nums = append(nums, n)
-	}
-	slices.Sort(nums)
 	var out []fontObject
-	for _, n := range nums {
-		off := p.offsets[n]
+	for n, off := range p.offsets {
+		if off < 0 {
+			continue
+		}
 		head := strconv.AppendInt(nil, int64(n), 10)
 		head = append(head, " 0 obj"...)
 		r := p.b[off:p.xref]
@@ -201,7 +206,9 @@ func isDelim(c byte) bool {
 // incremental update that gives every font a ToUnicode CMap built from
 // its chunk. Every font of the file must be one of chunks' and every
 // chunk's font must be in the file.
-func addToUnicode(b []byte, chunks []*chunk) ([]byte, error) {
+//
+// The CMaps are deflated when compress is set.
+func addToUnicode(b []byte, chunks []*chunk, compress bool) ([]byte, error) {
 	p, err := parsePDF(b)
 	if err != nil {
 		return nil, fmt.Errorf("read pdf: %w", err)
@@ -215,8 +222,12 @@ func addToUnicode(b []byte, chunks []*chunk) ([]byte, error) {
 	}
 	byName := make(map[string]*chunk, len(chunks))
 	for _, c := range chunks {
-		// Equal names mean equal face names and equal code to rune
-		// tables (see subsetTag), hence equal maps.
+		// Equal names come from equal face names and equal code to
+		// rune tables (see subsetTag), hence equal maps; a tag collision
+		// would give a font another's map.
+		if o := byName[c.base]; o != nil && o.runes != c.runes {
+			return nil, fmt.Errorf("fonts %s and %s have the same name %s", o.family, c.family, c.base)
+		}
 		byName[c.base] = c
 	}
 	// One CMap per distinct name, numbered in object order.
@@ -243,20 +254,27 @@ func addToUnicode(b []byte, chunks []*chunk) ([]byte, error) {
 	}
 	type entry struct{ num, off int }
 	entries := make([]entry, 0, len(names)+len(objs))
-	var cm []byte
+	cm := make([]byte, 0, 4<<10)
 	for _, name := range names {
 		cm = appendCMap(cm[:0], byName[name])
-		z, err := zlibCompress(cm)
-		if err != nil {
-			return nil, fmt.Errorf("compress cmap: %w", err)
+		data := cm
+		if compress {
+			var err error
+			if data, err = zlibCompress(cm); err != nil {
+				return nil, fmt.Errorf("compress cmap: %w", err)
+			}
 		}
 		n := cmapNum[name]
 		entries = append(entries, entry{n, len(out)})
 		out = strconv.AppendInt(out, int64(n), 10)
-		out = append(out, " 0 obj\n<</Filter /FlateDecode /Length "...)
-		out = strconv.AppendInt(out, int64(len(z)), 10)
+		out = append(out, " 0 obj\n<<"...)
+		if compress {
+			out = append(out, "/Filter /FlateDecode "...)
+		}
+		out = append(out, "/Length "...)
+		out = strconv.AppendInt(out, int64(len(data)), 10)
 		out = append(out, ">>\nstream\n"...)
-		out = append(out, z...)
+		out = append(out, data...)
 		out = append(out, "\nendstream\nendobj\n"...)
 	}
 	for _, o := range objs {
@@ -333,7 +351,8 @@ func appendCMap(b []byte, c *chunk) []byte {
 		code, n int
 		r       rune
 	}
-	var ranges, chars []span
+	var rbuf, cbuf [maxCode + 1]span
+	ranges, chars := rbuf[:0], cbuf[:0]
 	for code := 0; code <= maxCode; {
 		r := c.runes[code]
 		if r == 0 {

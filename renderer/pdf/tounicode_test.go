@@ -243,13 +243,18 @@ func TestToUnicodeUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read the updated file: %v", err)
 	}
-	if q.xref != x || q.size != p.size+2 || len(q.offsets) != 4 {
-		t.Errorf("update xref at %d with %d entries, /Size %d; want at %d with 4, /Size %d", q.xref, len(q.offsets), q.size, x, p.size+2)
-	}
+	entries := 0
 	for n, off := range q.offsets {
+		if off < 0 {
+			continue
+		}
+		entries++
 		if !bytes.HasPrefix(b[off:], []byte(strconv.Itoa(n)+" 0 obj\n")) {
 			t.Errorf("xref entry of object %d points at %q", n, b[off:off+10])
 		}
+	}
+	if q.xref != x || q.size != p.size+2 || entries != 4 {
+		t.Errorf("update xref at %d with %d entries, /Size %d; want at %d with 4, /Size %d", q.xref, entries, q.size, x, p.size+2)
 	}
 }
 
@@ -272,6 +277,8 @@ func TestAddToUnicodeErrors(t *testing.T) {
 	orig := b[:bytes.Index(b, []byte("%%EOF\n"))+len("%%EOF\n")]
 	other := *c
 	other.base = "ABCDEF+Other"
+	clash := *c
+	clash.runes['~'] = '~'
 	xref := bytes.LastIndex(orig, []byte("\nxref\n")) + 1
 	shifted := bytes.Clone(orig)
 	e1 := xref + bytes.Index(orig[xref:], []byte(" 65535 f \n")) + len(" 65535 f \n")
@@ -288,6 +295,7 @@ func TestAddToUnicodeErrors(t *testing.T) {
 		{"not a pdf", []byte("hello"), []*chunk{c}, "read pdf: no startxref"},
 		{"already updated", b, []*chunk{c}, "read pdf: file already has an update"},
 		{"font of the file unknown", orig, []*chunk{&other}, "is not one of the document's"},
+		{"name collision", orig, []*chunk{c, &clash}, "have the same name"},
 		{"chunk font missing", orig, []*chunk{c, &other}, "font ABCDEF+Other: no font object in the output"},
 		{"bad startxref", append(bytes.Clone(orig[:bytes.LastIndex(orig, []byte("startxref"))]), "startxref\n5\n%%EOF\n"...), []*chunk{c}, "read pdf: startxref does not point at a cross-reference table"},
 		{"shifted offsets", shifted, []*chunk{c}, "object 1: cross-reference offset"},
@@ -296,13 +304,39 @@ func TestAddToUnicodeErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := addToUnicode(bytes.Clone(tc.pdf), tc.chunks)
+			_, err := addToUnicode(bytes.Clone(tc.pdf), tc.chunks, false)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want %s", err, tc.want)
 			}
 		})
 	}
-	if _, err := addToUnicode(bytes.Clone(orig), []*chunk{c}); err != nil {
+	if _, err := addToUnicode(bytes.Clone(orig), []*chunk{c}, false); err != nil {
 		t.Errorf("the original file: %v", err)
 	}
+}
+
+// FuzzAddToUnicode feeds damaged files to the update writer: it must
+// return an error or a file, never panic.
+func FuzzAddToUnicode(f *testing.F) {
+	doc := &layouts.Document{Width: a4w, Height: a4h, Pages: []layouts.Page{{Texts: line(36, 72, 12, 0, "Mélanie")}}}
+	b, err := Write(doc, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	order, _, err := planFonts(doc)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var e embedder
+	c := order[0].chunks[0]
+	if _, _, err := e.chunkFont(order[0].face, c); err != nil {
+		f.Fatal(err)
+	}
+	orig := b[:bytes.Index(b, []byte("%%EOF\n"))+len("%%EOF\n")]
+	f.Add(orig[len(orig)-400:])
+	f.Add([]byte("xref\n0 1\n0000000000 65535 f \ntrailer\n<</Size 1/Root 1 0 R>>\nstartxref\n0\n%%EOF"))
+	f.Fuzz(func(t *testing.T, tail []byte) {
+		in := append(bytes.Clone(orig[:len(orig)-400]), tail...)
+		addToUnicode(in, []*chunk{c}, false)
+	})
 }

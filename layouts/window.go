@@ -1,0 +1,487 @@
+package layouts
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/layouts/markup"
+	"github.com/carta-letters/carta/renderer/job"
+)
+
+// mm is one millimetre in points.
+const mm = 72 / 25.4
+
+// Rect is a rectangle on a page, in points, from the top-left corner of
+// the page with y growing down, like the Document it belongs to.
+type Rect struct{ X, Y, W, H float64 }
+
+// Address typography in the window: 10 pt on a 12.9 pt line (DIN 5008's
+// 4.23 mm pitch, six lines in the 27.3 mm address zone), shrunk to fit in
+// half-point steps down to 8 pt, the smallest size DIN 5008 and the US
+// Postal Service's Publication 25 accept for an address.
+const (
+	addrSize    = 10.0
+	addrLead    = 12.9
+	addrMinSize = 8.0
+)
+
+// windowSpec is the geometry of a window-envelope layout. All numbers are
+// in points from the top-left corner of the page.
+type windowSpec struct {
+	name        string
+	window      Rect      // the envelope window (DIN: the address field) on the page
+	zone        Rect      // where the address text lies, inside window
+	center      bool      // centre the address vertically in zone, else top-align it
+	returnBase  float64   // baseline of the one-line return address, 0 for none
+	left, right float64   // the text column
+	headTop     float64   // top of the letterhead
+	headBottom  float64   // the letterhead ends above this
+	infoX       float64   // left edge of the information block (date, reference)
+	infoTop     float64   // top of the information block
+	bodyTop     float64   // the letter's text starts no higher than this
+	folds       []float64 // fold marks
+	hole        float64   // the hole-punch mark, 0 for none
+}
+
+// DIN 5008 letter sheet (A4, 210 × 297 mm), form A ("hochgestelltes
+// Anschriftfeld") and form B ("tiefgestelltes"): the letterhead is 27 mm
+// (A) or 45 mm (B) high; under it the 85 × 45 mm address field starts
+// 20 mm from the left edge: 17.7 mm for the return address and postal
+// notes, then the 27.3 mm address zone (six lines), the address written
+// from the left edge of the text, 25 mm from the paper's edge. Fold marks
+// at 87 and 192 mm (A) or 105 and 210 mm (B) from the top fold the sheet
+// for a DL (110 × 220 mm) window envelope; the hole mark is at 148.5 mm.
+// The information block (date, reference, the sender's details) starts
+// 125 mm from the left edge, 32 mm (A) or 50 mm (B) from the top. The
+// text column is 25 mm from the left edge and 20 mm from the right.
+func dinSpec(name string, head float64) windowSpec {
+	a4W := 595.28
+	field := Rect{20 * mm, head * mm, 85 * mm, 45 * mm}
+	zoneTop := (head + 17.7) * mm
+	s := windowSpec{
+		name:   name,
+		window: field,
+		// The address zone, less 0.5 mm at the bottom so that descenders
+		// stay clear of the field's edge.
+		zone:       Rect{25 * mm, zoneTop, 80 * mm, (27.3 - 0.5) * mm},
+		returnBase: zoneTop - 2.5,
+		left:       25 * mm,
+		right:      a4W - 20*mm,
+		headBottom: head * mm,
+		infoX:      125 * mm,
+		infoTop:    (head + 5) * mm,
+		bodyTop:    field.Y + field.H + 24,
+		hole:       148.5 * mm,
+	}
+	if head == 27 {
+		s.headTop = 32
+		s.folds = []float64{87 * mm, 192 * mm}
+	} else {
+		s.headTop = 54
+		s.folds = []float64{105 * mm, 210 * mm}
+	}
+	return s
+}
+
+// usSpec is US Letter (8.5 × 11 in) for a standard #10 window envelope
+// (4.125 × 9.5 in, window 1.125 × 4.5 in, 0.875 in from the left and 0.5 in
+// from the bottom of the envelope), the sheet folded in three (Z-fold,
+// panels of 11/3 in, the top panel facing the window) and resting on its
+// first fold at the bottom of the envelope, centred across its width
+// (0.5 in of play each side). The window then shows the page from 0.375 to
+// 4.875 in across and 2.042 to 3.167 in down. The address is kept 1 in
+// from the left edge (the text margin) and 4.25 in at most (so the sheet
+// may slide 0.5 in either way and keep 1/8 in of clearance, as USPS asks),
+// 1/16 in inside the window's top and bottom, centred between them.
+func usSpec() windowSpec {
+	const in = 72.0
+	panel := 11.0 / 3 * in
+	win := Rect{0.375 * in, panel - 1.625*in, 4.5 * in, 1.125 * in}
+	return windowSpec{
+		name:       "us-window",
+		window:     win,
+		zone:       Rect{1 * in, win.Y + in/16, 3.25 * in, win.H - in/8},
+		center:     true,
+		left:       marginX,
+		right:      612 - marginX,
+		headTop:    40,
+		headBottom: win.Y - 8,
+		infoX:      5.5 * in,
+		infoTop:    win.Y,
+		bodyTop:    win.Y + win.H + 24,
+		folds:      []float64{panel, 2 * panel},
+	}
+}
+
+var (
+	din5008A = windowLayout{dinSpec("din5008-a", 27)}
+	din5008B = windowLayout{dinSpec("din5008-b", 45)}
+	usWindow = windowLayout{usSpec()}
+)
+
+// windowLayout is a letter for a window envelope: the letterhead, the
+// first recipient's (or a copy's recipient's) full address in the
+// window, the date and reference in an information block beside it, fold
+// marks on the left edge, then the other recipients, the letter and the
+// signatory list; a press statement in the job follows on a new page, and
+// the contact block last.
+type windowLayout struct{ spec windowSpec }
+
+// Name returns the layout's name.
+func (l windowLayout) Name() string { return l.spec.name }
+
+// Lay lays out j with its first recipient in the window.
+func (l windowLayout) Lay(j *job.Job) (*Document, error) { return l.layFor(j, 0) }
+
+// AddressWindow returns the envelope window of a window layout, on the
+// first page: the address printed there shows through the window. ok is
+// false for layouts without a window.
+func AddressWindow(layout string) (r Rect, ok bool) {
+	for _, l := range registry {
+		if w, isWin := l.(windowLayout); isWin && w.spec.name == layout {
+			return w.spec.window, true
+		}
+	}
+	return Rect{}, false
+}
+
+func (l windowLayout) layFor(j *job.Job, first int) (*Document, error) {
+	s := &l.spec
+	c, err := newComposer(j)
+	if err != nil {
+		return nil, err
+	}
+	c.first = first
+	c.left, c.right = s.left, s.right
+	if first < 0 || first >= len(j.Letter.Recipients) {
+		return nil, fmt.Errorf("lay out letter: no recipient %d", first)
+	}
+	fit, err := c.fitAddress(s, first)
+	if err != nil {
+		return nil, err
+	}
+	infoLines, err := c.windowHead(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.returnAddress(s); err != nil {
+		return nil, err
+	}
+	c.address(s, first, fit)
+	infoBottom, err := c.info(s, infoLines)
+	if err != nil {
+		return nil, err
+	}
+	c.foldMarks(s)
+
+	c.y, c.atTop = max(s.bodyTop, infoBottom+18), false
+	if err := c.addressees(first); err != nil {
+		return nil, err
+	}
+	if err := c.letterMain(); err != nil {
+		return nil, err
+	}
+	if err := c.signatories(3); err != nil {
+		return nil, err
+	}
+	mark := len(c.items)
+	if _, err := c.statement(); err != nil {
+		return nil, err
+	}
+	if mark < len(c.items) {
+		c.items[mark].newPage = true
+	}
+	if err := c.contact(); err != nil {
+		return nil, err
+	}
+	return c.finish()
+}
+
+// placeAt lays out the items added since the last flush from y down on the
+// first page, outside the flow of the letter.
+func (c *composer) placeAt(y float64) float64 {
+	c.y, c.atTop = y, false
+	c.flush()
+	return c.y
+}
+
+// windowHead sets the letterhead in its band: the name, and the
+// letterhead lines if they fit there too; otherwise the lines go to the
+// information block, and windowHead returns true. A logo sits on the
+// right, as high as the band allows.
+func (c *composer) windowHead(s *windowSpec) (linesToInfo bool, err error) {
+	lh := &c.j.Letterhead
+	band := s.headBottom - s.headTop
+	textW := c.width()
+	if lh.Logo != "" {
+		p, err := decodeDataURL(lh.Logo)
+		if err != nil {
+			return false, fmt.Errorf("lay out letterhead: logo: %w", err)
+		}
+		w, h := p.fit(min(44, band-4), 160)
+		textW -= w + 16
+		it := c.addItem(0, 0, false)
+		c.images = append(c.images, imageRec{item: it, x: c.right - w, w: w, h: h, data: p.data, format: p.format, name: "logo"})
+		c.placeAt(s.headTop)
+	}
+	items, runs := len(c.items), len(c.runs)
+	small := tstyle{font: fonts.Regular, size: 9, lead: 11.7, color: grey}
+	// The name in 16 pt, or smaller if it takes too many lines; with the
+	// letterhead lines under it if they fit in the band.
+	for _, size := range []float64{16, 13, 11} {
+		for _, withLines := range []bool{true, false} {
+			if withLines && len(lh.Lines) == 0 {
+				continue
+			}
+			c.items, c.runs = c.items[:items], c.runs[:runs]
+			c.flushed = items
+			name := tstyle{font: fonts.Bold, size: size, lead: size * 1.25, color: c.accent}
+			if err := c.text(lh.Name, block{st: name, x: c.left, w: textW, whole: true}); err != nil {
+				return false, err
+			}
+			if withLines {
+				for i, l := range lh.Lines {
+					space := 0.0
+					if i == 0 {
+						space = 2
+					}
+					if err := c.text(l, block{st: small, x: c.left, w: textW, space: space, whole: true}); err != nil {
+						return false, err
+					}
+				}
+			}
+			h := 0.0
+			for _, it := range c.items[items:] {
+				h += it.space + it.h
+			}
+			if h <= band-3 {
+				c.placeAt(s.headTop)
+				return !withLines && len(lh.Lines) > 0, nil
+			}
+			if !withLines {
+				break
+			}
+		}
+	}
+	return false, &job.ValidationError{Problems: []job.Problem{{Field: "letterhead.name",
+		Message: fmt.Sprintf("is too long for the %s letterhead (%.0f mm high) even at 11 pt", s.name, band/mm)}}}
+}
+
+// returnAddress sets the sender's return address on one line at the
+// bottom of the window's upper zone (DIN 5008's Rücksendeangabe): the
+// letterhead's name and as many of its lines as fit, in 7 pt.
+func (c *composer) returnAddress(s *windowSpec) error {
+	if s.returnBase == 0 {
+		return nil
+	}
+	st := tstyle{font: fonts.Regular, size: 7, lead: 9, color: grey}
+	lh := &c.j.Letterhead
+	text := lh.Name
+	for _, l := range lh.Lines {
+		if c.measure(text+" \u00b7 "+l, st.font, st.size) > s.zone.W {
+			break
+		}
+		text += " \u00b7 " + l
+	}
+	text = c.fitLine(text, st, s.zone.W)
+	it := c.addItem(0, 0, false)
+	if _, err := c.str(it, text, st, s.zone.X, 0); err != nil {
+		return err
+	}
+	c.placeAt(s.returnBase)
+	return nil
+}
+
+// addrFit is how an address is set in the window.
+type addrFit struct {
+	size, lead float64
+	asc        float64 // the tallest ascent of the faces used, in em
+	lines      int     // lines once wrapped
+}
+
+// personFields returns the job fields of the lines personLines returns.
+func personFields(p *job.Person) []string {
+	out := []string{"name"}
+	if p.Title != "" {
+		out = append(out, "title")
+	}
+	if p.Organization != "" {
+		out = append(out, "organization")
+	}
+	for i, s := range p.Address {
+		if s != "" {
+			out = append(out, "address["+strconv.Itoa(i)+"]")
+		}
+	}
+	if p.Country != "" {
+		out = append(out, "country")
+	}
+	return out
+}
+
+// measureAddress shapes the address lines at size, broken to width w. It
+// returns the number of lines, whether any line had to wrap (and the
+// first that did), and the tallest ascent and deepest descent, in em, of
+// the faces used.
+func (c *composer) measureAddress(ss []string, size, w float64) (n, wrapped int, asc, desc float64, err error) {
+	wrapped = -1
+	for k, s := range ss {
+		c.spans = append(c.spans[:0], markup.Span{Text: s})
+		if err := c.shape(fonts.Regular, size); err != nil {
+			return 0, 0, 0, 0, err
+		}
+		for _, g := range c.glyphs {
+			f := c.faces[g.face]
+			em := float64(f.UnitsPerEm())
+			asc = max(asc, float64(f.Ascent())/em)
+			desc = max(desc, -float64(f.Descent())/em)
+		}
+		c.breakLines(w, w)
+		if len(c.lines) > 1 && wrapped < 0 {
+			wrapped = k
+		}
+		n += len(c.lines)
+	}
+	return n, wrapped, asc, desc, nil
+}
+
+// fitAddress finds the largest size, from 10 pt down to 8 pt, at which
+// recipient i's address fits the window's zone: first without wrapping any
+// line, then wrapping long lines. The line height is 1.29 times the size
+// or what the zone allows, never less than the faces' ascent plus
+// descent, so lines never overlap. An address that does not fit even at
+// 8 pt is refused with a *job.ValidationError naming the field.
+func (c *composer) fitAddress(s *windowSpec, i int) (addrFit, error) {
+	p := &c.j.Letter.Recipients[i]
+	ss := personLines(p)
+	var sizes []float64
+	for sz := addrSize; sz >= addrMinSize-1e-9; sz -= 0.5 {
+		sizes = append(sizes, sz)
+	}
+	for _, wrap := range []bool{false, true} {
+		for _, size := range sizes {
+			n, wrapped, asc, desc, err := c.measureAddress(ss, size, s.zone.W)
+			if err != nil {
+				return addrFit{}, err
+			}
+			if wrapped >= 0 && !wrap {
+				continue
+			}
+			lead := min(size*addrLead/addrSize, s.zone.H/float64(n))
+			if lead+1e-9 >= (asc+desc)*size {
+				return addrFit{size: size, lead: lead, asc: asc, lines: n}, nil
+			}
+		}
+	}
+	// Refused: say how many lines fit at the smallest size.
+	path := "letter.recipients[" + strconv.Itoa(i) + "]"
+	n, wrapped, asc, desc, err := c.measureAddress(ss, addrMinSize, s.zone.W)
+	if err != nil {
+		return addrFit{}, err
+	}
+	most := int(math.Floor(s.zone.H/((asc+desc)*addrMinSize) + 1e-9))
+	prob := job.Problem{Field: path + ".address",
+		Message: fmt.Sprintf("%d lines do not fit the %s address window (at most %d)", len(ss), s.name, most)}
+	if len(ss) <= most && wrapped >= 0 {
+		prob = job.Problem{Field: path + "." + personFields(p)[wrapped],
+			Message: fmt.Sprintf("is too wide for the %s address window (%.0f mm) even at %g pt; wrapped, the address takes %d lines (at most %d)",
+				s.name, s.zone.W/mm, addrMinSize, n, most)}
+	}
+	return addrFit{}, &job.ValidationError{Problems: []job.Problem{prob}}
+}
+
+// address sets recipient i's address in the window's zone as fitted:
+// every line at fit.size, each item one line of fit.lead, the baseline
+// placed so that the faces' boxes stay inside the line.
+func (c *composer) address(s *windowSpec, i int, fit addrFit) {
+	st := tstyle{font: fonts.Regular, size: fit.size, lead: fit.lead, color: black}
+	ss := personLines(&c.j.Letter.Recipients[i])
+	_, _, asc, desc, _ := c.measureAddress(ss, fit.size, s.zone.W) // shaping succeeded in fitAddress
+	dy := (fit.lead-(asc+desc)*fit.size)/2 + asc*fit.size
+	for _, line := range ss {
+		c.spans = append(c.spans[:0], markup.Span{Text: line})
+		_ = c.shape(fonts.Regular, fit.size)
+		c.breakLines(s.zone.W, s.zone.W)
+		for _, ln := range c.lines {
+			it := c.addItem(fit.lead, 0, true)
+			c.emitLine(it, ln, st, s.zone.X, dy)
+		}
+	}
+	top := s.zone.Y
+	if s.center {
+		top += (s.zone.H - float64(fit.lines)*fit.lead) / 2
+	}
+	c.placeAt(top)
+}
+
+// info sets the information block beside the window: the letterhead's
+// lines when the letterhead band had no room for them, then the reference
+// and the date. It returns the bottom of the block.
+func (c *composer) info(s *windowSpec, withLines bool) (float64, error) {
+	x, w := s.infoX, s.right-s.infoX
+	l := &c.j.Letter
+	small := tstyle{font: fonts.Regular, size: 9, lead: 11.7, color: grey}
+	st := tstyle{font: fonts.Regular, size: 10, lead: 13, color: black}
+	space := 0.0
+	if withLines {
+		for _, line := range c.j.Letterhead.Lines {
+			if err := c.text(line, block{st: small, x: x, w: w, indent: 8, whole: true}); err != nil {
+				return 0, err
+			}
+		}
+		space = 10
+	}
+	for _, v := range []string{l.Reference, c.loc.longDate(l.Date)} {
+		if v == "" {
+			continue
+		}
+		if err := c.text(v, block{st: st, x: x, w: w, indent: 8, space: space, whole: true}); err != nil {
+			return 0, err
+		}
+		space = 2
+	}
+	return c.placeAt(s.infoTop), nil
+}
+
+// foldMarks draws the fold marks and the hole mark on the left edge of
+// the first page: short rules, 5 to 10 mm from the edge (the hole mark to
+// 13 mm), outside any text.
+func (c *composer) foldMarks(s *windowSpec) {
+	it := c.addItem(0, 0, false)
+	for _, y := range s.folds {
+		c.rules = append(c.rules, ruleRec{item: it, x1: 5 * mm, dy1: y, x2: 10 * mm, dy2: y, width: 0.5, color: grey})
+	}
+	if s.hole > 0 {
+		c.rules = append(c.rules, ruleRec{item: it, x1: 5 * mm, dy1: s.hole, x2: 13 * mm, dy2: s.hole, width: 0.5, color: grey})
+	}
+	c.placeAt(0)
+}
+
+// addressees names the recipients other than the one in the window, in
+// the job's order, under a localised label ("Also addressed to:"): one
+// paragraph each, their details joined with commas.
+func (c *composer) addressees(first int) error {
+	rs := c.j.Letter.Recipients
+	if len(rs) < 2 {
+		return nil
+	}
+	st := tstyle{font: fonts.Regular, size: 10, lead: 13, color: black}
+	label := st
+	label.color = grey
+	if err := c.text(c.loc.addresseesLabel(), block{st: label, x: c.left, w: c.width(), whole: true}); err != nil {
+		return err
+	}
+	for i := range rs {
+		if i == first {
+			continue
+		}
+		s := strings.Join(personLines(&rs[i]), ", ")
+		if err := c.text(s, block{st: st, x: c.left, w: c.width(), indent: 12, space: 2, keepPrev: true, whole: true}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
