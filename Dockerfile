@@ -7,7 +7,7 @@
 
 FROM golang:1.26 AS build
 WORKDIR /src
-ENV CGO_ENABLED=0 GOFLAGS=-trimpath
+ENV CGO_ENABLED=0
 # Dependencies first, so editing sources does not download them again.
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
@@ -26,7 +26,9 @@ COPY --from=build /out/carta /usr/local/bin/carta
 COPY --from=build --chown=65532:65532 /out/work /work
 WORKDIR /work
 USER 65532:65532
-# The worker's /metrics, /healthz and /readyz.
+# The worker's /metrics, /healthz and /readyz, reachable from outside the
+# container (the binary's own default is 127.0.0.1:9090).
+ENV CARTA_HTTP_ADDR=:9090
 EXPOSE 9090
 ENTRYPOINT ["/usr/local/bin/carta"]
 CMD ["worker"]

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf16"
 )
 
@@ -11,7 +12,8 @@ import (
 // concurrent use.
 type Face struct {
 	name     string // PostScript name
-	family   string // typographic family name (name id 1)
+	family   string // typographic family name (name id 16, else 1)
+	version  string // font revision from name id 5, e.g. "2.1.4"
 	data     []byte // the whole font file (shared, never modified)
 	tables   map[string][]byte
 	names    []byte   // name table for subsets: Windows records only
@@ -44,6 +46,12 @@ func (f *Face) Name() string { return f.name }
 // FamilyName returns the family name recorded in the font, e.g.
 // "Liberation Serif".
 func (f *Face) FamilyName() string { return f.family }
+
+// Version returns the font file's own version, from its name table
+// (name ID 5) without the "Version " prefix and without anything after
+// the number, e.g. "2.1.4" for "Version 2.1.4" or "2.37" for "Version
+// 2.37; ttfautohint (v1.8)". It is empty when the font records none.
+func (f *Face) Version() string { return f.version }
 
 // UnitsPerEm returns the number of font units in one em.
 func (f *Face) UnitsPerEm() int { return f.upem }
@@ -299,12 +307,12 @@ func (f *Face) parseName() {
 		return
 	}
 	count, strOff := int(u16(t, 2)), int(u16(t, 4))
-	var ps, fam string
+	var ps, fam, ver string
 	for i := 0; i < count && 6+12*i+12 <= len(t); i++ {
 		rec := t[6+12*i:]
 		plat, enc, id := u16(rec, 0), u16(rec, 2), u16(rec, 6)
 		ln, off := int(u16(rec, 8)), int(u16(rec, 10))
-		if id != 6 && id != 1 && id != 16 {
+		if id != 6 && id != 1 && id != 16 && id != 5 {
 			continue
 		}
 		if strOff+off+ln > len(t) {
@@ -335,12 +343,30 @@ func (f *Face) parseName() {
 			if fam == "" {
 				fam = s
 			}
+		case 5:
+			if ver == "" || plat == 3 {
+				ver = s
+			}
 		}
 	}
-	f.name, f.family = ps, fam
+	f.name, f.family, f.version = ps, fam, versionNumber(ver)
 	if f.name == "" {
 		f.name = "Unnamed"
 	}
+}
+
+// versionNumber returns the version number of a name ID 5 string:
+// "Version 2.37; ttfautohint (v1.8)" gives "2.37". A string that does not
+// start with "Version" is kept whole, trimmed to its first field.
+func versionNumber(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= len("version") && strings.EqualFold(s[:len("version")], "version") {
+		s = strings.TrimSpace(s[len("version"):])
+	}
+	if i := strings.IndexAny(s, "; \t"); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // glyphData returns the glyf bytes of glyph g (nil for an empty glyph).

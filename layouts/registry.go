@@ -12,6 +12,11 @@ import (
 type Layout interface {
 	// Name is the name a job gives in its "layout" field.
 	Name() string
+	// Version is the layout's version, a decimal number starting at "1"
+	// and written into each PDF's provenance. It changes whenever the
+	// layout's output changes, so that a PDF tells which revision of the
+	// layout made it (see version.go).
+	Version() string
 	// Lay lays out the job. It is pure: no I/O, no clock, and the same
 	// job always gives the same Document.
 	Lay(j *job.Job) (*Document, error)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,10 +37,11 @@ type benchFlags struct {
 	s3PathStyle bool
 	bucket      string
 	jsonOut     bool
+	cpuProfile  string
 }
 
 func defineBenchFlags(fs *flag.FlagSet) *benchFlags {
-	f := &benchFlags{n: 200, concurrency: positiveInt(runtime.NumCPU()), halfLoad: true, timeout: positiveDuration(5 * time.Minute)}
+	f := &benchFlags{n: 200, concurrency: positiveInt(runtime.NumCPU()), halfLoad: true, timeout: positiveDuration(2 * time.Minute)}
 	fs.Var(&f.n, "n", "jobs to push through the pipeline (variants of the reference letter with distinct ids)")
 	fs.Var(&f.concurrency, "concurrency", "render slots of the worker, and goroutines of the render-only run; default: the number of CPUs")
 	fs.Float64Var(&f.rate, "rate", 0, "jobs submitted per second; 0 submits them as fast as possible")
@@ -51,18 +53,19 @@ func defineBenchFlags(fs *flag.FlagSet) *benchFlags {
 	fs.BoolVar(&f.s3PathStyle, "s3-path-style", false, "path-style addressing for -s3-endpoint")
 	fs.StringVar(&f.bucket, "s3-bucket", "carta-bench", "S3 bucket of the letters (created if missing)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as JSON")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline runs to this file (go tool pprof)")
 	return f
 }
 
 // benchRun is one pipeline run.
 type benchRun struct {
-	Rate       float64 `json:"rate"`      // submitted per second; 0 = as fast as possible
-	Jobs       int     `json:"jobs"`      // results received
-	Failed     int     `json:"failed"`    // of which failed
-	Missing    int     `json:"missing"`   // results not received before -timeout
-	Seconds    float64 `json:"seconds"`   // first submit to last result
+	Rate       float64 `json:"rate"`       // submitted per second; 0 = as fast as possible
+	Jobs       int     `json:"jobs"`       // results received
+	Failed     int     `json:"failed"`     // of which failed
+	Missing    int     `json:"missing"`    // results not received before -timeout
+	Seconds    float64 `json:"seconds"`    // first submit to last result
 	Throughput float64 `json:"jobs_per_s"` // Jobs / Seconds
-	P50ms      float64 `json:"p50_ms"`    // submit → result latency
+	P50ms      float64 `json:"p50_ms"`     // submit → result latency
 	P99ms      float64 `json:"p99_ms"`
 	MaxMs      float64 `json:"max_ms"`
 }
@@ -149,6 +152,17 @@ func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, 
 	}
 	defer st.stop()
 
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("write cpu profile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return nil, fmt.Errorf("write cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile() // on early returns; stopped again (a no-op) after the pipeline runs
+	}
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
 	fmt.Fprintf(stderr, "carta bench: pipeline, %d jobs, concurrency %d, rate %s\n", n, conc, rateString(f.rate))
 	rep.Pipeline, err = benchPipeline(ctx, st, base, runID+"-a", n, f.rate, time.Duration(f.timeout))
@@ -168,6 +182,9 @@ func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, 
 		rep.HalfLoad = &hr
 	}
 	rep.PeakRSSMiB = peakRSSMiB()
+	if f.cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 
 	fmt.Fprintf(stderr, "carta bench: render only, %d jobs, concurrency %d\n", n, conc)
 	rep.RenderThroughput, err = benchRender(ctx, base, n, conc)
@@ -245,7 +262,7 @@ func benchPipeline(ctx context.Context, st *stack, base map[string]json.RawMessa
 		all       = make(chan struct{})
 	)
 	wc := st.worker.Config()
-	sub, err := st.nc.Subscribe(wc.ResultsSubject+".bench-"+runID+"-*", func(m *nats.Msg) {
+	sub, err := st.nc.Subscribe(wc.ResultsSubject+".*", func(m *nats.Msg) {
 		now := time.Now()
 		var ev struct {
 			ID     string `json:"id"`

@@ -3,7 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -88,7 +98,9 @@ func TestServeRuns(t *testing.T) {
 	defer cancel()
 	var stdout, stderr lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-s3-endpoint", "http://127.0.0.1:9", "-s3-path-style"}, lookup, &stdout, &stderr) }()
+	go func() {
+		done <- serve(ctx, []string{"-addr", "127.0.0.1:0", "-s3-endpoint", "http://127.0.0.1:9", "-s3-path-style"}, lookup, &stdout, &stderr)
+	}()
 
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+/)`)
 	var base string
@@ -147,5 +159,80 @@ func TestServeRuns(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"staff"`) {
 		t.Errorf("the log does not name the tokens: %s", stderr.String())
+	}
+}
+
+// selfSigned writes a certificate and key for 127.0.0.1 and returns their
+// paths and a pool trusting the certificate.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "carta test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestServeHTTPS(t *testing.T) {
+	t.Parallel()
+	n := queuetest.StartNATS(t)
+	certFile, keyFile, pool := selfSigned(t)
+	const secret = "serve-tls-secret-0123456789"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	args := []string{"-addr", "127.0.0.1:0", "-nats-url", n.URL(), "-tokens", "staff:read:" + secret, "-tls-cert", certFile, "-tls-key", keyFile}
+	go func() { done <- serve(ctx, args, noEnv, &stdout, &stderr) }()
+	re := regexp.MustCompile(`listening on (https://127\.0\.0\.1:\d+/)`)
+	var base string
+	for deadline := time.Now().Add(15 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("serve did not start over TLS; stdout %q stderr:\n%s", stdout.String(), stderr.String())
+		}
+	}
+	c := &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := c.PostForm(base+"login", url.Values{"token": {secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	sc := resp.Header.Get("Set-Cookie")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(sc, "Secure") || !strings.Contains(sc, "HttpOnly") {
+		t.Errorf("POST /login over TLS = %d, Set-Cookie %q; want 303 and a Secure HttpOnly cookie", resp.StatusCode, sc)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("serve exit %d, want 0", code)
 	}
 }

@@ -110,6 +110,7 @@ func TestBrowserFindAndDownload(t *testing.T) {
 		chromedp.Navigate(h.url+"/"),
 		// Signed out: the sign-in form.
 		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error { shoot(t, ctx, "login.png"); return nil }),
 		chromedp.SendKeys(chromedp.ID("token"), readSecret),
 		chromedp.Submit(chromedp.ID("token")),
 		chromedp.WaitVisible(chromedp.CSS("table.letters")),

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -442,5 +441,3 @@ func presigner(t *testing.T, endpoint, public string) *s3store.Presigner {
 	}
 	return p
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

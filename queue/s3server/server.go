@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -40,9 +41,10 @@ type Server struct {
 	dir string
 	mu  sync.Mutex // serialises commits (rename into place) and deletes
 
-	ln   net.Listener
-	http *http.Server
-	done chan struct{}
+	ln       net.Listener
+	http     *http.Server
+	done     chan struct{}
+	inflight atomic.Int64 // requests being served
 }
 
 // New returns a server storing its buckets in dir, creating dir if needed.
@@ -86,15 +88,36 @@ func (s *Server) URL() string {
 	return "http://" + s.ln.Addr().String()
 }
 
-// Close stops a started server, letting requests in flight finish for up
-// to 5 seconds.
+// Close stops a started server: it stops accepting connections, lets
+// requests in flight finish for up to 5 seconds, then closes every
+// connection (including kept-alive ones that never sent a request, which
+// http.Server.Shutdown alone would wait 5 seconds for).
 func (s *Server) Close() error {
 	if s.http == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := s.http.Shutdown(ctx)
+	shut := make(chan error, 1)
+	go func() { shut <- s.http.Shutdown(ctx) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+wait:
+	for {
+		select {
+		case err = <-shut:
+			break wait
+		case <-tick.C:
+			if s.inflight.Load() == 0 {
+				break wait
+			}
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		}
+	}
+	_ = s.http.Close()
 	<-s.done
 	if err != nil {
 		return fmt.Errorf("stop s3 server: %w", err)
@@ -138,6 +161,8 @@ func errf(status int, code, format string, args ...any) *s3Error {
 
 // ServeHTTP answers one S3 request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	reqID := newRequestID()
 	w.Header().Set("x-amz-request-id", reqID)
 	w.Header().Set("Server", "carta-s3server")

@@ -202,6 +202,14 @@ func TestObjects(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a key cannot be both an object and a folder", func(t *testing.T) {
+		if r := do(t, "PUT", url+"/letters/letters/nals-2023.pdf/inner", []byte("x"), nil); r.status != 409 {
+			t.Errorf("put under an object = %d %s, want 409", r.status, r.body)
+		}
+		if r := do(t, "PUT", url+"/letters/letters", []byte("x"), nil); r.status != 409 {
+			t.Errorf("put over a folder = %d %s, want 409", r.status, r.body)
+		}
+	})
 	t.Run("get missing key", func(t *testing.T) {
 		r := do(t, "GET", url+"/letters/nope.pdf", nil, nil)
 		if r.status != 404 || errCode(r.body) != "NoSuchKey" {

@@ -14,6 +14,11 @@
 // checksums) breaks several third-party S3 servers. Integrity is kept with
 // Content-MD5 instead, which every S3 server checks, on a seekable body.
 //
+// Every HTTP attempt is bounded by Config.RequestTimeout (30 s by
+// default), so a server that accepts a connection and never answers
+// fails the request rather than holding a worker until the job's time
+// limit.
+//
 // PutIfAbsent sends If-None-Match: * so an existing object is never
 // replaced. A server that answers 501 Not Implemented to it is remembered
 // and then served with a HEAD followed by a plain PUT (a small race window

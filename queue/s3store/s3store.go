@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -32,12 +34,21 @@ type Config struct {
 	// [0: the SDK's default, 3].
 	MaxAttempts int
 	// HTTPClient replaces the SDK's HTTP client, e.g. to trust a test CA
-	// (AWS_CA_BUNDLE then no longer applies).
+	// (AWS_CA_BUNDLE then no longer applies). If its Timeout is zero, a
+	// copy with Timeout RequestTimeout is used.
 	HTTPClient *http.Client
+	// RequestTimeout bounds each HTTP attempt, from dialling to the end
+	// of the response body, so a server that accepts and never answers
+	// fails the request instead of holding it [DefaultRequestTimeout 30s].
+	RequestTimeout time.Duration
 	// AccessKey and SecretKey, when both set, are static credentials used
 	// instead of the standard chain (for embedded and test servers).
 	AccessKey, SecretKey string
 }
+
+// DefaultRequestTimeout is the default of Config.RequestTimeout: ample
+// for a PDF of a few MiB, short next to a job's time limit.
+const DefaultRequestTimeout = 30 * time.Second
 
 // Store is an S3 bucket. It is safe for concurrent use.
 type Store struct {
@@ -53,6 +64,12 @@ var _ queue.ObjectStore = (*Store)(nil)
 func New(ctx context.Context, c Config) (*Store, error) {
 	if c.Bucket == "" {
 		return nil, errors.New("open s3 store: no bucket given")
+	}
+	if c.RequestTimeout < 0 {
+		return nil, fmt.Errorf("open s3 store: request timeout %v: must not be negative", c.RequestTimeout)
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
 	}
 	var loadOpts []func(*config.LoadOptions) error
 	if c.Region != "" {
@@ -80,7 +97,20 @@ func New(ctx context.Context, c Config) (*Store, error) {
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 		o.UsePathStyle = c.PathStyle
-		if c.HTTPClient != nil {
+		// The SDK's client has no overall timeout: a server that accepts
+		// a request and never answers would hold it until the caller's
+		// context ends.
+		switch {
+		case c.HTTPClient == nil:
+			// The SDK's own client, AWS_CA_BUNDLE applied, plus a timeout.
+			if b, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
+				o.HTTPClient = b.WithTimeout(c.RequestTimeout)
+			}
+		case c.HTTPClient.Timeout == 0:
+			hc := *c.HTTPClient
+			hc.Timeout = c.RequestTimeout
+			o.HTTPClient = &hc
+		default:
 			o.HTTPClient = c.HTTPClient
 		}
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired

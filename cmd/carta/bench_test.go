@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// TestBenchSmall runs a tiny load run end to end and checks its counts
+// (never its timings).
+func TestBenchSmall(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	code := runBench(context.Background(), []string{"-n", "6", "-concurrency", "2", "-json", "-data", t.TempDir(), "-timeout", "2m"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("decode report: %v\n%s", err, &stdout)
+	}
+	if rep.Pipeline.Jobs != 6 || rep.Pipeline.Failed != 0 || rep.Pipeline.Missing != 0 {
+		t.Errorf("pipeline = %+v, want 6 jobs done", rep.Pipeline)
+	}
+	if rep.HalfLoad == nil || rep.HalfLoad.Jobs != 6 || rep.HalfLoad.Rate <= 0 {
+		t.Errorf("half load = %+v, want 6 jobs at a set rate", rep.HalfLoad)
+	}
+	if rep.RenderThroughput <= 0 || rep.PeakRSSMiB <= 0 || rep.Pages < 1 || rep.Pipeline.P99ms < rep.Pipeline.P50ms {
+		t.Errorf("report = %+v", rep)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	t.Parallel()
+	ms := func(n ...int) (d []time.Duration) {
+		for _, v := range n {
+			d = append(d, time.Duration(v)*time.Millisecond)
+		}
+		return d
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = i + 1
+	}
+	for _, tc := range []struct {
+		name   string
+		sorted []time.Duration
+		p      int
+		want   time.Duration
+	}{
+		{"empty", nil, 99, 0},
+		{"one value", ms(7), 50, 7 * time.Millisecond},
+		{"median of four is the second", ms(1, 2, 3, 4), 50, 2 * time.Millisecond},
+		{"p99 of 100 is the 99th", ms(hundred...), 99, 99 * time.Millisecond},
+		{"p99 of 10 is the largest", ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 99, 10 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := percentile(tc.sorted, tc.p); got != tc.want {
+				t.Fatalf("percentile = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBenchFlags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"negative rate", []string{"-rate", "-1"}},
+		{"zero jobs", []string{"-n", "0"}},
+		{"an argument", []string{"extra"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			if code := runBench(context.Background(), tc.args, &stdout, &stderr); code != exitInvalid {
+				t.Fatalf("exit %d, want %d; stderr %s", code, exitInvalid, &stderr)
+			}
+		})
+	}
+}

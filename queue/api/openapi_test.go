@@ -1,0 +1,124 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/carta-letters/carta/queue/api"
+	"github.com/carta-letters/carta/queue/client"
+	"github.com/carta-letters/carta/renderer/job"
+)
+
+// TestOpenAPIMatchesServer checks that openapi.yaml is a valid OpenAPI
+// document and that live answers of the server, for every route and
+// documented status, validate against it.
+func TestOpenAPIMatchesServer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(api.OpenAPI())
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1.") {
+		t.Errorf("openapi = %q, want 3.1.x", doc.OpenAPI)
+	}
+	if err := doc.Validate(ctx); err != nil {
+		t.Fatalf("openapi.yaml is not valid: %v", err)
+	}
+	nc := startNATS(t)
+	kv := setupQueue(t, nc)
+	putResult(t, kv, client.Result{ID: "oa-done", Status: client.StatusDone, Bucket: "b", Key: "letters/oa-done.pdf", SHA256: "ab",
+		Bytes: 10, Pages: 1, Title: "Done", Recipients: []string{"Mélanie Joly"}, FinishedAt: time.Now().UTC()})
+	putResult(t, kv, client.Result{ID: "oa-failed", Status: client.StatusFailed, FinishedAt: time.Now().UTC().Add(-time.Minute),
+		Error: &client.ResultError{Code: client.CodeInvalidJob, Message: "bad", Field: "letter", Fields: []client.FieldError{{Field: "letter", Message: "bad"}}}})
+	h := startAPI(t, nc, api.Config{})
+	h.waitReady(t)
+	h.waitListed(t, "oa-done", "oa-failed")
+	// The document's server is relative ("/"): match it on this one.
+	doc.Servers = openapi3.Servers{{URL: h.url}}
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	big := bytes.Repeat([]byte(" "), job.MaxJobBytes+1)
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		secret      string
+		contentType string
+		body        []byte
+		want        int
+	}{
+		{"submit accepted", "POST", "/v1/jobs", submitSecret, "application/json", []byte(smallJob("oa-new")), 202},
+		{"submit again", "POST", "/v1/jobs", submitSecret, "application/json", []byte(smallJob("oa-new")), 409},
+		{"submit done id", "POST", "/v1/jobs", submitSecret, "application/json", []byte(smallJob("oa-done")), 409},
+		{"submit invalid", "POST", "/v1/jobs", submitSecret, "application/json", []byte(`{"schema":"letter/v1","id":"oa-bad"}`), 400},
+		{"submit too large", "POST", "/v1/jobs", submitSecret, "application/json", big, 413},
+		{"submit form", "POST", "/v1/jobs", submitSecret, "text/plain", []byte("x"), 415},
+		{"submit without token", "POST", "/v1/jobs", "", "application/json", []byte(smallJob("oa-x")), 401},
+		{"submit with read role", "POST", "/v1/jobs", readSecret, "application/json", []byte(smallJob("oa-x")), 403},
+		{"status queued", "GET", "/v1/jobs/oa-new", submitSecret, "", nil, 200},
+		{"status done", "GET", "/v1/jobs/oa-done", readSecret, "", nil, 200},
+		{"status failed", "GET", "/v1/jobs/oa-failed", readSecret, "", nil, 200},
+		{"status unknown", "GET", "/v1/jobs/oa-none", readSecret, "", nil, 404},
+		{"list", "GET", "/v1/letters?limit=1", readSecret, "", nil, 200},
+		{"list filtered", "GET", "/v1/letters?q=joly&status=done", readSecret, "", nil, 200},
+		{"list bad limit", "GET", "/v1/letters?limit=0", readSecret, "", nil, 400},
+		{"list with submit role", "GET", "/v1/letters", submitSecret, "", nil, 403},
+		{"pdf of failed job", "GET", "/v1/letters/oa-failed.pdf", readSecret, "", nil, 404},
+		{"pdf without storage", "GET", "/v1/letters/oa-done.pdf", readSecret, "", nil, 503},
+		{"openapi", "GET", "/v1/openapi.yaml", "", "", nil, 200},
+	}
+	for _, tc := range tests { // in order: "submit again" needs "submit accepted"
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, h.url+tc.path, bytes.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.secret != "" {
+				req.Header.Set("Authorization", "Bearer "+tc.secret)
+			}
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			resp, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.want {
+				t.Fatalf("%s %s = %d %s, want %d", tc.method, tc.path, resp.StatusCode, body, tc.want)
+			}
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatalf("openapi.yaml has no route for %s %s: %v", tc.method, tc.path, err)
+			}
+			in := &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+				Status:                 resp.StatusCode,
+				Header:                 resp.Header,
+				Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+			}
+			in.SetBodyBytes(body)
+			if err := openapi3filter.ValidateResponse(ctx, in); err != nil {
+				t.Errorf("answer %d %s does not match openapi.yaml: %v", resp.StatusCode, body, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,184 @@
+package queue_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/queue/client"
+	"github.com/carta-letters/carta/queue/queuetest"
+	"github.com/carta-letters/carta/renderer/job"
+)
+
+// corpusCase is one malformed job and the problem it must be refused
+// with.
+type corpusCase struct {
+	name    string
+	data    []byte
+	field   string // the field the error must name ("" for the job as a whole)
+	message string // a fragment of that problem's message
+}
+
+// invalidCorpus reads renderer/job/testdata/invalid and its cases.json,
+// and adds two generated jobs too large to keep in testdata: one over the
+// job limit that still fits a NATS message, and one that does not.
+func invalidCorpus(t *testing.T) []corpusCase {
+	t.Helper()
+	dir := filepath.Join("..", "renderer", "job", "testdata", "invalid")
+	raw, err := os.ReadFile(filepath.Join(dir, "cases.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]struct{ Field, Message string }
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatalf("parse cases.json: %v", err)
+	}
+	var cases []corpusCase
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatalf("cases.json names %s: %v", name, err)
+		}
+		cases = append(cases, corpusCase{strings.TrimSuffix(name, ".json"), data, want[name].Field, want[name].Message})
+	}
+	if len(cases) < 40 {
+		t.Fatalf("only %d cases in %s", len(cases), dir)
+	}
+	pad := func(n int) []byte {
+		j := queuetest.Job("too-big")
+		return append(j, bytes.Repeat([]byte(" "), n-len(j))...)
+	}
+	cases = append(cases,
+		corpusCase{"generated-over-job-limit", pad(job.MaxJobBytes + 4096), "", fmt.Sprintf("the limit is %d", job.MaxJobBytes)},
+		corpusCase{"generated-over-nats-payload", pad(2 << 20), "", ""})
+	return cases
+}
+
+// TestFaultMalformedCorpus publishes every malformed job of the corpus to
+// one worker with the real renderer and S3, one after another so each
+// event can be told apart (most share the id "test-1"). Each yields
+// exactly one failed result, invalid_job, naming the expected field, on
+// its first delivery; no object is stored, nothing is dead-lettered or
+// left pending. A job too large for a NATS message is refused at publish.
+func TestFaultMalformedCorpus(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	v := queuetest.StartVersity(t)
+	st := queuetest.Store(t, v.Endpoint(), "letters", nil, true)
+	w, _ := e.startWorker(st, testConfig(t))
+
+	events := make(chan *nats.Msg, 4096)
+	for _, s := range []string{queue.DefaultResultsSubject + ".>", queue.DefaultResultsSubject} {
+		sub, err := e.nc.ChanSubscribe(s, events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = sub.Unsubscribe() })
+	}
+	if err := e.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	published := 0
+	for i, c := range invalidCorpus(t) {
+		ok := t.Run(c.name, func(t *testing.T) {
+			msgID := fmt.Sprintf("corpus-%03d", i)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err := e.js.Publish(ctx, queue.DefaultSubject, c.data, jetstream.WithMsgID(msgID))
+			if len(c.data) >= int(w.Config().MaxMsgSize) {
+				if err == nil {
+					t.Fatalf("a %d-byte job was accepted for publishing", len(c.data))
+				}
+				if !errors.Is(err, nats.ErrMaxPayload) {
+					t.Errorf("publish of a %d-byte job: %v, want %v", len(c.data), err, nats.ErrMaxPayload)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("publish: %v", err)
+			}
+			published++
+
+			var m *nats.Msg
+			select {
+			case m = <-events:
+			case <-time.After(30 * time.Second):
+				t.Fatal("no result event after 30s")
+			}
+			e.waitSettled()
+			var r client.Result
+			if err := json.Unmarshal(m.Data, &r); err != nil {
+				t.Fatalf("event on %s is not JSON: %v", m.Subject, err)
+			}
+			wantSubject := queue.DefaultResultsSubject
+			if r.ID != "" {
+				wantSubject = queue.ResultSubject(queue.DefaultResultsSubject, r.ID)
+			}
+			if m.Subject != wantSubject {
+				t.Errorf("event of %q on %s, want %s", r.ID, m.Subject, wantSubject)
+			}
+			if r.Status != client.StatusFailed || r.Error == nil || r.Error.Code != client.CodeInvalidJob || r.Attempts != 1 {
+				t.Fatalf("result = %+v, want failed invalid_job on attempt 1", r)
+			}
+			found := false
+			for _, p := range r.Error.Fields {
+				found = found || p.Field == c.field && strings.Contains(p.Message, c.message)
+			}
+			if !found {
+				t.Errorf("error names no problem %q containing %q: field %q, fields %+v", c.field, c.message, r.Error.Field, r.Error.Fields)
+			}
+			if len(r.Error.Fields) == 0 || r.Error.Field != r.Error.Fields[0].Field {
+				t.Errorf("error field %q is not the first of %+v", r.Error.Field, r.Error.Fields)
+			}
+			if r.ID != "" {
+				if rec := e.recorded(r.ID); rec == nil || rec.Status != client.StatusFailed || rec.Error == nil || rec.Error.Code != client.CodeInvalidJob {
+					t.Errorf("recorded result %+v, want failed invalid_job", rec)
+				}
+			}
+			if err := e.nc.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case m := <-events:
+				t.Errorf("a second event: %s %s", m.Subject, m.Data)
+			case <-time.After(50 * time.Millisecond):
+			}
+		})
+		if !ok && published > 0 && t.Failed() && len(events) > 0 {
+			t.Fatal("events out of step after a failed case: stopping")
+		}
+	}
+
+	// The end state: one failure per job published, nothing else.
+	if err := e.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(events); n != 0 {
+		t.Errorf("%d result events beyond one per job", n)
+	}
+	if got := counter(t, w, "carta_jobs_total", "status", "failed"); got != float64(published) {
+		t.Errorf("carta_jobs_total{status=failed} = %v, want %d", got, published)
+	}
+	for _, s := range []string{"done", "retried", "republished", "abandoned"} {
+		if got := counter(t, w, "carta_jobs_total", "status", s); got != 0 {
+			t.Errorf("carta_jobs_total{status=%s} = %v, want 0", s, got)
+		}
+	}
+	e.checkEndState(st, endState{})
+	t.Logf("%d malformed jobs through the worker, 1 refused at publish", published)
+}
