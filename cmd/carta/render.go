@@ -119,7 +119,7 @@ func reportJobError(stderr io.Writer, cmd string, err error) (code int, done boo
 	var verr *job.ValidationError
 	if errors.As(err, &verr) {
 		for _, p := range verr.Problems {
-			fmt.Fprintf(stderr, "%s: %s\n", p.Field, p.Message)
+			fmt.Fprintln(stderr, p.String()) // "field: message", or the message alone for the whole job
 		}
 		return exitInvalid, true
 	}

@@ -289,7 +289,11 @@ func waitOne(ctx context.Context, c *client.Client, j submitJob, n int, o submit
 		if errors.As(err, &re) {
 			code = re.Code
 			for _, f := range re.Fields {
-				if f.Field != re.Field || !strings.Contains(re.Message, f.Message) {
+				switch {
+				case f.Field == re.Field && strings.Contains(re.Message, f.Message):
+				case f.Field == "": // a problem of the whole job
+					lines = append(lines, "  "+f.Message)
+				default:
 					lines = append(lines, fmt.Sprintf("  %s: %s", f.Field, f.Message))
 				}
 			}
