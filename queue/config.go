@@ -32,10 +32,43 @@ const (
 	DefaultPullWait        = 2 * time.Second
 )
 
-// RenderFunc decodes, validates and renders one job given as JSON bytes.
-// renderer.RenderJSON is the one used in production; an invalid job must
-// return an error wrapping a *job.ValidationError.
+// RenderFunc decodes, validates and renders the combined letter of one
+// job given as JSON bytes, as renderer.RenderJSON does; an invalid job
+// must return an error wrapping a *job.ValidationError. A worker given
+// only a RenderFunc stores the combined letter and no per-recipient
+// copies (see Config.Render).
 type RenderFunc func(data []byte) (*job.Job, *renderer.Result, error)
+
+// RenderAllFunc decodes, validates and renders every PDF of one job
+// given as JSON bytes: the combined letter first, then the per-recipient
+// copies the job asks for, each with its object key (see
+// renderer.RenderAll). An invalid job must return an error wrapping a
+// *job.ValidationError. RenderAllJSON is the one used in production.
+type RenderAllFunc func(data []byte) (*job.Job, []renderer.Output, error)
+
+// RenderAllJSON decodes and validates a job (job.Decode) and renders
+// every PDF it asks for (renderer.RenderAll). It is the default
+// Config.RenderAll.
+func RenderAllJSON(data []byte) (*job.Job, []renderer.Output, error) {
+	j, err := job.Decode(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	outs, err := renderer.RenderAll(j)
+	if err != nil {
+		return j, nil, err
+	}
+	return j, outs, nil
+}
+
+// Signer signs a rendered PDF; *sign.Signer (package renderer/sign)
+// implements it. Sign returns the signed PDF; Name is the signer's name,
+// recorded in the result event (signed_by) and the object metadata
+// (carta-signed-by). It must be safe for concurrent use.
+type Signer interface {
+	Sign(pdf []byte) ([]byte, error)
+	Name() string
+}
 
 // Config configures a Worker. The zero value of each field means its
 // default, given in brackets.
@@ -64,7 +97,18 @@ type Config struct {
 	RetryMax        time.Duration // cap of that delay [DefaultRetryMax 1m]
 	PullWait        time.Duration // expiry of each one-message pull request [DefaultPullWait 2s]
 
-	Render RenderFunc   // the renderer [renderer.RenderJSON]
+	// RenderAll renders every PDF of a job [RenderAllJSON, or Render
+	// when only Render is set].
+	RenderAll RenderAllFunc
+	// Render, when set and RenderAll is not, renders the combined letter
+	// only: the worker then stores no per-recipient copies. It exists for
+	// tests that replace the renderer [none].
+	Render RenderFunc
+	// Signer, when not nil, signs every PDF after rendering and before
+	// upload; a nil Signer stores unsigned PDFs. Do not store a nil
+	// *sign.Signer here: an interface holding a nil pointer is not nil
+	// [nil: unsigned].
+	Signer Signer
 	Logger *slog.Logger // log of the worker [slog.Default()]
 }
 
@@ -112,8 +156,11 @@ func (c Config) withDefaults() Config {
 	if c.Concurrency == 0 {
 		c.Concurrency = runtime.NumCPU()
 	}
-	if c.Render == nil {
-		c.Render = renderer.RenderJSON
+	if c.RenderAll == nil {
+		c.RenderAll = RenderAllJSON
+		if c.Render != nil {
+			c.RenderAll = combinedOnly(c.Render)
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -146,4 +193,16 @@ func (c Config) backoff(attempt int) time.Duration {
 		d *= 2
 	}
 	return min(d, c.RetryMax)
+}
+
+// combinedOnly adapts a RenderFunc to a RenderAllFunc giving the combined
+// letter alone, under the job's key (job.OutputKey).
+func combinedOnly(render RenderFunc) RenderAllFunc {
+	return func(data []byte) (*job.Job, []renderer.Output, error) {
+		j, res, err := render(data)
+		if err != nil || j == nil || res == nil {
+			return j, nil, err
+		}
+		return j, []renderer.Output{{Name: "letter", Recipient: -1, Key: j.OutputKey(), Result: res}}, nil
+	}
 }

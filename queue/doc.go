@@ -25,7 +25,14 @@
 //     UTC) and, for a failure, error {code, message, field, fields}, with
 //     code one of "invalid_job", "render_failed", "storage_failed",
 //     "internal". A job whose body has no usable id gets its failed event
-//     on "carta.results" itself and is not recorded.
+//     on "carta.results" itself and is not recorded. Additions (issue 6),
+//     both left out when empty: signed_by, the signer's name when the
+//     stored letter is signed; and copies, for a job with output.copies
+//     "per-recipient", one {name, key, sha256, bytes, pages, recipient,
+//     signed_by} per recipient in the order of recipients (recipient is
+//     that recipient's name). key, sha256, bytes and pages describe the
+//     combined letter; every sha256 and bytes is that of the object as
+//     stored (signed, if signed).
 //   - Dead letters: stream "CARTA_DEAD", subject "carta.dead.<id>", body
 //     the original job bytes, headers Carta-Error (the last error) and
 //     Carta-Attempts.
@@ -33,7 +40,15 @@
 //     it has "..", a leading "/" or control characters), Content-Type
 //     application/pdf, metadata carta-job-id, carta-sha256, carta-pages
 //     and carta-version, written with If-None-Match: * where the server
-//     supports it.
+//     supports it. Per-recipient copies go under the letter's key without
+//     ".pdf": "letters/<id>/copy-NN-slug.pdf" (renderer.CopyKey), the
+//     combined letter stored first. Additions (issue 6), from the PDF's
+//     provenance: carta-job-sha256 (sha256 of the canonical job,
+//     renderer.CanonicalJobSHA256), carta-layout, carta-layout-version,
+//     carta-fonts, carta-bytes (size as stored) and, on signed PDFs only,
+//     carta-signed-by. carta-sha256 and carta-bytes are of the stored
+//     bytes, signed if signed. A value that is not printable ASCII is
+//     written as an RFC 2047 encoded word (see MetadataValue).
 //
 // Ids are used as subject tokens and key-value keys as they are. The job
 // format allows two kinds of id NATS cannot carry that way: one ending in
@@ -46,8 +61,10 @@
 // For each message a worker: looks the id up in the results bucket and,
 // if it is already "done", publishes the recorded result again and acks
 // without rendering; otherwise decodes, validates and renders the job
-// (renderer.RenderJSON, in a goroutine with recover and the per-job time
-// limit), uploads the PDF, records the result, publishes it and acks.
+// (RenderAllJSON: job.Decode and renderer.RenderAll, in a goroutine with
+// recover and the per-job time limit), signs every PDF when a Signer is
+// configured, uploads the combined letter and then each copy, records
+// the result, publishes it and acks.
 //
 // The retry decision is made once, in the worker:
 //
@@ -56,8 +73,11 @@
 //     panic (internal): a failed result is recorded and published and the
 //     message terminated; render_failed and internal jobs are also copied
 //     to the dead-letter stream for the operator.
-//   - Transient: S3 unreachable, 5xx or timing out, and errors of the
-//     results bucket or of publishing: the message is nak'ed with an
+//   - Transient: S3 unreachable, 5xx or timing out, errors of the
+//     results bucket or of publishing, and signing errors (code internal:
+//     a certificate that expired or a key that is refused is the
+//     operator's to fix, and the job must survive until then): the
+//     message is nak'ed with an
 //     exponential delay (RetryBase doubling up to RetryMax). On the last
 //     delivery (MaxDeliver) the job is copied to the dead-letter stream,
 //     a failed result is recorded and published, and the message
@@ -66,8 +86,12 @@
 //
 // Renders are deterministic and objects are written with If-None-Match,
 // so a job delivered twice never leaves two different objects: an object
-// already there with the same sha256 counts as stored, one with another
-// sha256 fails the job (storage_failed) and is left alone.
+// already there with the same sha256 counts as stored. Signatures are
+// not deterministic (they carry the signing time), so an object already
+// there whose carta-job-sha256 is this job's also counts as stored: it
+// is kept, and the event reports its sha256, size and signer (from its
+// metadata), not those of the PDF this delivery made. Any other object
+// at the key fails the job (storage_failed) and is left alone.
 //
 // # Operations
 //

@@ -158,8 +158,13 @@ func TestFaultMalformedCorpus(t *testing.T) {
 			case <-time.After(50 * time.Millisecond):
 			}
 		})
-		if !ok && published > 0 && t.Failed() && len(events) > 0 {
-			t.Fatal("events out of step after a failed case: stopping")
+		if !ok {
+			// Keep the next case in step: drop what this one left.
+			e.waitSettled()
+			time.Sleep(200 * time.Millisecond)
+			for len(events) > 0 {
+				<-events
+			}
 		}
 	}
 

@@ -2,12 +2,16 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/carta-letters/carta/queue/client"
@@ -117,7 +121,7 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 	}
 
 	t0 := time.Now()
-	j, res, err := w.render(ctx, r)
+	j, outs, err := w.render(ctx, r)
 	r.renderMS = time.Since(t0).Milliseconds()
 	w.m.render.Observe(time.Since(t0).Seconds())
 	if err != nil {
@@ -132,53 +136,177 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 		}
 	}
 
-	r.key = "letters/" + j.ID + ".pdf"
-	if j.Output != nil && j.Output.Key != "" {
-		r.key = j.Output.Key
+	r.key = outs[0].Key
+	for _, o := range outs {
+		if msg := checkKey(o.Key); msg != "" {
+			return "", &failure{code: client.CodeInvalidJob, field: "output.key",
+				err:    fmt.Errorf("output.key: %s", msg),
+				fields: []client.FieldError{{Field: "output.key", Message: msg}}}
+		}
 	}
-	if msg := checkKey(r.key); msg != "" {
-		return "", &failure{code: client.CodeInvalidJob, field: "output.key",
-			err:    fmt.Errorf("output.key: %s", msg),
-			fields: []client.FieldError{{Field: "output.key", Message: msg}}}
+	jobSHA, err := renderer.CanonicalJobSHA256(j)
+	if err != nil {
+		return "", permanent(client.CodeInternal, err)
+	}
+
+	bodies := make([][]byte, len(outs))
+	signedBy := ""
+	for i, o := range outs {
+		bodies[i] = o.PDF
+	}
+	if s := w.cfg.Signer; s != nil {
+		// A signing failure is a configuration problem (certificate
+		// expired or unreadable, key refused), not one of the job:
+		// retried with backoff so that no job is lost while an operator
+		// fixes it, and dead-lettered after MaxDeliver.
+		signedBy = s.Name()
+		for i := range bodies {
+			signed, err := signPDF(s, bodies[i])
+			if err != nil {
+				return "", transient(client.CodeInternal, fmt.Errorf("sign %s: %w", outs[i].Key, err))
+			}
+			bodies[i] = signed
+		}
 	}
 
 	t1 := time.Now()
-	err = w.store.PutIfAbsent(ctx, Object{
-		Key:         r.key,
-		Body:        res.PDF,
-		ContentType: "application/pdf",
-		Metadata: map[string]string{
-			"carta-job-id":  j.ID,
-			"carta-sha256":  res.SHA256,
-			"carta-pages":   strconv.Itoa(res.Pages),
-			"carta-version": renderer.Version,
-		},
-	})
-	if errors.Is(err, ErrObjectExists) {
-		// An earlier delivery stored it (or a different letter is there).
-		meta, herr := w.store.Head(ctx, r.key)
-		switch {
-		case herr != nil:
-			err = herr
-		case meta["carta-sha256"] == res.SHA256:
-			err = nil
-		default:
-			return "", permanent(client.CodeStorageFailed, fmt.Errorf(
-				"store letter: %s already holds a different object (sha256 %q, this letter %s); left unchanged",
-				r.key, meta["carta-sha256"], res.SHA256))
+	stored := make([]storedPDF, len(outs))
+	for i, o := range outs {
+		st, f := w.storePDF(ctx, r, j, jobSHA, o, bodies[i], signedBy)
+		if f != nil {
+			return "", f
 		}
+		stored[i] = st
 	}
 	w.m.upload.Observe(time.Since(t1).Seconds())
-	if err != nil {
-		return "", transient(client.CodeStorageFailed, fmt.Errorf("store letter: %w", err))
-	}
 
 	out := w.newResult(r, client.StatusDone)
-	out.Key, out.SHA256, out.Bytes, out.Pages = r.key, res.SHA256, int64(len(res.PDF)), res.Pages
+	out.Key, out.SHA256, out.Bytes, out.Pages, out.SignedBy = r.key, stored[0].sha256, stored[0].bytes, stored[0].pages, stored[0].signedBy
+	for i, o := range outs[1:] {
+		c := client.Copy{Name: o.Name, Key: o.Key, SHA256: stored[i+1].sha256, Bytes: stored[i+1].bytes,
+			Pages: stored[i+1].pages, SignedBy: stored[i+1].signedBy}
+		if o.Recipient >= 0 && o.Recipient < len(j.Letter.Recipients) {
+			c.Recipient = j.Letter.Recipients[o.Recipient].Name
+		}
+		out.Copies = append(out.Copies, c)
+	}
 	if err := w.report(ctx, r, out); err != nil {
 		return "", transient(client.CodeInternal, err)
 	}
 	return statusDone, nil
+}
+
+// Object metadata keys. Values that are not printable ASCII (a signer
+// named "Comitė Ciudadano") are written as RFC 2047 encoded words
+// ("=?utf-8?b?...?="), the form S3 itself uses for such values; read
+// them with MetadataValue.
+const (
+	MetaJobID         = "carta-job-id"         // the job id
+	MetaSHA256        = "carta-sha256"         // lowercase hex sha256 of the object, as stored (signed, if signed)
+	MetaBytes         = "carta-bytes"          // size of the object in bytes
+	MetaPages         = "carta-pages"          // pages of the PDF
+	MetaVersion       = "carta-version"        // renderer.Version of the worker that stored it
+	MetaJobSHA256     = "carta-job-sha256"     // sha256 of the canonical job (renderer.CanonicalJobSHA256)
+	MetaLayout        = "carta-layout"         // layout name, e.g. "letter"
+	MetaLayoutVersion = "carta-layout-version" // layout version
+	MetaFonts         = "carta-fonts"          // font families and versions, e.g. "Liberation Serif 2.1.4, DejaVu Sans 2.37"
+	MetaSignedBy      = "carta-signed-by"      // the signer's name, only on signed PDFs
+)
+
+// MetadataValue decodes a metadata value written by the worker (see the
+// Meta* keys): RFC 2047 encoded words are decoded, other values returned
+// as they are.
+func MetadataValue(v string) string {
+	if !strings.Contains(v, "=?") {
+		return v
+	}
+	d, err := new(mime.WordDecoder).DecodeHeader(v)
+	if err != nil {
+		return v
+	}
+	return d
+}
+
+// metaValue encodes v for object metadata: printable ASCII as it is,
+// anything else as an RFC 2047 encoded word.
+func metaValue(v string) string {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return mime.BEncoding.Encode("utf-8", v)
+		}
+	}
+	return v
+}
+
+// storedPDF is what is stored at one key, as the result event reports it.
+type storedPDF struct {
+	sha256   string
+	bytes    int64
+	pages    int
+	signedBy string
+}
+
+// storePDF uploads one PDF of job j (body: o.PDF, signed when signedBy is
+// set) with If-None-Match semantics. An object already at the key counts
+// as stored when it has the same sha256, or when its carta-job-sha256 is
+// this job's (an earlier delivery of the same job stored it, signed at
+// another moment): then the stored object's sha256, size and signer are
+// reported. Any other object fails the job and is left alone.
+func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string, o renderer.Output, body []byte, signedBy string) (storedPDF, *failure) {
+	sum := sha256.Sum256(body)
+	st := storedPDF{sha256: hex.EncodeToString(sum[:]), bytes: int64(len(body)), pages: o.Pages, signedBy: signedBy}
+	meta := map[string]string{
+		MetaJobID:     j.ID,
+		MetaSHA256:    st.sha256,
+		MetaBytes:     strconv.FormatInt(st.bytes, 10),
+		MetaPages:     strconv.Itoa(o.Pages),
+		MetaVersion:   renderer.Version,
+		MetaJobSHA256: jobSHA,
+	}
+	pv := o.Provenance
+	for k, v := range map[string]string{MetaLayout: pv.Layout, MetaLayoutVersion: pv.LayoutVersion, MetaFonts: pv.Fonts, MetaSignedBy: signedBy} {
+		if v != "" {
+			meta[k] = metaValue(v)
+		}
+	}
+	err := w.store.PutIfAbsent(ctx, Object{Key: o.Key, Body: body, ContentType: "application/pdf", Metadata: meta})
+	if errors.Is(err, ErrObjectExists) {
+		// An earlier delivery stored it (or a different letter is there).
+		have, herr := w.store.Head(ctx, o.Key)
+		n, nerr := strconv.ParseInt(have[MetaBytes], 10, 64)
+		pages, perr := strconv.Atoi(have[MetaPages])
+		switch {
+		case herr != nil:
+			err = herr
+		case have[MetaSHA256] == st.sha256:
+			return st, nil
+		case jobSHA != "" && have[MetaJobSHA256] == jobSHA && have[MetaSHA256] != "" && nerr == nil && perr == nil:
+			r.log.Info("object already stored by an earlier delivery of this job: kept", "key", o.Key, "sha256", have[MetaSHA256])
+			return storedPDF{sha256: have[MetaSHA256], bytes: n, pages: pages, signedBy: MetadataValue(have[MetaSignedBy])}, nil
+		default:
+			return st, permanent(client.CodeStorageFailed, fmt.Errorf(
+				"store letter: %s already holds a different object (sha256 %q, this letter %s); left unchanged",
+				o.Key, have[MetaSHA256], st.sha256))
+		}
+	}
+	if err != nil {
+		return st, transient(client.CodeStorageFailed, fmt.Errorf("store letter: %w", err))
+	}
+	return st, nil
+}
+
+// signPDF signs one PDF, turning a panic of the signer into an error.
+func signPDF(s Signer, pdf []byte) (out []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("signer panicked: %v", p)
+		}
+	}()
+	out, err = s.Sign(pdf)
+	if err == nil && len(out) == 0 {
+		err = errors.New("signer returned no PDF and no error")
+	}
+	return out, err
 }
 
 // republishIfDone publishes the recorded result of r.id again if it is
@@ -218,9 +346,9 @@ func (w *Worker) lookup(ctx context.Context, id string) ([]byte, error) {
 }
 
 type renderOut struct {
-	j   *job.Job
-	res *renderer.Result
-	err error
+	j    *job.Job
+	outs []renderer.Output
+	err  error
 }
 
 // errPanic marks a renderer panic.
@@ -228,7 +356,7 @@ var errPanic = errors.New("renderer panicked")
 
 // render runs the renderer in its own goroutine, turning a panic into an
 // error and giving up when ctx is done.
-func (w *Worker) render(ctx context.Context, r *run) (*job.Job, *renderer.Result, error) {
+func (w *Worker) render(ctx context.Context, r *run) (*job.Job, []renderer.Output, error) {
 	ch := make(chan renderOut, 1)
 	go func() {
 		defer func() {
@@ -237,15 +365,15 @@ func (w *Worker) render(ctx context.Context, r *run) (*job.Job, *renderer.Result
 				ch <- renderOut{err: fmt.Errorf("render letter: %w: %v", errPanic, p)}
 			}
 		}()
-		j, res, err := w.cfg.Render(r.data)
-		if err == nil && (j == nil || res == nil) {
-			err = errors.New("render letter: renderer returned no letter and no error")
+		j, outs, err := w.cfg.RenderAll(r.data)
+		if err == nil {
+			err = checkOutputs(j, outs)
 		}
-		ch <- renderOut{j, res, err}
+		ch <- renderOut{j, outs, err}
 	}()
 	select {
 	case o := <-ch:
-		return o.j, o.res, o.err
+		return o.j, o.outs, o.err
 	case <-ctx.Done():
 		r.pending = ch
 		if context.Cause(ctx) == errShutdown {
@@ -253,6 +381,23 @@ func (w *Worker) render(ctx context.Context, r *run) (*job.Job, *renderer.Result
 		}
 		return nil, nil, fmt.Errorf("render letter: timed out after %v", w.cfg.JobTimeout)
 	}
+}
+
+// checkOutputs checks what a renderer returned without an error: a job
+// and at least the combined letter, first.
+func checkOutputs(j *job.Job, outs []renderer.Output) error {
+	if j == nil || len(outs) == 0 {
+		return errors.New("render letter: renderer returned no letter and no error")
+	}
+	if outs[0].Recipient >= 0 {
+		return errors.New("render letter: renderer returned a copy before the combined letter")
+	}
+	for _, o := range outs {
+		if o.Result == nil || len(o.PDF) == 0 {
+			return fmt.Errorf("render letter: renderer returned no PDF for %s", o.Key)
+		}
+	}
+	return nil
 }
 
 // renderFailure classifies a render error; every one is permanent, since

@@ -27,6 +27,9 @@ type Result struct {
 	PDF    []byte // the PDF file
 	Pages  int    // number of pages
 	SHA256 string // lowercase hex sha256 of PDF
+	// Provenance is what the PDF's XMP metadata records of the job,
+	// layout, fonts and Carta version that made it.
+	Provenance Provenance
 }
 
 // Render lays out and writes a decoded, validated job (see job.Decode). It
@@ -52,12 +55,16 @@ func write(j *job.Job, doc *layouts.Document) (*Result, error) {
 		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "letter",
 			Message: fmt.Sprintf("the letter needs %d pages; the limit is %d", len(doc.Pages), MaxPages)}}}
 	}
-	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j)})
+	pv, err := provenance(j, doc)
+	if err != nil {
+		return nil, fmt.Errorf("record provenance of %s: %w", j.ID, err)
+	}
+	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j), Provenance: (*pdf.Provenance)(&pv)})
 	if err != nil {
 		return nil, fmt.Errorf("write pdf %s: %w", j.ID, err)
 	}
 	sum := sha256.Sum256(out)
-	return &Result{PDF: out, Pages: len(doc.Pages), SHA256: hex.EncodeToString(sum[:])}, nil
+	return &Result{PDF: out, Pages: len(doc.Pages), SHA256: hex.EncodeToString(sum[:]), Provenance: pv}, nil
 }
 
 // RenderJSON decodes, validates and renders a job given as JSON bytes. An

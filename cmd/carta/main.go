@@ -38,6 +38,7 @@ func commands() []command {
 		{"serve", "serve the HTTP API and the staff web page: carta serve [flags]", runServe},
 		{"demo", "run NATS, S3 and a worker in one process and render the reference letter: carta demo [-exit]", runDemo},
 		{"bench", "load run through NATS, a worker and S3 next to render-only: carta bench [-n N] [-rate R]", runBench},
+		{"soak", "long run sampling RSS, heap and goroutines, with CSV and PNG: carta soak [-n N] [-csv F] [-png F]", runSoak},
 	}
 }
 

@@ -37,6 +37,7 @@ type workerFlags struct {
 	s3              s3store.Config
 	httpAddr        string
 	logLevel        string
+	sign            *signFlags
 }
 
 func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
@@ -87,6 +88,7 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 	fs.StringVar(&f.s3.Region, "s3-region", "", "S3 region (default: AWS_REGION or the shared config, else us-east-1)")
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz; empty to turn off")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.sign = addSignFlags(fs)
 	return f
 }
 
@@ -118,6 +120,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "carta worker: invalid value %q for -log-level (%s): must be debug, info, warn or error\n", f.logLevel, envName("log-level"))
 		return exitInvalid
 	}
+	signer, err := f.sign.signer()
+	if err != nil {
+		fmt.Fprintf(stderr, "carta worker: %v\n", err)
+		return exitInvalid
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg := f.cfg
@@ -132,6 +139,10 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	cfg.MaxMsgSize = int32(f.maxMsgSize)
 	cfg.Logger = log
+	if signer != nil { // a nil *sign.Signer in the interface would not be nil
+		cfg.Signer = signer
+		log.Info("signing letters", "signer", signer.Name())
+	}
 
 	f.nats.Logger = log
 	nc, err := queue.Connect(f.nats)

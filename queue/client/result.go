@@ -26,6 +26,15 @@ const (
 // it on "carta.results.<id>" and records it in the "carta_results"
 // key-value bucket under the key <id>. It is the one Go type of that JSON
 // event: the worker encodes it, clients decode it.
+//
+// Key, SHA256, Bytes and Pages describe the combined letter. A job with
+// output.copies "per-recipient" also lists its copies, one per recipient
+// in the order of Recipients, in Copies. SignedBy is set when the stored
+// letter is signed. SHA256 and Bytes are always those of the stored
+// object, signed or not: when a redelivered job finds its PDF already
+// stored (an earlier delivery of the same job, signed at another time),
+// the event reports the stored object's sha256 and signer, not those of
+// the PDF this delivery made and discarded.
 type Result struct {
 	ID           string       `json:"id"`            // the job id
 	Status       Status       `json:"status"`        // "done" or "failed"
@@ -42,6 +51,30 @@ type Result struct {
 	Recipients   []string     `json:"recipients"`    // recipient names, when the job decoded
 	FinishedAt   time.Time    `json:"finished_at"`   // when the result was decided, RFC 3339, UTC
 	Error        *ResultError `json:"error,omitempty"`
+	// SignedBy is the signer's name (sign.Signer.Name) when the stored
+	// letter carries a digital signature; absent when it is unsigned.
+	SignedBy string `json:"signed_by,omitempty"`
+	// Copies are the per-recipient copies, when the job asked for them
+	// (output.copies "per-recipient"); absent otherwise.
+	Copies []Copy `json:"copies,omitempty"`
+}
+
+// Copy is one per-recipient copy of a letter, stored next to the
+// combined letter.
+type Copy struct {
+	// Name is "copy-NN-slug": NN the recipient's number from 01, slug
+	// their name in lower-case ASCII ("copy-01-andres-manuel-lopez-obrador").
+	// It is unique within the job.
+	Name string `json:"name"`
+	// Key is the copy's S3 object key, in Result.Bucket: the combined
+	// letter's key without ".pdf", "/", Name, ".pdf"
+	// ("letters/<id>/copy-01-andres-manuel-lopez-obrador.pdf").
+	Key       string `json:"key"`
+	SHA256    string `json:"sha256"`              // lowercase hex sha256 of the stored copy
+	Bytes     int64  `json:"bytes"`               // size of the stored copy in bytes
+	Pages     int    `json:"pages"`               // pages of the copy
+	Recipient string `json:"recipient"`           // the name of the recipient the copy is addressed to
+	SignedBy  string `json:"signed_by,omitempty"` // the signer's name when the stored copy is signed
 }
 
 // ResultError says why a job failed.

@@ -10,8 +10,9 @@ import (
 
 // LongJob returns a valid letter/v1 job with the given id that takes the
 // renderer a long while: paragraphs body paragraphs of about 1.5 KB and
-// entries signatory organisations of two members each. LongJob(id, 60,
-// 1000) is about 220 KB and some 50 pages.
+// entries signatory organisations of two members each. LongJob(id, 150,
+// 2000) is about 430 KB and 100 pages, a few hundred milliseconds of
+// rendering.
 func LongJob(id string, paragraphs, entries int) []byte {
 	body := make([]map[string]any, paragraphs)
 	for i := range body {

@@ -19,6 +19,13 @@
 // for an opaque image, white) columns until its width is unique, and
 // drawn in a box widened to match.
 //
+// When Options.Provenance is set, the document also gets an XMP
+// metadata stream (ISO 16684-1), referred to by the catalog's /Metadata
+// entry, that repeats the document information (title, author, subject,
+// language, keywords, creator, producer, dates) and records which job,
+// layout, fonts and Carta version made the file, in the namespace
+// XMPNamespace; pdfinfo -meta prints it.
+//
 // Output is deterministic: the same Document and Options give the same
 // bytes.
 package pdf

@@ -35,6 +35,13 @@ type Options struct {
 	// value means 2000-01-01 00:00:00 UTC: the writer never reads the
 	// clock, so the same input always gives the same bytes.
 	Date time.Time
+	// Provenance, when set, is written with the document's title,
+	// author, subject, language, keywords, creator, producer and date
+	// into an XMP metadata stream (ISO 16684-1) referred to by the
+	// catalog's /Metadata, where pdfinfo -meta shows it. Nil: no XMP
+	// metadata. The document information dictionary is written either
+	// way.
+	Provenance *Provenance
 }
 
 // fpdfModule is the PDF library and its version, as go.mod requires it.
@@ -120,6 +127,12 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 		p.SetCreator(opt.Creator, true)
 	}
 	p.SetProducer(producer(opt), true)
+	if opt.Provenance != nil {
+		p.SetXmpMetadata(appendXMP(make([]byte, 0, 2<<10), metaFields{
+			title: m.Title, author: m.Author, subject: m.Subject, language: m.Language, keywords: m.Keywords,
+			creator: opt.Creator, producer: producer(opt), date: date,
+		}, opt.Provenance))
+	}
 
 	var e embedder
 	for _, u := range order {

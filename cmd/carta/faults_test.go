@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/queue/client"
+	"github.com/carta-letters/carta/queue/queuetest"
+	"github.com/carta-letters/carta/renderer"
+)
+
+// TestWorkerKilledMidRender: a "carta worker" process is killed with
+// SIGKILL while it renders a long letter (the kill comes as soon as the
+// job is delivered, and before the worker has sent any upload). Another
+// worker finishes the job after the AckWait: exactly one object, equal to
+// a local render, recorded done, nothing pending, no dead letter.
+func TestWorkerKilledMidRender(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	fp := queuetest.StartFaultProxy(t, c.versity.Endpoint())
+	fp.Hold(queuetest.IsPut) // should the render win the race, its upload stays in flight
+
+	const id = "kill-render"
+	data := queuetest.LongJob(id, 150, 2000)
+	t0 := time.Now()
+	_, want, err := renderer.RenderJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the job: %d bytes, %d pages, rendered locally in %v", len(data), want.Pages, time.Since(t0).Round(time.Millisecond))
+
+	a, _ := c.worker(fp.URL(), "-job-timeout", "60s")
+	cons, err := c.js.Consumer(context.Background(), queue.DefaultStream, queue.DefaultConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.submit(data, id)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		info, err := cons.Info(context.Background())
+		if err == nil && info.NumAckPending == 1 {
+			break // delivered to a: it is rendering
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the job was not delivered within 60s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if err := a.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = a.Process.Wait()
+	select {
+	case <-fp.Held():
+		t.Error("the worker had finished rendering and begun uploading before the kill: not killed mid-render")
+	default:
+	}
+
+	b, _ := c.worker(c.versity.Endpoint())
+	r := c.waitResult(id)
+	if r.Status != client.StatusDone || r.Attempts != 2 || r.SHA256 != want.SHA256 || r.Pages != want.Pages {
+		t.Errorf("result = %+v, want done on attempt 2 with sha256 %s", r, want.SHA256)
+	}
+
+	// The end state.
+	st := queuetest.Store(t, c.versity.Endpoint(), "letters", nil, false)
+	keys, err := st.List(context.Background(), "")
+	if err != nil || len(keys) != 1 || keys[0] != "letters/"+id+".pdf" {
+		t.Errorf("objects = %q (%v), want exactly letters/%s.pdf", keys, err, id)
+	}
+	body, meta, err := st.Get(context.Background(), "letters/"+id+".pdf")
+	if err != nil || string(body) != string(want.PDF) || meta["carta-sha256"] != want.SHA256 {
+		t.Errorf("stored object differs from a local render (err %v, metadata %v)", err, meta)
+	}
+	for _, x := range fp.Exchanges() {
+		if x.Method == http.MethodPut {
+			t.Errorf("the killed worker's upload reached S3: %+v", x)
+		}
+	}
+	kv, err := c.js.KeyValue(context.Background(), queue.DefaultResultsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := kv.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec client.Result
+	if err := json.Unmarshal(entry.Value(), &rec); err != nil || rec.Status != client.StatusDone || rec.SHA256 != want.SHA256 {
+		t.Errorf("recorded result %s (%v), want done with sha256 %s", entry.Value(), err, want.SHA256)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for info := c.consumerInfo(); info.NumAckPending != 0 || info.NumPending != 0; info = c.consumerInfo() {
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer: %d pending, %d unacknowledged after 30s; want none", info.NumPending, info.NumAckPending)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	dead, err := c.js.Stream(context.Background(), queue.DefaultDeadStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if di, err := dead.Info(context.Background()); err != nil || di.State.Msgs != 0 {
+		t.Errorf("dead-letter stream: %+v (%v), want empty", di.State, err)
+	}
+	c.mu.Lock()
+	for _, ev := range c.results {
+		if ev.ID == id && (ev.Status != client.StatusDone || ev.SHA256 != want.SHA256) {
+			t.Errorf("event %+v, want done with sha256 %s", ev, want.SHA256)
+		}
+	}
+	c.mu.Unlock()
+
+	_ = b.Process.Signal(syscall.SIGTERM)
+	if code := waitExit(t, b, 30*time.Second); code != 0 {
+		t.Errorf("worker b exit code %d after SIGTERM, want 0", code)
+	}
+}

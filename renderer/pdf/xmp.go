@@ -1,0 +1,155 @@
+package pdf
+
+import (
+	"time"
+	"unicode/utf8"
+)
+
+// Provenance says which job, layout, fonts and program made a document.
+// Write records it, when Options.Provenance is set, in the document's XMP
+// metadata (see XMPNamespace); every field is written as given, even
+// when empty.
+type Provenance struct {
+	// JobID is the job's id.
+	JobID string
+	// JobSHA256 is the lowercase hex SHA-256 of the canonical job.
+	JobSHA256 string
+	// Layout is the layout's name, e.g. "letter".
+	Layout string
+	// LayoutVersion is the layout's version, e.g. "1".
+	LayoutVersion string
+	// Fonts lists the font families drawn with, each with the font
+	// file's own version: "Liberation Serif 2.1.4, DejaVu Sans 2.37".
+	Fonts string
+	// FontModules lists the Go modules the fonts come from, with their
+	// versions.
+	FontModules string
+	// CartaVersion is Carta's version, e.g. "0.1.0".
+	CartaVersion string
+}
+
+// XMPNamespace is the XML namespace of Carta's provenance properties in
+// the XMP metadata, bound to the prefix "carta": carta:jobId,
+// carta:jobSHA256, carta:layout, carta:layoutVersion, carta:fonts,
+// carta:fontModules and carta:version, one per Provenance field.
+const XMPNamespace = "https://carta.invalid/ns/provenance/1.0/"
+
+// appendXMP appends the XMP packet (ISO 16684-1) of a document: the
+// Dublin Core, PDF and XMP basic properties that mirror the document
+// information dictionary, then the provenance. It is deterministic: the
+// same arguments give the same bytes.
+func appendXMP(b []byte, m metaFields, pv *Provenance) []byte {
+	b = append(b, "<?xpacket begin=\"\uFEFF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"+
+		"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"+
+		" <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"+
+		"  <rdf:Description rdf:about=\"\"\n"+
+		"    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"+
+		"    xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\"\n"+
+		"    xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n"+
+		"    xmlns:carta=\""+XMPNamespace+"\">\n"+
+		"   <dc:format>application/pdf</dc:format>\n"...)
+	if m.title != "" {
+		b = append(b, "   <dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">"...)
+		b = appendXMLText(b, m.title)
+		b = append(b, "</rdf:li></rdf:Alt></dc:title>\n"...)
+	}
+	if m.author != "" {
+		b = append(b, "   <dc:creator><rdf:Seq><rdf:li>"...)
+		b = appendXMLText(b, m.author)
+		b = append(b, "</rdf:li></rdf:Seq></dc:creator>\n"...)
+	}
+	if m.subject != "" {
+		b = append(b, "   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">"...)
+		b = appendXMLText(b, m.subject)
+		b = append(b, "</rdf:li></rdf:Alt></dc:description>\n"...)
+	}
+	if m.language != "" {
+		b = append(b, "   <dc:language><rdf:Bag><rdf:li>"...)
+		b = appendXMLText(b, m.language)
+		b = append(b, "</rdf:li></rdf:Bag></dc:language>\n"...)
+	}
+	if m.keywords != "" {
+		b = appendProp(b, "pdf:Keywords", m.keywords)
+	}
+	b = appendProp(b, "pdf:Producer", m.producer)
+	if m.creator != "" {
+		b = appendProp(b, "xmp:CreatorTool", m.creator)
+	}
+	date := m.date.Format(time.RFC3339)
+	b = appendProp(b, "xmp:CreateDate", date)
+	b = appendProp(b, "xmp:ModifyDate", date)
+	b = appendProp(b, "xmp:MetadataDate", date)
+	b = appendProp(b, "carta:jobId", pv.JobID)
+	b = appendProp(b, "carta:jobSHA256", pv.JobSHA256)
+	b = appendProp(b, "carta:layout", pv.Layout)
+	b = appendProp(b, "carta:layoutVersion", pv.LayoutVersion)
+	b = appendProp(b, "carta:fonts", pv.Fonts)
+	b = appendProp(b, "carta:fontModules", pv.FontModules)
+	b = appendProp(b, "carta:version", pv.CartaVersion)
+	return append(b, "  </rdf:Description>\n"+
+		" </rdf:RDF>\n"+
+		"</x:xmpmeta>\n"+
+		"<?xpacket end=\"r\"?>"...)
+}
+
+// metaFields are the document-level values the XMP packet mirrors.
+type metaFields struct {
+	title, author, subject, language, keywords string
+	creator, producer                          string
+	date                                       time.Time
+}
+
+// appendProp appends a simple property element <name>value</name>.
+func appendProp(b []byte, name, value string) []byte {
+	b = append(b, "   <"...)
+	b = append(b, name...)
+	b = append(b, '>')
+	b = appendXMLText(b, value)
+	b = append(b, "</"...)
+	b = append(b, name...)
+	return append(b, ">\n"...)
+}
+
+// appendXMLText appends s as XML character data: &, <, > and both quotes
+// escaped, tab, newline and carriage return as character references (so
+// no XML processor folds them), and every character XML 1.0 forbids, or
+// invalid UTF-8, as U+FFFD.
+func appendXMLText(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == '&':
+				b = append(b, "&amp;"...)
+			case c == '<':
+				b = append(b, "&lt;"...)
+			case c == '>':
+				b = append(b, "&gt;"...)
+			case c == '"':
+				b = append(b, "&quot;"...)
+			case c == '\'':
+				b = append(b, "&apos;"...)
+			case c == '\t':
+				b = append(b, "&#x9;"...)
+			case c == '\n':
+				b = append(b, "&#xA;"...)
+			case c == '\r':
+				b = append(b, "&#xD;"...)
+			case c < 0x20:
+				b = append(b, "\uFFFD"...)
+			default:
+				b = append(b, c)
+			}
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || r >= 0xFFFE && r <= 0xFFFF {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return b
+}
