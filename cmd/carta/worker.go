@@ -98,7 +98,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	f := defineWorkerFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: carta worker [flags]\n\nTakes letter jobs from NATS JetStream, renders them and stores the PDFs in S3.\nS3 credentials come from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, roles, ...).\n\nFlags:")
+		fmt.Fprintln(stderr, "usage: carta worker [flags]\n\nTakes letter jobs from NATS JetStream, renders them and stores the PDFs in S3.\nS3 credentials come from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, roles, ...).\nWith -sign-p12, or -sign-cert and -sign-key, every PDF is signed (PAdES B-B) before it is stored.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := applyEnv(fs, os.LookupEnv); err != nil {

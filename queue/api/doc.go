@@ -9,6 +9,8 @@
 //	GET  /v1/jobs/{id}           status and result of a job (role submit or read)
 //	GET  /v1/letters             stored letters, newest first (role read)
 //	GET  /v1/letters/{id}.pdf    the PDF: 302 to a presigned S3 URL, or streamed (role read)
+//	GET  /v1/letters/{id}/copies/{name}.pdf
+//	                             one per-recipient copy, served as the PDF is (role read)
 //	GET  /v1/openapi.yaml        the OpenAPI 3.1 description of the above (public)
 //	GET  /                       the staff page: letters, search, download (role read)
 //	GET  /login, POST /login     the sign-in form; POST /logout signs out
@@ -55,4 +57,13 @@
 // and the recipients, ignoring case and accents ("lopez" finds "López
 // Obrador"). Pages are cut with an opaque cursor, stable while new
 // letters arrive.
+//
+// # Signatures and copies
+//
+// The result event says whether a letter is signed (signed_by) and lists
+// its per-recipient copies (copies). GET /v1/jobs/{id} and GET
+// /v1/letters give each copy with its download URL (pdf_url); the staff
+// page has a Signature column ("Signed by …" or "Not signed") and, under
+// each letter's download button, a list of its copies, one link per
+// recipient.
 package api

@@ -21,11 +21,14 @@ const StatusQueued = "queued"
 
 // JobStatus is the body of POST /v1/jobs and GET /v1/jobs/{id}.
 type JobStatus struct {
-	ID        string         `json:"id"`
-	Status    string         `json:"status"`            // "queued", "done" or "failed"
-	StatusURL string         `json:"status_url"`        // /v1/jobs/{id}
-	PDFURL    string         `json:"pdf_url,omitempty"` // /v1/letters/{id}.pdf, once done
-	Result    *client.Result `json:"result,omitempty"`  // the result event, once there is one
+	ID        string `json:"id"`
+	Status    string `json:"status"`            // "queued", "done" or "failed"
+	StatusURL string `json:"status_url"`        // /v1/jobs/{id}
+	PDFURL    string `json:"pdf_url,omitempty"` // /v1/letters/{id}.pdf, once done
+	// Copies are the per-recipient copies of a done job that asked for
+	// them, each with its download URL; absent otherwise.
+	Copies []CopyLink     `json:"copies,omitempty"`
+	Result *client.Result `json:"result,omitempty"` // the result event, once there is one
 	// Error, on a 409 answer only, says why nothing was queued.
 	Error string `json:"error,omitempty"`
 }
@@ -35,6 +38,28 @@ type JobStatus struct {
 type Letter struct {
 	client.Result
 	PDFURL string `json:"pdf_url,omitempty"` // /v1/letters/{id}.pdf, when done
+	// Copies are the event's copies (it replaces Result.Copies in the
+	// JSON), each with its download URL; absent when there are none.
+	Copies []CopyLink `json:"copies,omitempty"`
+}
+
+// CopyLink is one per-recipient copy of a letter (the result event's
+// copy) and where to download it.
+type CopyLink struct {
+	client.Copy
+	PDFURL string `json:"pdf_url"` // /v1/letters/{id}/copies/{name}.pdf
+}
+
+// copyLinks returns the copies of a done result with their URLs.
+func copyLinks(res *client.Result) []CopyLink {
+	if res == nil || res.Status != client.StatusDone || len(res.Copies) == 0 {
+		return nil
+	}
+	out := make([]CopyLink, len(res.Copies))
+	for i, c := range res.Copies {
+		out[i] = CopyLink{Copy: c, PDFURL: copyURL(res.ID, c.Name)}
+	}
+	return out
 }
 
 // LetterList is the body of GET /v1/letters.
@@ -47,6 +72,26 @@ type LetterList struct {
 
 func statusURL(id string) string { return "/v1/jobs/" + url.PathEscape(id) }
 func pdfURL(id string) string    { return "/v1/letters/" + url.PathEscape(id) + ".pdf" }
+
+// copyURL is the download URL of the copy called name of letter id.
+func copyURL(id, name string) string {
+	return "/v1/letters/" + url.PathEscape(id) + "/copies/" + url.PathEscape(name) + ".pdf"
+}
+
+// validCopyName reports whether name can be a copy's name: 1 to 64 of
+// a-z 0-9 and "-" (renderer.CopyName gives "copy-NN-slug").
+func validCopyName(name string) bool {
+	if len(name) == 0 || len(name) > 64 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // validID reports whether id has the contract's syntax (1 to 128 of
 // A-Z a-z 0-9 . _ -, not starting with ".").
@@ -70,6 +115,7 @@ func statusOf(id string, res *client.Result) JobStatus {
 		st.Result = res
 		if res.Status == client.StatusDone {
 			st.PDFURL = pdfURL(id)
+			st.Copies = copyLinks(res)
 		}
 	}
 	return st
@@ -259,7 +305,7 @@ func (s *Server) listLetters(w http.ResponseWriter, r *http.Request) {
 	pg := s.ix.list(q)
 	out := LetterList{Letters: make([]Letter, len(pg.items)), Total: pg.total}
 	for i, res := range pg.items {
-		out.Letters[i] = Letter{Result: res}
+		out.Letters[i] = Letter{Result: res, Copies: copyLinks(&res)}
 		if res.Status == client.StatusDone {
 			out.Letters[i].PDFURL = pdfURL(res.ID)
 		}
@@ -278,28 +324,65 @@ func (s *Server) getPDF(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such letter: ask for /v1/letters/{id}.pdf", nil)
 		return
 	}
-	ctx := r.Context()
-	res, err := s.result(ctx, id)
+	res, ok := s.doneResult(w, r, id)
+	if !ok {
+		return
+	}
+	s.serveObject(w, r, id, res.Bucket, res.Key, id+".pdf", res.SHA256)
+}
+
+// getCopy serves one per-recipient copy of a letter, as getPDF serves
+// the combined letter.
+func (s *Server) getCopy(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	name, ok := strings.CutSuffix(r.PathValue("file"), ".pdf")
+	if !ok || !validID(id) || !validCopyName(name) {
+		writeError(w, http.StatusNotFound, "no such copy: ask for /v1/letters/{id}/copies/{name}.pdf", nil)
+		return
+	}
+	res, ok := s.doneResult(w, r, id)
+	if !ok {
+		return
+	}
+	for _, c := range res.Copies {
+		if c.Name == name {
+			s.serveObject(w, r, id, res.Bucket, c.Key, id+"-"+name+".pdf", c.SHA256)
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, fmt.Sprintf("letter %s has no copy %s", id, name), nil)
+}
+
+// doneResult finds the done result of id, or answers why there is none.
+func (s *Server) doneResult(w http.ResponseWriter, r *http.Request, id string) (*client.Result, bool) {
+	res, err := s.result(r.Context(), id)
 	switch {
 	case err != nil:
 		s.log.Error("get pdf", "job_id", id, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "the results bucket cannot be read; try again", nil)
-		return
+		return nil, false
 	case res == nil:
 		writeError(w, http.StatusNotFound, fmt.Sprintf("letter %s has no result (yet)", id), nil)
-		return
+		return nil, false
 	case res.Status != client.StatusDone:
 		writeError(w, http.StatusNotFound, fmt.Sprintf("letter %s has no PDF: %v", id, res.Err()), nil)
-		return
-	case s.cfg.Objects == nil:
+		return nil, false
+	}
+	return res, true
+}
+
+// serveObject redirects to a presigned URL of bucket/key, or streams it
+// when the server is configured to, as a download called filename.
+func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, id, bucket, key, filename, sum string) {
+	if s.cfg.Objects == nil {
 		writeError(w, http.StatusServiceUnavailable, "downloads are not configured on this server", nil)
 		return
 	}
-	filename := id + ".pdf"
+	ctx := r.Context()
 	if !s.cfg.Stream {
-		u, err := s.cfg.Objects.PresignGet(ctx, res.Bucket, res.Key, filename, s.cfg.LinkExpiry)
+		u, err := s.cfg.Objects.PresignGet(ctx, bucket, key, filename, s.cfg.LinkExpiry)
 		if err != nil {
-			s.log.Error("get pdf: presign", "job_id", id, "err", err)
+			s.log.Error("get pdf: presign", "job_id", id, "key", key, "err", err)
 			writeError(w, http.StatusServiceUnavailable, "the download link cannot be made; try again", nil)
 			return
 		}
@@ -307,9 +390,9 @@ func (s *Server) getPDF(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, u, http.StatusFound)
 		return
 	}
-	body, size, err := s.cfg.Objects.Open(ctx, res.Bucket, res.Key)
+	body, size, err := s.cfg.Objects.Open(ctx, bucket, key)
 	if err != nil {
-		s.log.Error("get pdf: open object", "job_id", id, "err", err)
+		s.log.Error("get pdf: open object", "job_id", id, "key", key, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "the letter cannot be read from storage; try again", nil)
 		return
 	}
@@ -321,12 +404,12 @@ func (s *Server) getPDF(w http.ResponseWriter, r *http.Request) {
 	if size >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(size, 10))
 	}
-	if res.SHA256 != "" {
-		h.Set("ETag", `"`+res.SHA256+`"`)
+	if sum != "" {
+		h.Set("ETag", `"`+sum+`"`)
 	}
 	w.WriteHeader(http.StatusOK)
 	if _, err := io.Copy(w, body); err != nil {
-		s.log.Warn("get pdf: send", "job_id", id, "err", err)
+		s.log.Warn("get pdf: send", "job_id", id, "key", key, "err", err)
 	}
 }
 

@@ -38,7 +38,9 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	nc := startNATS(t)
 	kv := setupQueue(t, nc)
 	putResult(t, kv, client.Result{ID: "oa-done", Status: client.StatusDone, Bucket: "b", Key: "letters/oa-done.pdf", SHA256: "ab",
-		Bytes: 10, Pages: 1, Title: "Done", Recipients: []string{"Mélanie Joly"}, FinishedAt: time.Now().UTC()})
+		Bytes: 10, Pages: 1, Title: "Done", Recipients: []string{"Mélanie Joly"}, FinishedAt: time.Now().UTC(),
+		SignedBy: "Comitė Ciudadano", Copies: []client.Copy{{Name: "copy-01-melanie-joly", Key: "letters/oa-done/copy-01-melanie-joly.pdf",
+			SHA256: "cd", Bytes: 11, Pages: 1, Recipient: "Mélanie Joly", SignedBy: "Comitė Ciudadano"}}})
 	putResult(t, kv, client.Result{ID: "oa-failed", Status: client.StatusFailed, FinishedAt: time.Now().UTC().Add(-time.Minute),
 		Error: &client.ResultError{Code: client.CodeInvalidJob, Message: "bad", Field: "letter", Fields: []client.FieldError{{Field: "letter", Message: "bad"}}}})
 	h := startAPI(t, nc, api.Config{})
@@ -79,6 +81,10 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		{"list with submit role", "GET", "/v1/letters", submitSecret, "", nil, 403},
 		{"pdf of failed job", "GET", "/v1/letters/oa-failed.pdf", readSecret, "", nil, 404},
 		{"pdf without storage", "GET", "/v1/letters/oa-done.pdf", readSecret, "", nil, 503},
+		{"copy without storage", "GET", "/v1/letters/oa-done/copies/copy-01-melanie-joly.pdf", readSecret, "", nil, 503},
+		{"unknown copy", "GET", "/v1/letters/oa-done/copies/copy-02-nobody.pdf", readSecret, "", nil, 404},
+		{"copy of failed job", "GET", "/v1/letters/oa-failed/copies/copy-01-melanie-joly.pdf", readSecret, "", nil, 404},
+		{"copy with submit role", "GET", "/v1/letters/oa-done/copies/copy-01-melanie-joly.pdf", submitSecret, "", nil, 403},
 		{"openapi", "GET", "/v1/openapi.yaml", "", "", nil, 200},
 	}
 	for _, tc := range tests { // in order: "submit again" needs "submit accepted"

@@ -254,6 +254,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /v1/jobs/{id}", s.needAPI(canSubmit|canRead, s.getJob))
 	mux.Handle("GET /v1/letters", s.needAPI(canRead, s.listLetters))
 	mux.Handle("GET /v1/letters/{file}", s.needAPI(canRead, s.getPDF))
+	mux.Handle("GET /v1/letters/{id}/copies/{file}", s.needAPI(canRead, s.getCopy))
 	mux.HandleFunc("GET /v1/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(openAPI) //nolint:errcheck // the client went away

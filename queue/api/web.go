@@ -21,6 +21,7 @@ func parseTemplates() (*template.Template, error) {
 		"when":      humanTime,
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"pdfURL":    pdfURL,
+		"copyURL":   copyURL,
 		"joinComma": func(s []string) string { return strings.Join(s, ", ") },
 	}).ParseFS(webFS, "web/*.html")
 	if err != nil {
