@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,5 +98,34 @@ func TestRenderCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRenderSigned: "carta render" with a PEM certificate and key writes a
+// signed letter that pdfsig finds valid and wholly signed, and says so.
+func TestRenderSigned(t *testing.T) {
+	t.Parallel()
+	pdfsig, err := exec.LookPath("pdfsig")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("pdfsig (poppler-utils) is required in CI: %v", err)
+		}
+		t.Skip("pdfsig not installed")
+	}
+	certFile, keyFile := writeSigningPEM(t)
+	out := filepath.Join(t.TempDir(), "signed.pdf")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"render", referenceJob, "-o", out, "-sign-cert", certFile, "-sign-key", keyFile, "-sign-reason", "Joint letter"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "signed by Comitė Ciudadano") {
+		t.Errorf("stdout %q does not name the signer", stdout.String())
+	}
+	report, _ := exec.Command(pdfsig, out).CombinedOutput()
+	for _, want := range []string{"Signature Validation: Signature is Valid.", "Total document signed", "ETSI.CAdES.detached"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("pdfsig output lacks %q:\n%s", want, report)
+		}
 	}
 }
