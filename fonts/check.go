@@ -2,7 +2,9 @@ package fonts
 
 import (
 	"fmt"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 )
 
 // UncoveredError reports a character Carta cannot print.
@@ -90,8 +92,19 @@ func Check(s string) error {
 
 // CheckFamily is Check for any family.
 func CheckFamily(fam *Family, s string) error {
-	for _, r := range s {
-		if r == '\n' || r == ' ' {
+	cov := coverageOf(fam)
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			// ASCII, the common case.
+			if cov.ok(rune(c)) {
+				i++
+				continue
+			}
+			return checkRune(fam, rune(c))
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if r < 0x10000 && cov.ok(r) {
 			continue
 		}
 		if err := checkRune(fam, r); err != nil {
@@ -99,6 +112,60 @@ func CheckFamily(fam *Family, s string) error {
 		}
 	}
 	return nil
+}
+
+// coverage is, for one family, one bit per character of the Basic
+// Multilingual Plane: set when checkRune passes it (newline and space
+// included). It is built once per process and family, the first time
+// the family is checked, and never changes after.
+type coverage [0x10000 / 64]uint64
+
+func (c *coverage) ok(r rune) bool { return c[r>>6]&(1<<(r&63)) != 0 }
+
+// coverages holds a func() *coverage per *Family (a sync.OnceValue).
+var coverages sync.Map
+
+func coverageOf(fam *Family) *coverage {
+	f, ok := coverages.Load(fam)
+	if !ok {
+		f, _ = coverages.LoadOrStore(fam, sync.OnceValue(func() *coverage { return newCoverage(fam) }))
+	}
+	return f.(func() *coverage)()
+}
+
+func newCoverage(fam *Family) *coverage {
+	// What checkRune does, rune by rune, done table by table: glyphs in
+	// every style, less control characters, less the scripts refused.
+	c := new(coverage)
+	for r := rune(0x20); r < 0x10000; r++ {
+		if r >= 0x7f && r < 0xa0 || r >= 0xD800 && r <= 0xDFFF {
+			continue // control characters; surrogates are never runes of a Go string
+		}
+		all := true
+		for _, st := range Styles {
+			if fam.FaceFor(st, r) == nil {
+				all = false
+				break
+			}
+		}
+		if all {
+			c[r>>6] |= 1 << (r & 63)
+		}
+	}
+	for _, tables := range [][]*unicode.RangeTable{rtlScripts, complexScripts} {
+		for _, t := range tables {
+			for _, rg := range t.R16 {
+				for r := rune(rg.Lo); r <= rune(rg.Hi); r += rune(rg.Stride) {
+					if r >= 0x0590 { // as scriptReason
+						c[r>>6] &^= 1 << (r & 63)
+					}
+				}
+			}
+		}
+	}
+	c['\n'>>6] |= 1 << ('\n' & 63)
+	c[' '>>6] |= 1 << (' ' & 63)
+	return c
 }
 
 func checkRune(fam *Family, r rune) error {

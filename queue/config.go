@@ -87,8 +87,18 @@ type Config struct {
 	Replicas       int           // stream and bucket replicas [1]
 	MaxDeliver     int           // deliveries of one job before it is dead-lettered [DefaultMaxDeliver 5]
 	AckWait        time.Duration // redelivery time of an unacknowledged job [DefaultAckWait 60s]
-	Concurrency    int           // render slots of this worker [runtime.NumCPU()]
-	JobTimeout     time.Duration // time limit of one job, render and upload [DefaultJobTimeout 2m]
+	Concurrency    int           // render slots of this worker: renders at once [runtime.NumCPU()]
+	// MaxInFlight bounds the jobs this worker holds at once: rendering,
+	// waiting for a render slot, or storing and reporting. It is at least
+	// Concurrency; the jobs beyond Concurrency let the uploads, result
+	// records and acks of finished renders overlap the next renders. The
+	// worker pulls one message whenever it holds fewer, never a
+	// prefetched batch [2×Concurrency].
+	MaxInFlight int
+	// JobTimeout is the time limit of one job from the moment it gets a
+	// render slot: render, upload and report. Waiting for the slot does
+	// not count [DefaultJobTimeout 2m].
+	JobTimeout time.Duration
 	// ShutdownTimeout bounds how long Run waits, once its context is
 	// done, for in-flight jobs; the ones still running then are nak'ed
 	// for redelivery [DefaultShutdownTimeout 30s].
@@ -96,6 +106,22 @@ type Config struct {
 	RetryBase       time.Duration // delay before the 2nd delivery after a transient failure; doubles each time [DefaultRetryBase 1s]
 	RetryMax        time.Duration // cap of that delay [DefaultRetryMax 1m]
 	PullWait        time.Duration // expiry of each one-message pull request [DefaultPullWait 2s]
+	// ResultsTTL, when above zero, is how long the results bucket keeps
+	// each result: the bucket's TTL (its stream's MaxAge), applied by
+	// Setup. Without it the bucket holds one key per job forever, and
+	// nats-server keeps some 300 bytes of index in memory per key.
+	//
+	// The trade-off: the staff page lists letters from this bucket and
+	// the worker's idempotency check reads it, so a result older than
+	// ResultsTTL is forgotten. Its letter leaves the staff list (a
+	// running carta serve is not told of expiries and drops it at its
+	// next start), and a job resubmitted under its id is rendered again:
+	// harmlessly, since the object already stored has the same job
+	// sha256 and counts as stored (a different job under an old id
+	// fails with storage_failed and leaves the stored letter alone).
+	// The PDFs themselves stay in S3. Must be 0 or at least 1s
+	// [0: keep results forever].
+	ResultsTTL time.Duration
 
 	// RenderAll renders every PDF of a job [RenderAllJSON, or Render
 	// when only Render is set].
@@ -156,6 +182,9 @@ func (c Config) withDefaults() Config {
 	if c.Concurrency == 0 {
 		c.Concurrency = runtime.NumCPU()
 	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = 2 * c.Concurrency
+	}
 	if c.RenderAll == nil {
 		c.RenderAll = RenderAllJSON
 		if c.Render != nil {
@@ -175,10 +204,14 @@ func (c Config) validate() error {
 		return fmt.Errorf("check config: max deliver %d: must be at least 1", c.MaxDeliver)
 	case c.Concurrency < 1:
 		return fmt.Errorf("check config: concurrency %d: must be at least 1", c.Concurrency)
+	case c.MaxInFlight < c.Concurrency:
+		return fmt.Errorf("check config: max in flight %d: must be at least the concurrency (%d)", c.MaxInFlight, c.Concurrency)
 	case c.AckWait < 0 || c.JobTimeout < 0 || c.ShutdownTimeout < 0 || c.RetryBase < 0 || c.RetryMax < 0 || c.PullWait < 0 || c.Duplicates < 0:
 		return fmt.Errorf("check config: durations must not be negative")
 	case c.PullWait < 100*time.Millisecond:
 		return fmt.Errorf("check config: pull wait %v: must be at least 100ms", c.PullWait)
+	case c.ResultsTTL < 0 || c.ResultsTTL > 0 && c.ResultsTTL < time.Second:
+		return fmt.Errorf("check config: results ttl %v: must be 0 (keep forever) or at least 1s", c.ResultsTTL)
 	case c.Duplicates > 0 && c.MaxMsgs < 0:
 		return fmt.Errorf("check config: max msgs %d: must be positive", c.MaxMsgs)
 	}

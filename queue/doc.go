@@ -14,9 +14,10 @@
 //     exactly as submitted (letter/v1, see job-format.md).
 //   - Consumer: one shared durable pull consumer "carta-workers",
 //     AckExplicit, AckWait 60 s (workers send InProgress heartbeats every
-//     AckWait/3 while a job runs), MaxDeliver 5. Every worker process, on
-//     any machine, pulls from it; each pulls one message per free render
-//     slot, never a prefetched batch.
+//     AckWait/3 while a job runs or waits for a render slot), MaxDeliver
+//     5. Every worker process, on any machine, pulls from it; each pulls
+//     one message per free in-flight slot (see Processing), never a
+//     prefetched batch.
 //   - Results: a JSON event (client.Result) recorded first in the
 //     JetStream key-value bucket "carta_results" under the key <id>, then
 //     published on "carta.results.<id>". Fields: id, status ("done" or
@@ -58,6 +59,19 @@
 //
 // # Processing
 //
+// A worker holds at most Config.MaxInFlight jobs (default twice
+// Config.Concurrency) and renders at most Config.Concurrency of them at
+// once (default the number of CPUs). A job gives its render slot back as
+// soon as its renderer returns, so its upload, result record, publish
+// and ack overlap the next job's render; the jobs beyond Concurrency
+// wait for a render slot, with InProgress heartbeats, and their time
+// limit (Config.JobTimeout) starts only once they have one. A worker
+// pulls a message only when it holds fewer than MaxInFlight, so at most
+// MaxInFlight - Concurrency jobs wait at a busy worker that another,
+// idle worker could have taken. A render that outlives its job's time
+// limit keeps its render slot until the renderer really returns: renders
+// never exceed Concurrency.
+//
 // For each message a worker: looks the id up in the results bucket and,
 // if it is already "done", publishes the recorded result again and acks
 // without rendering; otherwise decodes, validates and renders the job
@@ -95,8 +109,13 @@
 //
 // # Operations
 //
-// Worker.Handler serves /metrics (Prometheus), /healthz (the process is
-// up) and /readyz (NATS connected and the jobs stream reachable). Logs
+// Worker.Handler serves /metrics (Prometheus), /healthz and /readyz
+// (NATS connected and the jobs stream reachable). /healthz answers 200
+// while the worker can make progress and 503, naming the job, once a
+// render has held its render slot for more than twice JobTimeout: that
+// job has failed already (render_failed, timed out), but its renderer
+// never returned, so the slot stays lost until the process restarts, and
+// an orchestrator's liveness probe should restart it (Worker.Healthy). Logs
 // are log/slog records carrying job_id and attempt.
 //
 // Package queue/s3store is the S3 implementation of ObjectStore; it is

@@ -176,7 +176,7 @@ func TestFaultMalformedCorpus(t *testing.T) {
 	if n := len(events); n != 0 {
 		t.Errorf("%d result events beyond one per job", n)
 	}
-	if got := counter(t, w, "carta_jobs_total", "status", "failed"); got != float64(published) {
+	if got := waitCounter(t, w, float64(published), "carta_jobs_total", "status", "failed"); got != float64(published) {
 		t.Errorf("carta_jobs_total{status=failed} = %v, want %d", got, published)
 	}
 	for _, s := range []string{"done", "retried", "republished", "abandoned"} {

@@ -553,7 +553,7 @@ func TestFaultRendererPanicAndRunaway(t *testing.T) {
 	if !spinning.Load() {
 		t.Fatal("the runaway render stopped by itself; the test proves nothing")
 	}
-	if got := counter(t, w, "carta_jobs_total", "status", "done"); got != 3 {
+	if got := waitCounter(t, w, 3, "carta_jobs_total", "status", "done"); got != 3 { // counted after the ack
 		t.Errorf("carta_jobs_total{status=done} = %v while the runaway spins, want 3", got)
 	}
 	release()

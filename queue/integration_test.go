@@ -124,7 +124,7 @@ func TestInvalidJob(t *testing.T) {
 	if dl := e.deadLetters("bad-1"); len(dl) != 0 {
 		t.Errorf("invalid job dead-lettered: %d letters", len(dl))
 	}
-	if got := counter(t, w, "carta_jobs_total", "status", "failed"); got != 1 {
+	if got := waitCounter(t, w, 1, "carta_jobs_total", "status", "failed"); got != 1 {
 		t.Errorf("carta_jobs_total{status=failed} = %v, want 1", got)
 	}
 }

@@ -64,13 +64,18 @@ func newMetrics() *metrics {
 // Registry is the Prometheus registry of the worker's metrics.
 func (w *Worker) Registry() *prometheus.Registry { return w.m.reg }
 
-// Handler serves /metrics, /healthz (200 while the process runs) and
+// Handler serves /metrics, /healthz (200 while the process runs, 503
+// with the reason when a render slot is stuck: see Healthy) and
 // /readyz (200 when NATS is connected and the jobs stream answers, 503
 // otherwise, with the reason).
 func (w *Worker) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(w.m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		if err := w.Healthy(); err != nil {
+			http.Error(rw, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(rw, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {

@@ -40,7 +40,6 @@ type run struct {
 	job      *job.Job // set once decoded
 	key      string   // object key, once known
 	renderMS int64
-	pending  chan renderOut // an abandoned render still running, if any
 }
 
 // failure is why a delivery did not end in a stored, reported PDF.
@@ -75,23 +74,13 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	go w.heartbeat(hbCtx, msg, r.log)
 	defer stopHB()
 
-	jctx, cancel := context.WithTimeout(ctx, w.cfg.JobTimeout)
-	status, f := w.process(jctx, r)
-	cancel()
+	status, f := w.process(ctx, r)
 	if f == nil {
 		w.ack(r)
 		w.m.jobs.WithLabelValues(status).Inc()
 		r.log.Info("job "+status, "key", r.key, "render_ms", r.renderMS, "total_ms", time.Since(r.start).Milliseconds())
 	} else {
 		w.settleFailure(ctx, r, f)
-	}
-	if r.pending != nil {
-		// Keep the slot until the timed-out render really stops, so
-		// renders never exceed Concurrency (unless shutdown gives up).
-		select {
-		case <-r.pending:
-		case <-ctx.Done():
-		}
 	}
 }
 
@@ -112,14 +101,26 @@ func (w *Worker) heartbeat(ctx context.Context, msg jetstream.Msg, log *slog.Log
 }
 
 // process does the work of one delivery. It returns the status to count
-// when the message is to be acked, or why it is not.
+// when the message is to be acked, or why it is not. The job's time
+// limit (JobTimeout) starts once it has a render slot; the render slot
+// is given back as soon as the renderer returns, so that storing and
+// reporting overlap the next render.
 func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 	if r.id != "" {
-		if done, f := w.republishIfDone(ctx, r); f != nil || done {
+		lctx, cancel := context.WithTimeout(ctx, w.cfg.JobTimeout)
+		done, f := w.republishIfDone(lctx, r)
+		cancel()
+		if f != nil || done {
 			return statusRepublished, f
 		}
 	}
 
+	if !w.acquireRender(ctx) {
+		// Only shutdown cancels ctx: the job goes back for redelivery.
+		return "", transient(client.CodeInternal, errShutdown)
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.JobTimeout)
+	defer cancel()
 	t0 := time.Now()
 	j, outs, err := w.render(ctx, r)
 	r.renderMS = time.Since(t0).Milliseconds()
@@ -144,9 +145,14 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 				fields: []client.FieldError{{Field: "output.key", Message: msg}}}
 		}
 	}
-	jobSHA, err := renderer.CanonicalJobSHA256(j)
-	if err != nil {
-		return "", permanent(client.CodeInternal, err)
+	// The renderer computed it already for the PDF's provenance (the
+	// same value: renderer.CanonicalJobSHA256); a renderer that left it
+	// out (tests) has it computed here.
+	jobSHA := outs[0].Provenance.JobSHA256
+	if jobSHA == "" {
+		if jobSHA, err = renderer.CanonicalJobSHA256(j); err != nil {
+			return "", permanent(client.CodeInternal, err)
+		}
 	}
 
 	bodies := make([][]byte, len(outs))
@@ -355,10 +361,14 @@ type renderOut struct {
 var errPanic = errors.New("renderer panicked")
 
 // render runs the renderer in its own goroutine, turning a panic into an
-// error and giving up when ctx is done.
+// error and giving up when ctx is done. The caller holds a render slot
+// (acquireRender); the goroutine frees it when the renderer returns, so
+// a render that outlives its job still counts against Concurrency.
 func (w *Worker) render(ctx context.Context, r *run) (*job.Job, []renderer.Output, error) {
 	ch := make(chan renderOut, 1)
+	active := w.startRender(r.id)
 	go func() {
+		defer w.endRender(active)
 		defer func() {
 			if p := recover(); p != nil {
 				r.log.Error("renderer panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -375,7 +385,6 @@ func (w *Worker) render(ctx context.Context, r *run) (*job.Job, []renderer.Outpu
 	case o := <-ch:
 		return o.j, o.outs, o.err
 	case <-ctx.Done():
-		r.pending = ch
 		if context.Cause(ctx) == errShutdown {
 			return nil, nil, errShutdown
 		}
@@ -438,27 +447,12 @@ func (w *Worker) newResult(r *run, status client.Status) *client.Result {
 		Recipients:   []string{},
 	}
 	if j := r.job; j != nil {
-		out.Title = title(j)
+		out.Title = j.DocTitle()
 		for _, p := range j.Letter.Recipients {
 			out.Recipients = append(out.Recipients, p.Name)
 		}
 	}
 	return out
-}
-
-// title is the job's document title as the job format defines it.
-func title(j *job.Job) string {
-	switch {
-	case j.Title != "":
-		return j.Title
-	case j.Statement != nil && j.Statement.Headline != "":
-		return j.Statement.Headline
-	case j.Letter.Subject != "":
-		return j.Letter.Subject
-	case len(j.Letter.Recipients) > 0:
-		return j.Letter.Recipients[0].Name
-	}
-	return ""
 }
 
 // report records a result in the bucket (unless the job has no id) and

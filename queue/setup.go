@@ -58,13 +58,15 @@ func (c Config) ConsumerConfig() jetstream.ConsumerConfig {
 	}
 }
 
-// ResultsBucketConfig is the key-value bucket of results.
+// ResultsBucketConfig is the key-value bucket of results: one entry per
+// job id, kept for c.ResultsTTL (forever when it is 0).
 func (c Config) ResultsBucketConfig() jetstream.KeyValueConfig {
 	c = c.withDefaults()
 	return jetstream.KeyValueConfig{
 		Bucket:      c.ResultsBucket,
 		Description: "Carta job results by job id",
 		History:     1,
+		TTL:         c.ResultsTTL,
 		Storage:     jetstream.FileStorage,
 		Replicas:    c.Replicas,
 	}
@@ -80,7 +82,10 @@ type Resources struct {
 
 // Setup creates, or updates to c, the jobs stream, the dead-letter
 // stream, the workers' consumer and the results bucket. Every worker
-// calls it at start; it is safe to call from many at once.
+// calls it at start; it is safe to call from many at once. Since it
+// updates, the last worker to start sets the bucket's TTL: give every
+// worker the same ResultsTTL. Lowering it (or setting it on a bucket
+// that had none) drops the results older than the new TTL at once.
 func Setup(ctx context.Context, js jetstream.JetStream, c Config) (*Resources, error) {
 	c = c.withDefaults()
 	var r Resources

@@ -29,6 +29,19 @@ type Worker struct {
 	mu  sync.Mutex
 	kv  jetstream.KeyValue
 	res *Resources
+
+	// renderSlots holds one token per render running: at most
+	// Config.Concurrency. A render keeps its token until the renderer
+	// really returns, even after its job timed out.
+	renderSlots chan struct{}
+	rmu         sync.Mutex
+	renders     map[*activeRender]struct{} // renders holding a token
+}
+
+// activeRender is one render holding a render slot.
+type activeRender struct {
+	id    string // job id, "" when the body has none usable
+	start time.Time
 }
 
 // New returns a worker that uses the NATS connection nc (which stays the
@@ -45,15 +58,18 @@ func New(nc *nats.Conn, store ObjectStore, cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create worker: %w", err)
 	}
-	return &Worker{nc: nc, js: js, store: store, cfg: cfg, log: cfg.Logger, m: newMetrics()}, nil
+	return &Worker{nc: nc, js: js, store: store, cfg: cfg, log: cfg.Logger, m: newMetrics(),
+		renderSlots: make(chan struct{}, cfg.Concurrency), renders: map[*activeRender]struct{}{}}, nil
 }
 
 // Config returns the worker's configuration, defaults filled in.
 func (w *Worker) Config() Config { return w.cfg }
 
 // Run sets up the streams, consumer and bucket (retrying while NATS is
-// unreachable) and processes jobs with Config.Concurrency slots until ctx
-// is done. It then stops pulling, waits up to Config.ShutdownTimeout for
+// unreachable) and processes jobs until ctx is done: up to
+// Config.MaxInFlight at once, of which at most Config.Concurrency render
+// while the others wait for a render slot or store and report their
+// PDFs. It then stops pulling, waits up to Config.ShutdownTimeout for
 // the jobs in flight, naks the ones still running so another worker gets
 // them at once, and returns nil. It returns an error only when it could
 // not start.
@@ -68,9 +84,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	jobsCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(nil)
 	w.log.Info("worker started", "stream", w.cfg.Stream, "consumer", w.cfg.Consumer,
-		"concurrency", w.cfg.Concurrency, "bucket", w.store.Bucket())
+		"concurrency", w.cfg.Concurrency, "max_in_flight", w.cfg.MaxInFlight, "bucket", w.store.Bucket())
 	var wg sync.WaitGroup
-	for range w.cfg.Concurrency {
+	for range w.cfg.MaxInFlight {
 		wg.Go(func() { w.slot(ctx, jobsCtx, res.Consumer) })
 	}
 	<-ctx.Done()
@@ -118,8 +134,8 @@ func (w *Worker) setup(ctx context.Context) (*Resources, error) {
 	}
 }
 
-// slot is one render slot: it pulls one message at a time, only when it
-// is free to process it, until ctx is done.
+// slot is one in-flight slot: it pulls one message at a time, only when
+// it is free to process it, until ctx is done.
 func (w *Worker) slot(ctx, jobsCtx context.Context, cons jetstream.Consumer) {
 	failures := 0
 	for ctx.Err() == nil {
@@ -162,4 +178,69 @@ func (w *Worker) results() jetstream.KeyValue {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.kv
+}
+
+// acquireRender waits for a free render slot. It returns false, holding
+// none, when ctx is done first.
+func (w *Worker) acquireRender(ctx context.Context) bool {
+	select {
+	case w.renderSlots <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case w.renderSlots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// startRender records that the render of job id holds the slot taken by
+// acquireRender; endRender frees that slot.
+func (w *Worker) startRender(id string) *activeRender {
+	a := &activeRender{id: id, start: time.Now()}
+	w.rmu.Lock()
+	w.renders[a] = struct{}{}
+	w.rmu.Unlock()
+	return a
+}
+
+func (w *Worker) endRender(a *activeRender) {
+	w.rmu.Lock()
+	delete(w.renders, a)
+	w.rmu.Unlock()
+	<-w.renderSlots
+}
+
+// Healthy reports whether the worker can still make progress. It
+// returns an error naming the job when a render has held its render
+// slot for more than twice Config.JobTimeout: the job itself failed
+// when its limit ran out, but the renderer never returned, so the slot
+// is lost until the process restarts. /healthz answers 503 with that
+// error, so that an orchestrator restarts a wedged worker.
+func (w *Worker) Healthy() error {
+	limit := 2 * w.cfg.JobTimeout
+	now := time.Now()
+	w.rmu.Lock()
+	defer w.rmu.Unlock()
+	var oldest *activeRender
+	stuck := 0
+	for a := range w.renders {
+		if now.Sub(a.start) > limit {
+			stuck++
+			if oldest == nil || a.start.Before(oldest.start) {
+				oldest = a
+			}
+		}
+	}
+	if oldest == nil {
+		return nil
+	}
+	id := oldest.id
+	if id == "" {
+		id = "(no id)"
+	}
+	return fmt.Errorf("check health: %d of %d render slots stuck: the render of job %s has run for %v, more than twice its %v time limit",
+		stuck, w.cfg.Concurrency, id, now.Sub(oldest.start).Round(time.Millisecond), w.cfg.JobTimeout)
 }

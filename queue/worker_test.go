@@ -78,7 +78,7 @@ func TestTransientStoreErrorsRetry(t *testing.T) {
 	if r.Status != client.StatusDone || r.Attempts != 3 {
 		t.Errorf("result = %+v, want done on attempt 3", r)
 	}
-	if got := counter(t, w, "carta_jobs_total", "status", "retried"); got != 2 {
+	if got := waitCounter(t, w, 2, "carta_jobs_total", "status", "retried"); got != 2 {
 		t.Errorf("retried = %v, want 2", got)
 	}
 }
@@ -205,18 +205,21 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if code, body := get("/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d %s", code, body)
 	}
-	_, body := get("/metrics")
-	for _, want := range []string{
+	// The job is counted, and leaves carta_jobs_in_flight, only after
+	// its ack: poll rather than read once.
+	missing, body := waitMetricsBody(t, srv.URL+"/metrics", []string{
 		`carta_jobs_total{status="done"} 1`,
 		`carta_render_duration_seconds_count 1`,
 		`carta_upload_duration_seconds_count 1`,
 		`carta_jobs_in_flight 0`,
 		`carta_redeliveries_total 0`,
 		`carta_dead_letters_total 0`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("/metrics lacks %q", want)
-		}
+	})
+	for _, want := range missing {
+		t.Errorf("/metrics lacks %q", want)
+	}
+	if len(missing) > 0 {
+		t.Logf("/metrics:\n%s", body)
 	}
 	e.nats.Stop()
 	if code, _ := get("/readyz"); code != http.StatusServiceUnavailable {

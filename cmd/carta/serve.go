@@ -42,6 +42,7 @@ type serveFlags struct {
 
 func defineServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{linkExpiry: positiveDuration(api.DefaultLinkExpiry), pageSize: api.DefaultPageSize}
+	f.s3.RequestTimeout = s3store.DefaultRequestTimeout
 	host, _ := os.Hostname()
 	fs.StringVar(&f.nats.URL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
 	fs.StringVar(&f.nats.Name, "nats-name", "carta-serve@"+host, "connection name shown by the NATS server")
@@ -64,6 +65,7 @@ func defineServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.StringVar(&f.s3.Endpoint, "s3-endpoint", "", "S3 endpoint Carta reaches (default: AWS_ENDPOINT_URL_S3, else AWS)")
 	fs.BoolVar(&f.s3.PathStyle, "s3-path-style", false, "path-style S3 addressing (endpoint/bucket/key), for most non-AWS servers")
 	fs.StringVar(&f.s3.Region, "s3-region", "", "S3 region (default: AWS_REGION or the shared config, else us-east-1)")
+	fs.Var((*positiveDuration)(&f.s3.RequestTimeout), "s3-request-timeout", "time limit of one S3 request, from dialling to the end of the response (with -stream-downloads, of sending a PDF)")
 	fs.StringVar(&f.s3Public, "s3-public-endpoint", "", "S3 endpoint written into download links, the one browsers reach (default: -s3-endpoint)")
 	fs.Var(&f.linkExpiry, "link-expiry", "how long a presigned download link works (1s to 168h)")
 	fs.BoolVar(&f.stream, "stream-downloads", false, "send PDFs through Carta instead of redirecting to presigned S3 links")

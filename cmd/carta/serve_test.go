@@ -68,6 +68,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		{"half a tls pair", []string{"-tokens", "a:read:0123456789abcdef", "-tls-cert", "c.pem"}, nil, "both -tls-cert and -tls-key"},
 		{"stray argument", []string{"extra"}, nil, `unexpected argument "extra"`},
 		{"bad duration from env", nil, map[string]string{"CARTA_LINK_EXPIRY": "soon"}, "CARTA_LINK_EXPIRY"},
+		{"zero s3 request timeout from env", nil, map[string]string{"CARTA_S3_REQUEST_TIMEOUT": "0s"}, "-s3-request-timeout (CARTA_S3_REQUEST_TIMEOUT): must be a positive duration"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/carta-letters/carta/queue"
@@ -24,6 +25,7 @@ type workerFlags struct {
 	cfg             queue.Config
 	maxDeliver      positiveInt
 	concurrency     positiveInt
+	maxInFlight     positiveInt // 0: unset, queue's default (2 × concurrency)
 	replicas        positiveInt
 	ackWait         positiveDuration
 	jobTimeout      positiveDuration
@@ -34,7 +36,7 @@ type workerFlags struct {
 	maxMsgs         positiveInt
 	maxBytes        byteSize
 	maxMsgSize      byteSize
-	s3              s3store.Config
+	s3              s3store.Config // RequestTimeout set by -s3-request-timeout
 	httpAddr        string
 	logLevel        string
 	sign            *signFlags
@@ -55,6 +57,7 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 		maxBytes:        queue.DefaultMaxBytes,
 		maxMsgSize:      queue.DefaultMaxMsgSize,
 	}
+	f.s3.RequestTimeout = s3store.DefaultRequestTimeout
 	host, _ := os.Hostname()
 	fs.StringVar(&f.nats.URL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
 	fs.StringVar(&f.nats.Name, "nats-name", "carta-worker@"+host, "connection name shown by the NATS server")
@@ -77,15 +80,18 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 	fs.Var(&f.replicas, "replicas", "replicas of the streams and the results bucket")
 	fs.Var(&f.maxDeliver, "max-deliver", "deliveries of a job before it goes to the dead-letter stream")
 	fs.Var(&f.ackWait, "ack-wait", "time before an unacknowledged job is redelivered (heartbeats extend it while a job runs)")
-	fs.Var(&f.concurrency, "concurrency", "jobs processed at once; default: the number of CPUs")
+	fs.Var(&f.concurrency, "concurrency", "jobs rendered at once; default: the number of CPUs")
+	fs.Var(&f.maxInFlight, "max-in-flight", "jobs held at once (rendering, waiting for a render slot, or storing), so uploads overlap renders; at least -concurrency; default: 2 × -concurrency")
 	fs.Var(&f.jobTimeout, "job-timeout", "time limit of one job, render and upload")
 	fs.Var(&f.shutdownTimeout, "shutdown-timeout", "on SIGTERM, how long to let jobs in flight finish before returning them")
 	fs.Var(&f.retryBase, "retry-base", "delay before retrying a transiently failed job; doubles each time")
 	fs.Var(&f.retryMax, "retry-max", "longest retry delay")
+	fs.Var((*ttlDuration)(&f.cfg.ResultsTTL), "results-ttl", "how long the results bucket keeps each result; 0 keeps them forever. With a TTL, older letters leave the staff list and a job resubmitted under an old id is rendered again (its stored PDF is kept)")
 	fs.StringVar(&f.s3.Bucket, "s3-bucket", "carta", "S3 bucket for the PDFs")
 	fs.StringVar(&f.s3.Endpoint, "s3-endpoint", "", "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, else AWS)")
 	fs.BoolVar(&f.s3.PathStyle, "s3-path-style", false, "path-style S3 addressing (endpoint/bucket/key), for most non-AWS servers")
 	fs.StringVar(&f.s3.Region, "s3-region", "", "S3 region (default: AWS_REGION or the shared config, else us-east-1)")
+	fs.Var((*positiveDuration)(&f.s3.RequestTimeout), "s3-request-timeout", "time limit of one S3 request, from dialling to the end of the response")
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz; empty to turn off")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.sign = addSignFlags(fs)
@@ -129,6 +135,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 
 	cfg := f.cfg
 	cfg.MaxDeliver, cfg.Concurrency, cfg.Replicas = int(f.maxDeliver), int(f.concurrency), int(f.replicas)
+	cfg.MaxInFlight = int(f.maxInFlight)
+	if cfg.MaxInFlight != 0 && cfg.MaxInFlight < cfg.Concurrency {
+		fmt.Fprintf(stderr, "carta worker: invalid value %d for -max-in-flight (%s): must be at least -concurrency (%d)\n", cfg.MaxInFlight, envName("max-in-flight"), cfg.Concurrency)
+		return exitInvalid
+	}
 	cfg.AckWait, cfg.JobTimeout = time.Duration(f.ackWait), time.Duration(f.jobTimeout)
 	cfg.ShutdownTimeout, cfg.Duplicates = time.Duration(f.shutdownTimeout), time.Duration(f.duplicates)
 	cfg.RetryBase, cfg.RetryMax = time.Duration(f.retryBase), time.Duration(f.retryMax)
@@ -196,4 +207,19 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 	return exitOK
+}
+
+// ttlDuration is a duration flag that is 0 (no TTL: keep forever) or at
+// least a second.
+type ttlDuration time.Duration
+
+func (d *ttlDuration) String() string { return time.Duration(*d).String() }
+
+func (d *ttlDuration) Set(s string) error {
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || v != 0 && v < time.Second {
+		return errors.New("must be 0 (keep forever) or a duration of at least 1s such as 720h")
+	}
+	*d = ttlDuration(v)
+	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/carta-letters/carta/queue"
 	"github.com/carta-letters/carta/queue/client"
 	"github.com/carta-letters/carta/queue/queuetest"
+	"github.com/carta-letters/carta/queue/s3store"
 	"github.com/carta-letters/carta/renderer"
 )
 
@@ -76,6 +77,38 @@ func TestApplyEnv(t *testing.T) {
 			`invalid value "soon" for -job-timeout (CARTA_JOB_TIMEOUT): must be a positive duration`, nil},
 		{"bad bool", map[string]string{"CARTA_S3_PATH_STYLE": "maybe"}, nil,
 			`invalid value "maybe" for -s3-path-style (CARTA_S3_PATH_STYLE)`, nil},
+		{"defaults: results kept forever, 30s s3 requests", nil, nil, "",
+			func(t *testing.T, f *workerFlags) {
+				if f.cfg.ResultsTTL != 0 || f.s3.RequestTimeout != s3store.DefaultRequestTimeout {
+					t.Errorf("results ttl %v, s3 request timeout %v; want 0 and %v", f.cfg.ResultsTTL, f.s3.RequestTimeout, s3store.DefaultRequestTimeout)
+				}
+			}},
+		{"results ttl and s3 request timeout from env", map[string]string{"CARTA_RESULTS_TTL": "720h", "CARTA_S3_REQUEST_TIMEOUT": "5s"}, nil, "",
+			func(t *testing.T, f *workerFlags) {
+				if f.cfg.ResultsTTL != 720*time.Hour || f.s3.RequestTimeout != 5*time.Second {
+					t.Errorf("results ttl %v, s3 request timeout %v; want 720h and 5s", f.cfg.ResultsTTL, f.s3.RequestTimeout)
+				}
+			}},
+		{"results ttl 0 from the command line overrides env", map[string]string{"CARTA_RESULTS_TTL": "720h"}, []string{"-results-ttl", "0"}, "",
+			func(t *testing.T, f *workerFlags) {
+				if f.cfg.ResultsTTL != 0 {
+					t.Errorf("results ttl %v, want 0", f.cfg.ResultsTTL)
+				}
+			}},
+		{"results ttl below a second", map[string]string{"CARTA_RESULTS_TTL": "500ms"}, nil,
+			`invalid value "500ms" for -results-ttl (CARTA_RESULTS_TTL): must be 0 (keep forever) or a duration of at least 1s`, nil},
+		{"negative results ttl", map[string]string{"CARTA_RESULTS_TTL": "-1h"}, nil,
+			`invalid value "-1h" for -results-ttl (CARTA_RESULTS_TTL): must be 0`, nil},
+		{"max in flight from env, default unset", map[string]string{"CARTA_MAX_IN_FLIGHT": "8"}, nil, "",
+			func(t *testing.T, f *workerFlags) {
+				if f.maxInFlight != 8 {
+					t.Errorf("max in flight %d, want 8", f.maxInFlight)
+				}
+			}},
+		{"zero max in flight", map[string]string{"CARTA_MAX_IN_FLIGHT": "0"}, nil,
+			`invalid value "0" for -max-in-flight (CARTA_MAX_IN_FLIGHT): must be a positive integer`, nil},
+		{"zero s3 request timeout", map[string]string{"CARTA_S3_REQUEST_TIMEOUT": "0s"}, nil,
+			`invalid value "0s" for -s3-request-timeout (CARTA_S3_REQUEST_TIMEOUT): must be a positive duration`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +130,30 @@ func TestApplyEnv(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.check(t, f)
+		})
+	}
+}
+
+// TestWorkerRefusesBadSettings: settings that only fail together stop
+// "carta worker" before it connects, with exit status 2 and the reason.
+func TestWorkerRefusesBadSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"max in flight below concurrency", []string{"-concurrency", "4", "-max-in-flight", "3"},
+			"carta worker: invalid value 3 for -max-in-flight (CARTA_MAX_IN_FLIGHT): must be at least -concurrency (4)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"-nats-url", "nats://127.0.0.1:1", "-http-addr", ""}, tt.args...)
+			if code := runWorker(context.Background(), args, &stdout, &stderr); code != exitInvalid || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), exitInvalid, tt.want)
+			}
 		})
 	}
 }
@@ -298,11 +355,14 @@ func TestWorkerSIGTERMDrains(t *testing.T) {
 	slow := queuetest.StartProxy(t, c.versity.Endpoint(), false)
 	slow.Hold(queuetest.IsPut)
 
-	w, out := c.worker(slow.URL(), "-shutdown-timeout", "30s")
+	// -max-in-flight 1: by default a worker holds 2 × -concurrency jobs,
+	// pulling the next while one uploads; with one, it holds only the job
+	// it works on.
+	w, out := c.worker(slow.URL(), "-shutdown-timeout", "30s", "-max-in-flight", "1")
 	c.submit(queuetest.Job("term-1"), "term-1")
 	waitHeld(t, slow)
-	// A second job waits in the stream: the only slot is busy, so the
-	// worker must not have pulled it.
+	// A second job waits in the stream: the only in-flight slot is busy,
+	// so the worker must not have pulled it.
 	c.submit(queuetest.Job("term-2"), "term-2")
 	if err := w.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -146,6 +146,13 @@ func (s *Server) postJob(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// A declared length over the cap is refused before reading a byte;
+	// net/http then closes the connection rather than drain the body.
+	// The MaxBytesReader below caps bodies of unknown length (chunked).
+	if r.ContentLength > job.MaxJobBytes {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("a job may be at most %d bytes", job.MaxJobBytes), nil)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, job.MaxJobBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError

@@ -6,8 +6,18 @@
 // Layout of the folder:
 //
 //	DIR/<bucket>/<key>          the object's bytes (key "letters/x.pdf" is the file letters/x.pdf)
-//	DIR/.meta/<bucket>/<key>    JSON: content type, ETag, user metadata
+//	DIR/.meta/<bucket>/<key>    JSON: content type, ETag, user metadata (see below)
 //	DIR/.tmp/                   uploads in progress (written, then renamed into place)
+//
+// The metadata JSON is kept, where the file system allows it (Linux with
+// user extended attributes: ext4, xfs, btrfs, tmpfs), in the extended
+// attribute "user.carta-s3.meta" of the object file itself: a put then
+// creates one file, syncs it once and renames it into place, and the
+// object appears with its metadata or not at all. Elsewhere, or when the
+// metadata is too large for an attribute, it goes to the .meta file,
+// written and renamed into place before the object. Reads take the
+// attribute first, then the .meta file. Every put syncs the object (and
+// the .meta file) before renaming it into place.
 //
 // Supported, path-style only (http://HOST:PORT/BUCKET/KEY):
 // ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,

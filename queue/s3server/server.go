@@ -41,6 +41,10 @@ type Server struct {
 	dir string
 	mu  sync.Mutex // serialises commits (rename into place) and deletes
 
+	// metaFiles, once set, keeps metadata in .meta files: the file
+	// system refused an extended attribute.
+	metaFiles atomic.Bool
+
 	ln       net.Listener
 	http     *http.Server
 	done     chan struct{}
@@ -367,14 +371,9 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key s
 		return fmt.Errorf("put object: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
+	defer tmp.Close()           // closed before the rename; a no-op then
 	sums := newChecksums()
 	n, err := io.Copy(io.MultiWriter(tmp, sums), io.LimitReader(body, MaxObjectSize+1))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		var se *s3Error
 		if errors.As(err, &se) {
@@ -419,18 +418,44 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key s
 		return fmt.Errorf("put object: %w", err)
 	}
 
+	// Metadata goes in an extended attribute of the object file, set
+	// before the file is synced and renamed into place: one new file, one
+	// fsync and one rename per object, and the object appears with its
+	// metadata or not at all. Where the file system refuses the attribute
+	// (or the metadata is too large for it) it goes to a .meta file,
+	// written and renamed into place first, so that an object file
+	// without metadata never appears.
+	inAttr := false
+	if !s.metaFiles.Load() {
+		if err := setMetaAttr(tmp.Name(), metaJSON); err == nil {
+			inAttr = true
+		} else if errors.Is(err, syscall.ENOTSUP) || errors.Is(err, errNoAttr) {
+			s.metaFiles.Store(true)
+		}
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("put object: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("put object: %w", err)
+	}
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	obj, mp := s.objectPath(bucket, key), s.metaPath(bucket, key)
-	if r.Header.Get("If-None-Match") == "*" {
-		if _, err := os.Stat(obj); err == nil {
+	if fi, err := os.Stat(obj); err == nil {
+		if r.Header.Get("If-None-Match") == "*" {
 			return errf(http.StatusPreconditionFailed, "PreconditionFailed", "object %s already exists", key)
 		}
+		if fi.IsDir() {
+			return errf(http.StatusConflict, "InvalidArgument", "object key %q is a prefix of other keys on this server", key)
+		}
 	}
-	if fi, err := os.Stat(obj); err == nil && fi.IsDir() {
-		return errf(http.StatusConflict, "InvalidArgument", "object key %q is a prefix of other keys on this server", key)
+	dirs := []string{filepath.Dir(obj), filepath.Dir(mp)}
+	if inAttr {
+		dirs = dirs[:1]
 	}
-	for _, d := range []string{filepath.Dir(obj), filepath.Dir(mp)} {
+	for _, d := range dirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrExist) {
 				return errf(http.StatusConflict, "InvalidArgument", "a prefix of object key %q is an object on this server", key)
@@ -438,16 +463,25 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key s
 			return fmt.Errorf("put object: %w", err)
 		}
 	}
-	// Metadata first: an object file without metadata never appears.
-	if err := writeFileAtomic(filepath.Join(s.dir, ".tmp"), mp, metaJSON); err != nil {
-		return fmt.Errorf("put object: %w", err)
+	if !inAttr {
+		if err := writeFileAtomic(filepath.Join(s.dir, ".tmp"), mp, metaJSON); err != nil {
+			return fmt.Errorf("put object: %w", err)
+		}
 	}
 	if err := os.Rename(tmp.Name(), obj); err != nil {
 		return fmt.Errorf("put object: %w", err)
 	}
+	if inAttr {
+		// A .meta file left by an earlier version of this key would be
+		// ignored (the attribute comes first); remove it all the same.
+		_ = os.Remove(mp)
+	}
 	w.Header().Set("ETag", m.ETag)
 	return nil
 }
+
+// errNoAttr: no metadata in an extended attribute.
+var errNoAttr = errors.New("no metadata attribute")
 
 func writeFileAtomic(tmpDir, dst string, data []byte) error {
 	f, err := os.CreateTemp(tmpDir, "meta-*")
@@ -611,9 +645,15 @@ func (c *checksums) verify(h, trailer http.Header) error {
 	return nil
 }
 
+// readMeta returns the metadata of an object: from its extended
+// attribute, else from its .meta file.
 func (s *Server) readMeta(bucket, key string) meta {
 	var m meta
-	if data, err := os.ReadFile(s.metaPath(bucket, key)); err == nil {
+	data, err := metaAttrOf(s.objectPath(bucket, key))
+	if err != nil {
+		data, err = os.ReadFile(s.metaPath(bucket, key))
+	}
+	if err == nil {
 		_ = json.Unmarshal(data, &m)
 	}
 	return m

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -29,6 +30,18 @@ func Decode(data []byte) (*Job, error) {
 	if len(data) > MaxJobBytes {
 		ps.add("", "job is %d bytes; the limit is %d (%s)", len(data), MaxJobBytes, sizeName(MaxJobBytes))
 		return nil, ps.err()
+	}
+	if fastCheck(data) {
+		// The common case: a well-formed job. The detailed checks below
+		// would find nothing, so only decoding and Validate remain.
+		var j Job
+		if err := json.Unmarshal(data, &j); err == nil {
+			j.Normalize()
+			if err := j.Validate(); err != nil {
+				return nil, err
+			}
+			return &j, nil
+		}
 	}
 	if err := checkSyntax(data); err != nil {
 		ps.add("", "%s", err)
@@ -332,8 +345,15 @@ func jsonKind(t reflect.Type) string {
 	panic("job: no JSON kind for " + t.String())
 }
 
-// jsonFields maps the JSON names of t's fields to their types.
+// fieldsByType caches jsonFields: reflect.Type → map[string]reflect.Type.
+var fieldsByType sync.Map
+
+// jsonFields maps the JSON names of t's fields to their types. The map
+// is shared: callers must not modify it.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldsByType.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
 	m := make(map[string]reflect.Type, t.NumField())
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -342,6 +362,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		}
 		m[name] = f.Type
 	}
+	fieldsByType.Store(t, m)
 	return m
 }
 

@@ -2,6 +2,7 @@ package job
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -73,5 +74,5 @@ func field(parent, name string) string {
 }
 
 func index(parent string, i int) string {
-	return fmt.Sprintf("%s[%d]", parent, i)
+	return parent + "[" + strconv.Itoa(i) + "]"
 }
