@@ -26,7 +26,10 @@
 //     UTC) and, for a failure, error {code, message, field, fields}, with
 //     code one of "invalid_job", "render_failed", "storage_failed",
 //     "internal". A job whose body has no usable id gets its failed event
-//     on "carta.results" itself and is not recorded. Additions (issue 6),
+//     on "carta.results" itself and is not recorded. Results are kept
+//     forever unless Config.ResultsTTL (-results-ttl) sets the bucket's
+//     TTL: the staff page lists letters from this bucket, and a job whose
+//     id is recorded "done" is never rendered again. Additions (issue 6),
 //     both left out when empty: signed_by, the signer's name when the
 //     stored letter is signed; and copies, for a job with output.copies
 //     "per-recipient", one {name, key, sha256, bytes, pages, recipient,
