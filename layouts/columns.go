@@ -44,7 +44,7 @@ func (c *composer) signatories(defCols int) error {
 		order[i] = i
 	}
 	if sg.Sort == "alpha" {
-		col := collate.New(c.j.LanguageTag())
+		col := collate.New(c.j.LanguageTag(), collate.Numeric) // "Número 9" before "Número 10"
 		slices.SortStableFunc(order, func(a, b int) int {
 			return col.CompareString(sg.Entries[a].Name, sg.Entries[b].Name)
 		})

@@ -184,3 +184,53 @@ func TestBalanceWithinOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestAlphaSortCollation: sort "alpha" collates by the job's locale, with
+// accents after their base letter and numbers in numeric order.
+func TestAlphaSortCollation(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		locale string
+		in     []string
+		want   []string
+	}{
+		{"numbers in numeric order", "es-MX",
+			[]string{"Número 10", "Número 9", "Número 100", "Número 1"},
+			[]string{"Número 1", "Número 9", "Número 10", "Número 100"}},
+		{"accented initials beside their letter in French", "fr-FR",
+			[]string{"Zèbre", "Élan", "Œuvre", "Amnesty", "Ecole"},
+			[]string{"Amnesty", "Ecole", "Élan", "Œuvre", "Zèbre"}},
+		{"Lithuanian y sorts with i", "lt-LT",
+			[]string{"Zeta", "Yra", "Jonas", "Ieva"},
+			[]string{"Ieva", "Yra", "Jonas", "Zeta"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			entries := make([]job.Entry, len(tc.in))
+			for i, n := range tc.in {
+				entries[i] = job.Entry{Name: n}
+			}
+			text := "Body"
+			j := &job.Job{Schema: job.Schema, ID: "sort", Locale: tc.locale, Letterhead: job.Letterhead{Name: "Coalition"},
+				Letter: job.Letter{Recipients: []job.Person{{Name: "Minister"}}, Salutation: "Dear Minister,",
+					Body: []job.Block{{Text: &text}}, Closing: "Sincerely,",
+					Signatories: &job.Signatories{Columns: 1, Sort: "alpha", Entries: entries}}}
+			l, _ := Lookup("letter")
+			d, err := l.Lay(j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := stream(d)
+			last := -1
+			for _, w := range tc.want {
+				i := strings.Index(s, fold(w))
+				if i < 0 || i < last {
+					t.Fatalf("order of %q wrong in %q; want %q", w, s, tc.want)
+				}
+				last = i
+			}
+		})
+	}
+}
