@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -85,25 +83,13 @@ type benchReport struct {
 
 // runBench implements "carta bench".
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("bench", "usage: carta bench [-n N] [-concurrency C] [-rate R] [flags]\n\n"+
+		"Pushes N variants of the reference letter through NATS, a worker and S3 (embedded unless\n"+
+		"-nats-url and -s3-endpoint are given) and reports throughput, p50 and p99 latency from submit\n"+
+		"to result and peak RSS, next to render-only throughput with the same concurrency.\n\nFlags:", stderr)
 	f := defineBenchFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: carta bench [-n N] [-concurrency C] [-rate R] [flags]\n\n"+
-			"Pushes N variants of the reference letter through NATS, a worker and S3 (embedded unless\n"+
-			"-nats-url and -s3-endpoint are given) and reports throughput, p50 and p99 latency from submit\n"+
-			"to result and peak RSS, next to render-only throughput with the same concurrency.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := applyEnv(fs, os.LookupEnv); err != nil {
-		fmt.Fprintf(stderr, "carta bench: %v\n", err)
-		return exitInvalid
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
+	if code, ok := parseFlags(fs, args, os.LookupEnv, false, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || f.rate < 0 {
 		fmt.Fprintln(stderr, "carta bench: takes no arguments, and -rate must be 0 or more")
@@ -114,13 +100,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "carta bench: %v\n", err)
 		return exitFailure
 	}
-	if f.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
-	} else {
-		printBench(stdout, rep)
-	}
+	printReport(stdout, f.jsonOut, rep, func() { printBench(stdout, rep) })
 	if rep.Pipeline.Failed+rep.Pipeline.Missing > 0 || (rep.HalfLoad != nil && rep.HalfLoad.Failed+rep.HalfLoad.Missing > 0) {
 		return exitFailure
 	}
@@ -135,22 +115,14 @@ func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, 
 	}
 	rep := &benchReport{Job: "variants of " + benchRefID(), Pages: pages, Concurrency: conc, CPUs: runtime.NumCPU()}
 
-	dir := f.data
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "carta-bench-"); err != nil {
-			return nil, fmt.Errorf("create data folder: %w", err)
-		}
-		defer os.RemoveAll(dir)
-	}
-	st, err := startStack(ctx, stackConfig{
-		dataDir: dir, natsAddr: "127.0.0.1:0", s3Addr: "127.0.0.1:0", bucket: f.bucket,
-		natsURL: f.natsURL, s3Endpoint: f.s3Endpoint, pathStyle: f.s3PathStyle,
-		worker: queue.Config{Concurrency: conc, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))},
-	})
+	st, stop, err := startLoadStack(ctx, f.data, "carta-bench-", stackConfig{
+		bucket: f.bucket, natsURL: f.natsURL, s3Endpoint: f.s3Endpoint, pathStyle: f.s3PathStyle,
+		worker: queue.Config{Concurrency: conc},
+	}, stderr)
 	if err != nil {
 		return nil, err
 	}
-	defer st.stop()
+	defer stop()
 
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)

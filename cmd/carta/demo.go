@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -54,32 +53,15 @@ func defineDemoFlags(fs *flag.FlagSet) *demoFlags {
 // runDemo implements "carta demo": everything in one process on embedded
 // defaults, then the reference letter through the whole pipeline.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("demo", "usage: carta demo [-exit] [-data DIR] [flags]\n\n"+
+		"Starts an embedded nats-server (JetStream), an embedded S3 server and a worker, all keeping\n"+
+		"their data in -data, submits the reference letter, waits for it and saves the PDF.\n\nFlags:", stderr)
 	f := defineDemoFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: carta demo [-exit] [-data DIR] [flags]\n\n"+
-			"Starts an embedded nats-server (JetStream), an embedded S3 server and a worker, all keeping\n"+
-			"their data in -data, submits the reference letter, waits for it and saves the PDF.\n\nFlags:")
-		fs.PrintDefaults()
+	if code, ok := parseFlags(fs, args, os.LookupEnv, true, stderr); !ok {
+		return code
 	}
-	if err := applyEnv(fs, os.LookupEnv); err != nil {
-		fmt.Fprintf(stderr, "carta demo: %v\n", err)
-		return exitInvalid
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "carta demo: unexpected argument %q\n", fs.Arg(0))
-		return exitInvalid
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		fmt.Fprintf(stderr, "carta demo: invalid value %q for -log-level (%s): must be debug, info, warn or error\n", f.logLevel, envName("log-level"))
+	level, ok := parseLogLevel("demo", f.logLevel, stderr)
+	if !ok {
 		return exitInvalid
 	}
 	// Explicitly chosen addresses must be free; the defaults fall back to

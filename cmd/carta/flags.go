@@ -1,13 +1,103 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/queue/s3store"
 )
+
+// parseFlags applies the CARTA_ variables (looked up with lookup) to fs,
+// then parses args. Problems are reported on stderr as "carta NAME: …",
+// NAME being the flag set's name. ok false means the command should stop
+// now with code: exitOK after -h, exitInvalid for a bad flag or variable
+// or, with noArgs, for an argument left after the flags.
+func parseFlags(fs *flag.FlagSet, args []string, lookup func(string) (string, bool), noArgs bool, stderr io.Writer) (code int, ok bool) {
+	if err := applyEnv(fs, lookup); err != nil {
+		fmt.Fprintf(stderr, "carta %s: %v\n", fs.Name(), err)
+		return exitInvalid, false
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitInvalid, false
+	}
+	if noArgs && fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "carta %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return exitInvalid, false
+	}
+	return exitOK, true
+}
+
+// parseLogLevel reads the value s of -log-level (debug, info, warn or
+// error). A bad value is reported on stderr as "carta CMD: …", naming the
+// flag and its variable, and gives ok false.
+func parseLogLevel(cmd, s string, stderr io.Writer) (level slog.Level, ok bool) {
+	if err := level.UnmarshalText([]byte(s)); err != nil {
+		fmt.Fprintf(stderr, "carta %s: invalid value %q for -log-level (%s): must be debug, info, warn or error\n", cmd, s, envName("log-level"))
+		return level, false
+	}
+	return level, true
+}
+
+// defineNATSFlags defines the NATS connection flags on fs, stored in o:
+// -nats-url (default nats://127.0.0.1:4222), -nats-creds, -nats-nkey,
+// -nats-tls-ca, -nats-tls-cert and -nats-tls-key (default empty), and
+// -nats-name with default name, unless name is "": the command then
+// names its connection itself and has no -nats-name.
+func defineNATSFlags(fs *flag.FlagSet, o *queue.NATSOptions, name string) {
+	fs.StringVar(&o.URL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
+	if name != "" {
+		fs.StringVar(&o.Name, "nats-name", name, "connection name shown by the NATS server")
+	}
+	fs.StringVar(&o.CredsFile, "nats-creds", "", "NATS credentials (.creds) file")
+	fs.StringVar(&o.NKeyFile, "nats-nkey", "", "NATS NKey seed file")
+	fs.StringVar(&o.TLSCA, "nats-tls-ca", "", "PEM file of CAs to trust for the NATS server")
+	fs.StringVar(&o.TLSCert, "nats-tls-cert", "", "PEM client certificate for NATS")
+	fs.StringVar(&o.TLSKey, "nats-tls-key", "", "PEM key of -nats-tls-cert")
+}
+
+// defineQueueNameFlags defines -subject, -results-subject and
+// -results-bucket on fs, with the defaults of package queue
+// (DefaultSubject, DefaultResultsSubject, DefaultResultsBucket).
+func defineQueueNameFlags(fs *flag.FlagSet, subject, resultsSubject, resultsBucket *string) {
+	fs.StringVar(subject, "subject", queue.DefaultSubject, "subject jobs are published on")
+	fs.StringVar(resultsSubject, "results-subject", queue.DefaultResultsSubject, "results are published on <this>.<id>")
+	fs.StringVar(resultsBucket, "results-bucket", queue.DefaultResultsBucket, "JetStream key-value bucket of results")
+}
+
+// s3FlagHelp are the help texts of the S3 flags that differ between
+// commands.
+type s3FlagHelp struct {
+	bucket         string // -s3-bucket (default "carta"); "" leaves the flag out
+	endpoint       string // -s3-endpoint, before " (default: AWS_ENDPOINT_URL_S3, else AWS)"
+	requestTimeout string // -s3-request-timeout (default s3store.DefaultRequestTimeout); "" leaves the flag out
+}
+
+// defineS3Flags defines the S3 flags on fs, stored in c: -s3-endpoint,
+// -s3-path-style and -s3-region (default empty: the AWS chain's), and
+// -s3-bucket and -s3-request-timeout when h has their help.
+func defineS3Flags(fs *flag.FlagSet, c *s3store.Config, h s3FlagHelp) {
+	if h.bucket != "" {
+		fs.StringVar(&c.Bucket, "s3-bucket", "carta", h.bucket)
+	}
+	fs.StringVar(&c.Endpoint, "s3-endpoint", "", h.endpoint+" (default: AWS_ENDPOINT_URL_S3, else AWS)")
+	fs.BoolVar(&c.PathStyle, "s3-path-style", false, "path-style S3 addressing (endpoint/bucket/key), for most non-AWS servers")
+	fs.StringVar(&c.Region, "s3-region", "", "S3 region (default: AWS_REGION or the shared config, else us-east-1)")
+	if h.requestTimeout != "" {
+		c.RequestTimeout = s3store.DefaultRequestTimeout
+		fs.Var((*positiveDuration)(&c.RequestTimeout), "s3-request-timeout", h.requestTimeout)
+	}
+}
 
 // envName is the environment variable of a flag: CARTA_ and the flag
 // name in upper snake case (-nats-url → CARTA_NATS_URL).
@@ -99,4 +189,29 @@ func (b *byteSize) Set(s string) error {
 	}
 	*b = byteSize(n * mult)
 	return nil
+}
+
+// newFlagSet is the flag set of "carta NAME", writing its messages to
+// stderr. Its Usage prints usage (a line, or a paragraph ending in
+// "Flags:"), then the flags.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// printReport writes rep to w as indented JSON when asJSON, else calls
+// text to print it for people.
+func printReport(w io.Writer, asJSON bool, rep any, text func()) {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+		return
+	}
+	text()
 }

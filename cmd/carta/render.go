@@ -18,14 +18,9 @@ import (
 
 // runRender implements "carta render JOB.json [-o OUT.pdf]".
 func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("render", "usage: carta render JOB.json [-o OUT.pdf] [signing flags]", stderr)
 	out := fs.String("o", "", "output PDF path (default: the job file's name with .pdf, in the current folder; - for standard output)")
 	sf := addSignFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: carta render JOB.json [-o OUT.pdf] [signing flags]")
-		fs.PrintDefaults()
-	}
 	if err := applySignEnv(fs, os.LookupEnv); err != nil {
 		fmt.Fprintf(stderr, "carta render: %v\n", err)
 		return exitInvalid

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,18 +41,9 @@ type serveFlags struct {
 
 func defineServeFlags(fs *flag.FlagSet) *serveFlags {
 	f := &serveFlags{linkExpiry: positiveDuration(api.DefaultLinkExpiry), pageSize: api.DefaultPageSize}
-	f.s3.RequestTimeout = s3store.DefaultRequestTimeout
 	host, _ := os.Hostname()
-	fs.StringVar(&f.nats.URL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
-	fs.StringVar(&f.nats.Name, "nats-name", "carta-serve@"+host, "connection name shown by the NATS server")
-	fs.StringVar(&f.nats.CredsFile, "nats-creds", "", "NATS credentials (.creds) file")
-	fs.StringVar(&f.nats.NKeyFile, "nats-nkey", "", "NATS NKey seed file")
-	fs.StringVar(&f.nats.TLSCA, "nats-tls-ca", "", "PEM file of CAs to trust for the NATS server")
-	fs.StringVar(&f.nats.TLSCert, "nats-tls-cert", "", "PEM client certificate for NATS")
-	fs.StringVar(&f.nats.TLSKey, "nats-tls-key", "", "PEM key of -nats-tls-cert")
-	fs.StringVar(&f.subject, "subject", queue.DefaultSubject, "subject jobs are published on")
-	fs.StringVar(&f.resultsSubject, "results-subject", queue.DefaultResultsSubject, "results are published on <this>.<id>")
-	fs.StringVar(&f.resultsBucket, "results-bucket", queue.DefaultResultsBucket, "JetStream key-value bucket of results")
+	defineNATSFlags(fs, &f.nats, "carta-serve@"+host)
+	defineQueueNameFlags(fs, &f.subject, &f.resultsSubject, &f.resultsBucket)
 	fs.StringVar(&f.addr, "addr", api.DefaultAddr, "listen address of the API and staff page")
 	fs.StringVar(&f.tokens, "tokens", "", `bearer tokens "name:roles:secret,…", roles submit, read or submit+read; prefer the environment variable or -tokens-file, since flags show in ps`)
 	fs.StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens, one name:roles:secret per line, # comments")
@@ -61,11 +51,11 @@ func defineServeFlags(fs *flag.FlagSet) *serveFlags {
 	fs.BoolVar(&f.secureCookie, "secure-cookie", false, "mark the sign-in cookie Secure behind a TLS-terminating proxy (automatic with -tls-cert)")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate to serve HTTPS with")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM key of -tls-cert")
-	fs.StringVar(&f.s3.Bucket, "s3-bucket", "carta", "S3 bucket of the PDFs (results name their bucket; this is the fallback)")
-	fs.StringVar(&f.s3.Endpoint, "s3-endpoint", "", "S3 endpoint Carta reaches (default: AWS_ENDPOINT_URL_S3, else AWS)")
-	fs.BoolVar(&f.s3.PathStyle, "s3-path-style", false, "path-style S3 addressing (endpoint/bucket/key), for most non-AWS servers")
-	fs.StringVar(&f.s3.Region, "s3-region", "", "S3 region (default: AWS_REGION or the shared config, else us-east-1)")
-	fs.Var((*positiveDuration)(&f.s3.RequestTimeout), "s3-request-timeout", "time limit of one S3 request, from dialling to the end of the response (with -stream-downloads, of sending a PDF)")
+	defineS3Flags(fs, &f.s3, s3FlagHelp{
+		bucket:         "S3 bucket of the PDFs (results name their bucket; this is the fallback)",
+		endpoint:       "S3 endpoint Carta reaches",
+		requestTimeout: "time limit of one S3 request, from dialling to the end of the response (with -stream-downloads, of sending a PDF)",
+	})
 	fs.StringVar(&f.s3Public, "s3-public-endpoint", "", "S3 endpoint written into download links, the one browsers reach (default: -s3-endpoint)")
 	fs.Var(&f.linkExpiry, "link-expiry", "how long a presigned download link works (1s to 168h)")
 	fs.BoolVar(&f.stream, "stream-downloads", false, "send PDFs through Carta instead of redirecting to presigned S3 links")
@@ -81,34 +71,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // serve is runServe with the environment given as lookup, for tests.
 func serve(ctx context.Context, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", "usage: carta serve [flags]\n\n"+
+		"Serves the HTTP API (POST /v1/jobs, GET /v1/jobs/{id}, GET /v1/letters, GET /v1/letters/{id}.pdf;\n"+
+		"described at /v1/openapi.yaml) and the staff page at /. Every request needs a bearer token\n"+
+		"(role submit for services, read for staff) unless -allow-anonymous is set on a loopback address.\n"+
+		"S3 credentials come from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, roles, ...).\n\nFlags:", stderr)
 	f := defineServeFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: carta serve [flags]\n\n"+
-			"Serves the HTTP API (POST /v1/jobs, GET /v1/jobs/{id}, GET /v1/letters, GET /v1/letters/{id}.pdf;\n"+
-			"described at /v1/openapi.yaml) and the staff page at /. Every request needs a bearer token\n"+
-			"(role submit for services, read for staff) unless -allow-anonymous is set on a loopback address.\n"+
-			"S3 credentials come from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, roles, ...).\n\nFlags:")
-		fs.PrintDefaults()
+	if code, ok := parseFlags(fs, args, lookup, true, stderr); !ok {
+		return code
 	}
-	if err := applyEnv(fs, lookup); err != nil {
-		fmt.Fprintf(stderr, "carta serve: %v\n", err)
-		return exitInvalid
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "carta serve: unexpected argument %q\n", fs.Arg(0))
-		return exitInvalid
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		fmt.Fprintf(stderr, "carta serve: invalid value %q for -log-level (%s): must be debug, info, warn or error\n", f.logLevel, envName("log-level"))
+	level, ok := parseLogLevel("serve", f.logLevel, stderr)
+	if !ok {
 		return exitInvalid
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"image/color"
 	"io"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -132,28 +131,16 @@ type soakReport struct {
 
 // runSoak implements "carta soak".
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("soak", "usage: carta soak [-n N] [-csv FILE] [-png FILE] [flags]\n\n"+
+		"Pushes N variants of the reference letter through an embedded nats-server, a worker and an\n"+
+		"embedded S3 server, all in this process, keeping at most -window jobs unanswered. Every\n"+
+		"-interval it samples RSS (VmRSS), the Go heap, live heap and goroutines; it writes the samples\n"+
+		"as CSV and a PNG plot and prints start (the warm sample, once -warmup of the jobs are done),\n"+
+		"peak and end of each. Verdict \"flat\": end RSS ≤ 1.25 × start RSS and end goroutines ≤ start\n"+
+		"+ 10. Exit 0 when every job is done and the verdict is flat, 1 otherwise.\n\nFlags:", stderr)
 	f := defineSoakFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: carta soak [-n N] [-csv FILE] [-png FILE] [flags]\n\n"+
-			"Pushes N variants of the reference letter through an embedded nats-server, a worker and an\n"+
-			"embedded S3 server, all in this process, keeping at most -window jobs unanswered. Every\n"+
-			"-interval it samples RSS (VmRSS), the Go heap, live heap and goroutines; it writes the samples\n"+
-			"as CSV and a PNG plot and prints start (the warm sample, once -warmup of the jobs are done),\n"+
-			"peak and end of each. Verdict \"flat\": end RSS ≤ 1.25 × start RSS and end goroutines ≤ start\n"+
-			"+ 10. Exit 0 when every job is done and the verdict is flat, 1 otherwise.\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := applyEnv(fs, os.LookupEnv); err != nil {
-		fmt.Fprintf(stderr, "carta soak: %v\n", err)
-		return exitInvalid
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
+	if code, ok := parseFlags(fs, args, os.LookupEnv, false, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || f.rate < 0 || f.window < 0 || f.warmup < 0 || f.warmup > 1 {
 		fmt.Fprintln(stderr, "carta soak: takes no arguments; -rate and -window must be 0 or more, -warmup between 0 and 1")
@@ -179,13 +166,7 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
-	if f.jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
-	} else {
-		printSoak(stdout, rep)
-	}
+	printReport(stdout, f.jsonOut, rep, func() { printSoak(stdout, rep) })
 	if rep.Done != rep.Jobs || !rep.Flat {
 		return exitFailure
 	}
@@ -232,26 +213,18 @@ func soak(ctx context.Context, f *soakFlags, stderr io.Writer) (*soakReport, []s
 	if err != nil {
 		return nil, nil, err
 	}
-	dir := f.data
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "carta-soak-"); err != nil {
-			return nil, nil, fmt.Errorf("create data folder: %w", err)
-		}
-		defer os.RemoveAll(dir)
-	}
 	if f.pprofDir != "" {
 		if err := os.MkdirAll(f.pprofDir, 0o755); err != nil {
 			return nil, nil, fmt.Errorf("create profile folder: %w", err)
 		}
 	}
-	st, err := startStack(ctx, stackConfig{
-		dataDir: dir, natsAddr: "127.0.0.1:0", s3Addr: "127.0.0.1:0", bucket: f.bucket,
-		worker: queue.Config{Concurrency: conc, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))},
-	})
+	st, stop, err := startLoadStack(ctx, f.data, "carta-soak-", stackConfig{
+		bucket: f.bucket, worker: queue.Config{Concurrency: conc},
+	}, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer st.stop()
+	defer stop()
 
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
 	s := &soakState{prefix: "soak-" + runID + "-", state: make([]soakState8, n)}

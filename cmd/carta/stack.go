@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -181,6 +183,29 @@ func startStack(ctx context.Context, c stackConfig) (_ *stack, err error) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return st, nil
+}
+
+// startLoadStack starts the stack of "carta bench" and "carta soak":
+// c with the embedded servers (those not external) on free ports, keeping
+// their data in dataDir or, when dataDir is "", in a new temporary folder
+// (named tmpPrefix and a random suffix), and a worker logging warnings to
+// stderr. stop ends the stack, then removes the temporary folder.
+func startLoadStack(ctx context.Context, dataDir, tmpPrefix string, c stackConfig, stderr io.Writer) (st *stack, stop func(), err error) {
+	removeDir := func() {}
+	if dataDir == "" {
+		if dataDir, err = os.MkdirTemp("", tmpPrefix); err != nil {
+			return nil, nil, fmt.Errorf("create data folder: %w", err)
+		}
+		tmp := dataDir
+		removeDir = func() { os.RemoveAll(tmp) }
+	}
+	c.dataDir, c.natsAddr, c.s3Addr = dataDir, "127.0.0.1:0", "127.0.0.1:0"
+	c.worker.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if st, err = startStack(ctx, c); err != nil {
+		removeDir()
+		return nil, nil, err
+	}
+	return st, func() { st.stop(); removeDir() }, nil
 }
 
 // stop ends the worker (letting jobs in flight finish), then the servers.

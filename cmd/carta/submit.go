@@ -35,18 +35,9 @@ type submitFlags struct {
 
 func defineSubmitFlags(fs *flag.FlagSet) *submitFlags {
 	f := &submitFlags{}
-	fs.StringVar(&f.nats.URL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
-	fs.StringVar(&f.nats.CredsFile, "nats-creds", "", "NATS credentials (.creds) file")
-	fs.StringVar(&f.nats.NKeyFile, "nats-nkey", "", "NATS NKey seed file")
-	fs.StringVar(&f.nats.TLSCA, "nats-tls-ca", "", "PEM file of CAs to trust for the NATS server")
-	fs.StringVar(&f.nats.TLSCert, "nats-tls-cert", "", "PEM client certificate for NATS")
-	fs.StringVar(&f.nats.TLSKey, "nats-tls-key", "", "PEM key of -nats-tls-cert")
-	fs.StringVar(&f.subject, "subject", queue.DefaultSubject, "subject jobs are published on")
-	fs.StringVar(&f.resultsSubject, "results-subject", queue.DefaultResultsSubject, "results are published on <this>.<id>")
-	fs.StringVar(&f.resultsBucket, "results-bucket", queue.DefaultResultsBucket, "JetStream key-value bucket of results")
-	fs.StringVar(&f.s3.Endpoint, "s3-endpoint", "", "S3 endpoint URL for -o (default: AWS_ENDPOINT_URL_S3, else AWS)")
-	fs.BoolVar(&f.s3.PathStyle, "s3-path-style", false, "path-style S3 addressing (endpoint/bucket/key), for most non-AWS servers")
-	fs.StringVar(&f.s3.Region, "s3-region", "", "S3 region (default: AWS_REGION or the shared config, else us-east-1)")
+	defineNATSFlags(fs, &f.nats, "") // no -nats-name: runSubmit names the connection
+	defineQueueNameFlags(fs, &f.subject, &f.resultsSubject, &f.resultsBucket)
+	defineS3Flags(fs, &f.s3, s3FlagHelp{endpoint: "S3 endpoint URL for -o"})
 	fs.BoolVar(&f.wait, "wait", false, "wait for each job's result; exit 1 if any failed (2 if all failures are invalid jobs)")
 	fs.StringVar(&f.out, "o", "", "download the PDFs (implies -wait): a file for one job, else a folder (<id>.pdf in it)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "longest wait for all results; 0 for no limit")
@@ -55,15 +46,10 @@ func defineSubmitFlags(fs *flag.FlagSet) *submitFlags {
 
 // runSubmit implements "carta submit JOB.json… [-wait] [-o OUT.pdf|DIR]".
 func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("submit", "usage: carta submit JOB.json… [-wait] [-o OUT.pdf|DIR] [flags]\n\n"+
+		"Publishes letter jobs to the queue (a repeated id is not queued twice) and, with -wait or -o,\n"+
+		"waits for their results. S3 credentials for -o come from the AWS standard chain.\n\nFlags:", stderr)
 	f := defineSubmitFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: carta submit JOB.json… [-wait] [-o OUT.pdf|DIR] [flags]\n\n"+
-			"Publishes letter jobs to the queue (a repeated id is not queued twice) and, with -wait or -o,\n"+
-			"waits for their results. S3 credentials for -o come from the AWS standard chain.\n\nFlags:")
-		fs.PrintDefaults()
-	}
 	if err := applyEnv(fs, os.LookupEnv); err != nil {
 		fmt.Fprintf(stderr, "carta submit: %v\n", err)
 		return exitInvalid

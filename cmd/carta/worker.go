@@ -57,20 +57,11 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 		maxBytes:        queue.DefaultMaxBytes,
 		maxMsgSize:      queue.DefaultMaxMsgSize,
 	}
-	f.s3.RequestTimeout = s3store.DefaultRequestTimeout
 	host, _ := os.Hostname()
-	fs.StringVar(&f.nats.URL, "nats-url", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
-	fs.StringVar(&f.nats.Name, "nats-name", "carta-worker@"+host, "connection name shown by the NATS server")
-	fs.StringVar(&f.nats.CredsFile, "nats-creds", "", "NATS credentials (.creds) file")
-	fs.StringVar(&f.nats.NKeyFile, "nats-nkey", "", "NATS NKey seed file")
-	fs.StringVar(&f.nats.TLSCA, "nats-tls-ca", "", "PEM file of CAs to trust for the NATS server")
-	fs.StringVar(&f.nats.TLSCert, "nats-tls-cert", "", "PEM client certificate for NATS")
-	fs.StringVar(&f.nats.TLSKey, "nats-tls-key", "", "PEM key of -nats-tls-cert")
+	defineNATSFlags(fs, &f.nats, "carta-worker@"+host)
+	defineQueueNameFlags(fs, &f.cfg.Subject, &f.cfg.ResultsSubject, &f.cfg.ResultsBucket)
 	fs.StringVar(&f.cfg.Stream, "stream", queue.DefaultStream, "JetStream stream of jobs")
-	fs.StringVar(&f.cfg.Subject, "subject", queue.DefaultSubject, "subject jobs are published on")
 	fs.StringVar(&f.cfg.Consumer, "consumer", queue.DefaultConsumer, "durable pull consumer shared by all workers")
-	fs.StringVar(&f.cfg.ResultsBucket, "results-bucket", queue.DefaultResultsBucket, "JetStream key-value bucket of results")
-	fs.StringVar(&f.cfg.ResultsSubject, "results-subject", queue.DefaultResultsSubject, "results are published on <this>.<id>")
 	fs.StringVar(&f.cfg.DeadStream, "dead-stream", queue.DefaultDeadStream, "JetStream stream of dead letters")
 	fs.StringVar(&f.cfg.DeadSubject, "dead-subject", queue.DefaultDeadSubject, "dead letters are published on <this>.<id>")
 	fs.Var(&f.duplicates, "duplicates-window", "how long the jobs stream drops a repeated Nats-Msg-Id; as long as publishers retry")
@@ -87,11 +78,11 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 	fs.Var(&f.retryBase, "retry-base", "delay before retrying a transiently failed job; doubles each time")
 	fs.Var(&f.retryMax, "retry-max", "longest retry delay")
 	fs.Var((*ttlDuration)(&f.cfg.ResultsTTL), "results-ttl", "how long the results bucket keeps each result; 0 keeps them forever. With a TTL, older letters leave the staff list and a job resubmitted under an old id is rendered again (its stored PDF is kept)")
-	fs.StringVar(&f.s3.Bucket, "s3-bucket", "carta", "S3 bucket for the PDFs")
-	fs.StringVar(&f.s3.Endpoint, "s3-endpoint", "", "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, else AWS)")
-	fs.BoolVar(&f.s3.PathStyle, "s3-path-style", false, "path-style S3 addressing (endpoint/bucket/key), for most non-AWS servers")
-	fs.StringVar(&f.s3.Region, "s3-region", "", "S3 region (default: AWS_REGION or the shared config, else us-east-1)")
-	fs.Var((*positiveDuration)(&f.s3.RequestTimeout), "s3-request-timeout", "time limit of one S3 request, from dialling to the end of the response")
+	defineS3Flags(fs, &f.s3, s3FlagHelp{
+		bucket:         "S3 bucket for the PDFs",
+		endpoint:       "S3 endpoint URL",
+		requestTimeout: "time limit of one S3 request, from dialling to the end of the response",
+	})
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz; empty to turn off")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.sign = addSignFlags(fs)
@@ -100,30 +91,13 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 
 // runWorker implements "carta worker".
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("worker", "usage: carta worker [flags]\n\nTakes letter jobs from NATS JetStream, renders them and stores the PDFs in S3.\nS3 credentials come from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, roles, ...).\nWith -sign-p12, or -sign-cert and -sign-key, every PDF is signed (PAdES B-B) before it is stored.\n\nFlags:", stderr)
 	f := defineWorkerFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: carta worker [flags]\n\nTakes letter jobs from NATS JetStream, renders them and stores the PDFs in S3.\nS3 credentials come from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, roles, ...).\nWith -sign-p12, or -sign-cert and -sign-key, every PDF is signed (PAdES B-B) before it is stored.\n\nFlags:")
-		fs.PrintDefaults()
+	if code, ok := parseFlags(fs, args, os.LookupEnv, true, stderr); !ok {
+		return code
 	}
-	if err := applyEnv(fs, os.LookupEnv); err != nil {
-		fmt.Fprintf(stderr, "carta worker: %v\n", err)
-		return exitInvalid
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "carta worker: unexpected argument %q\n", fs.Arg(0))
-		return exitInvalid
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		fmt.Fprintf(stderr, "carta worker: invalid value %q for -log-level (%s): must be debug, info, warn or error\n", f.logLevel, envName("log-level"))
+	level, ok := parseLogLevel("worker", f.logLevel, stderr)
+	if !ok {
 		return exitInvalid
 	}
 	signer, err := f.sign.signer()
