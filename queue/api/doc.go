@@ -26,7 +26,9 @@
 // are two roles:
 //
 //   - submit, for services: POST /v1/jobs, and GET /v1/jobs/{id} to follow
-//     the jobs they submitted;
+//     a job by its id (any job's id: ids are not secret, so a submit token
+//     can read the status, title and recipients of a job whose id it
+//     knows, but never list letters or download a PDF);
 //   - read, for staff: GET /v1/jobs/{id}, the letters, their PDFs and the
 //     staff page.
 //
