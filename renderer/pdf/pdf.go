@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf16"
 
 	"codeberg.org/go-pdf/fpdf"
 
@@ -46,6 +47,19 @@ type Options struct {
 
 // fpdfModule is the PDF library and its version, as go.mod requires it.
 const fpdfModule = "codeberg.org/go-pdf/fpdf v0.12.0"
+
+// utf16Text returns s as the bytes of a PDF text string: a UTF-16BE byte
+// order mark, then s in UTF-16BE, with surrogate pairs for characters above
+// U+FFFF (PDF 32000-1:2008 7.9.2.2). Invalid UTF-8 becomes U+FFFD.
+func utf16Text(s string) string {
+	u := utf16.Encode([]rune(s))
+	b := make([]byte, 2, 2+2*len(u))
+	b[0], b[1] = 0xFE, 0xFF
+	for _, c := range u {
+		b = append(b, byte(c>>8), byte(c))
+	}
+	return string(b)
+}
 
 // producer returns the /Producer for opt (see Options.Producer).
 func producer(opt Options) string {
@@ -107,26 +121,30 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	p.SetModificationDate(date)
 	p.SetAutoPageBreak(false, 0)
 	p.SetMargins(0, 0, 0)
+	// The information dictionary's text strings are encoded here, not by
+	// fpdf: its UTF-8 conversion garbles characters above U+FFFF. Given
+	// isUTF8 false, fpdf writes the bytes as they are, escaping \ ( ) and
+	// CR.
 	m := doc.Meta
 	if m.Title != "" {
-		p.SetTitle(m.Title, true)
+		p.SetTitle(utf16Text(m.Title), false)
 	}
 	if m.Author != "" {
-		p.SetAuthor(m.Author, true)
+		p.SetAuthor(utf16Text(m.Author), false)
 	}
 	if m.Subject != "" {
-		p.SetSubject(m.Subject, true)
+		p.SetSubject(utf16Text(m.Subject), false)
 	}
 	if m.Keywords != "" {
-		p.SetKeywords(m.Keywords, true)
+		p.SetKeywords(utf16Text(m.Keywords), false)
 	}
 	if m.Language != "" {
 		p.SetLang(m.Language)
 	}
 	if opt.Creator != "" {
-		p.SetCreator(opt.Creator, true)
+		p.SetCreator(utf16Text(opt.Creator), false)
 	}
-	p.SetProducer(producer(opt), true)
+	p.SetProducer(utf16Text(producer(opt)), false)
 	if opt.Provenance != nil {
 		p.SetXmpMetadata(appendXMP(make([]byte, 0, 2<<10), metaFields{
 			title: m.Title, author: m.Author, subject: m.Subject, language: m.Language, keywords: m.Keywords,

@@ -262,6 +262,72 @@ func TestMetadata(t *testing.T) {
 	}
 }
 
+// TestInfoDictionaryText checks that the information dictionary's text
+// strings come back exactly, including characters above U+FFFF (which
+// fpdf's own UTF-8 conversion garbles) and characters whose UTF-16 bytes
+// are ( ) \ CR or LF, and that the PDF stays valid and deterministic.
+func TestInfoDictionaryText(t *testing.T) {
+	t.Parallel()
+	pdfinfo := tool(t, "pdfinfo")
+	qpdf := tool(t, "qpdf")
+	tests := []struct {
+		name string
+		meta layouts.Meta
+		opt  Options
+	}{
+		{"character above U+FFFF", layouts.Meta{Title: "Org 𐌀 López", Author: "Org 𐌀 López", Subject: "𐌀𐌁𐌂 subject", Keywords: "𐌀, López"},
+			Options{Creator: "Carta 𐌀", Producer: "Producer 𐌀"}},
+		{"UTF-16 bytes needing escapes", layouts.Meta{Title: "ന⡜尩ഊਊ (a) \\ b", Author: "López Obrador", Subject: "Mélanie Joly", Keywords: "ഊ"},
+			Options{Creator: "Carta"}},
+		{"Latin and Greek", layouts.Meta{Title: "Lettre à la ministre — Ελληνικά", Author: "Comitė Ciudadano", Subject: "Test", Keywords: "carta, prueba"},
+			Options{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc := &layouts.Document{Width: a4w, Height: a4h, Meta: tt.meta, Pages: []layouts.Page{{}}}
+			b, err := Write(doc, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := Write(doc, tt.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(b, again) {
+				t.Error("two writes of the same document differ")
+			}
+			file := writeTemp(t, b)
+			out, err := exec.Command(pdfinfo, "-enc", "UTF-8", file).CombinedOutput()
+			if err != nil {
+				t.Fatalf("pdfinfo: %v\n%s", err, out)
+			}
+			fields := map[string]string{
+				"Title": tt.meta.Title, "Author": tt.meta.Author, "Subject": tt.meta.Subject,
+				"Keywords": tt.meta.Keywords, "Creator": tt.opt.Creator, "Producer": producer(tt.opt),
+			}
+			got := map[string]string{}
+			for _, l := range strings.Split(string(out), "\n") {
+				if k, v, ok := strings.Cut(l, ":"); ok {
+					got[k] = strings.TrimLeft(v, " ")
+				}
+			}
+			for k, want := range fields {
+				if want == "" {
+					continue
+				}
+				if got[k] != want {
+					t.Errorf("pdfinfo %s = %q, want %q\n%s", k, got[k], want, out)
+				}
+			}
+			c, err := exec.Command(qpdf, "--check", file).CombinedOutput()
+			if err != nil || !strings.Contains(string(c), "No syntax or stream encoding errors") || strings.Contains(strings.ToLower(string(c)), "warning") {
+				t.Errorf("qpdf --check: %v\n%s", err, c)
+			}
+		})
+	}
+}
+
 func TestProducer(t *testing.T) {
 	t.Parallel()
 	pdfinfo := tool(t, "pdfinfo")

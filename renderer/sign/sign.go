@@ -52,8 +52,8 @@ type Config struct {
 	Location string
 
 	// Now is the clock giving the signing time (/M); default time.Now.
-	// Tests fix it. Load also refuses a certificate that is not valid at
-	// Now().
+	// Tests fix it. Load and every Signer.Sign refuse a certificate that
+	// is not valid at Now().
 	Now func() time.Time
 }
 
@@ -72,7 +72,8 @@ type Signer struct {
 	reason   string
 	location string
 	now      func() time.Time
-	capacity int // bytes reserved for the CMS in /Contents
+	where    string // the setting holding the certificate, for errors
+	capacity int    // bytes reserved for the CMS in /Contents
 }
 
 // setting names a configuration setting by its flag and variable, e.g.
@@ -153,7 +154,7 @@ func Load(cfg Config) (*Signer, error) {
 	if name == "" && len(cert.Subject.Organization) > 0 {
 		name = cert.Subject.Organization[0]
 	}
-	s := &Signer{key: signer, cert: cert, chain: chain, name: name, reason: cfg.Reason, location: cfg.Location, now: now}
+	s := &Signer{key: signer, cert: cert, chain: chain, name: name, reason: cfg.Reason, location: cfg.Location, now: now, where: where}
 	s.capacity = s.maxCMSLen()
 	return s, nil
 }
@@ -252,14 +253,38 @@ func (s *Signer) Certificate() *x509.Certificate { return s.cert }
 
 // Sign returns pdf with a PAdES B-B signature appended as an incremental
 // update: the result starts with pdf's bytes unchanged. The signing time
-// is the signer's clock. pdf must be an unencrypted PDF with classic
-// cross-reference tables and no form (Carta's renderer writes such PDFs).
+// is the signer's clock; Sign refuses to sign when the certificate is not
+// valid at that time (a long-running worker outliving its certificate),
+// e.g.
+//
+//	sign pdf: signing certificate expired on 2043-01-09T15:04:05Z: renew -sign-cert (CARTA_SIGN_CERT)
+//
+// pdf must be an unencrypted PDF with classic cross-reference tables and
+// no form (Carta's renderer writes such PDFs).
 func (s *Signer) Sign(pdf []byte) ([]byte, error) {
-	out, err := s.sign(pdf, s.now())
+	t := s.now()
+	if err := s.checkValidity(t); err != nil {
+		return nil, fmt.Errorf("sign pdf: %w", err)
+	}
+	out, err := s.sign(pdf, t)
 	if err != nil {
 		return nil, fmt.Errorf("sign pdf: %w", err)
 	}
 	return out, nil
+}
+
+// checkValidity reports an error when t is outside the validity period of
+// the signing certificate.
+func (s *Signer) checkValidity(t time.Time) error {
+	switch {
+	case t.After(s.cert.NotAfter):
+		return fmt.Errorf("signing certificate expired on %s (now %s): renew %s",
+			s.cert.NotAfter.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339), s.where)
+	case t.Before(s.cert.NotBefore):
+		return fmt.Errorf("signing certificate not valid before %s (now %s): check the clock or %s",
+			s.cert.NotBefore.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339), s.where)
+	}
+	return nil
 }
 
 // hasPrefix reports whether b starts with s.

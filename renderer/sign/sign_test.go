@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // pdfsig runs pdfsig on data, with the NSS database nssdir if not empty,
@@ -207,6 +208,56 @@ func TestSignRefuses(t *testing.T) {
 			out, err := s.Sign(tt.pdf)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "sign pdf: ") {
 				t.Fatalf("Sign error = %v, want one containing %q", err, tt.want)
+			}
+			if out != nil {
+				t.Error("Sign returned output with an error")
+			}
+		})
+	}
+}
+
+// TestSignChecksValidityAtSigningTime covers a long-running worker whose
+// certificate was valid when Load ran but is not when Sign runs.
+func TestSignChecksValidityAtSigningTime(t *testing.T) {
+	t.Parallel()
+	rp, _ := testPKI(t)
+	letter := testLetter(t)
+	pem := Config{CertFile: rp.certPEM, KeyFile: rp.keyPEM}
+	p12 := Config{P12File: rp.p12, P12Password: rp.p12Password}
+	tests := []struct {
+		name string
+		cfg  Config
+		at   time.Time // the clock when Sign runs; Load runs at signTime
+		want string    // "" when Sign must succeed
+	}{
+		{"worker outlives PEM certificate", pem, rp.leaf.NotAfter.Add(24 * time.Hour),
+			"sign pdf: signing certificate expired on 2043-01-09T15:04:05Z (now 2043-01-10T15:04:05Z): renew -sign-cert (CARTA_SIGN_CERT)"},
+		{"worker outlives PKCS#12 certificate", p12, rp.leaf.NotAfter.Add(time.Second),
+			"sign pdf: signing certificate expired on 2043-01-09T15:04:05Z (now 2043-01-09T15:04:06Z): renew -sign-p12 (CARTA_SIGN_P12)"},
+		{"clock set back before NotBefore", pem, rp.leaf.NotBefore.Add(-time.Second),
+			"sign pdf: signing certificate not valid before 2022-01-09T15:04:05Z (now 2022-01-09T15:04:04Z): check the clock or -sign-cert (CARTA_SIGN_CERT)"},
+		{"last valid instant", pem, rp.leaf.NotAfter, ""},
+		{"first valid instant", pem, rp.leaf.NotBefore, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			now := signTime
+			tt.cfg.Now = func() time.Time { return now }
+			s, err := Load(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now = tt.at // the worker kept running
+			out, err := s.Sign(letter)
+			if tt.want == "" {
+				if err != nil || !bytes.HasPrefix(out, letter) {
+					t.Fatalf("Sign at %s: error %v, %d bytes; want a signed letter", tt.at, err, len(out))
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("Sign error = %v, want %q", err, tt.want)
 			}
 			if out != nil {
 				t.Error("Sign returned output with an error")
