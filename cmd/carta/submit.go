@@ -83,7 +83,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "carta submit: %v\n", err)
 		return exitFailure
 	}
-	o := submitOptions{wait: f.wait, out: f.out, timeout: f.timeout, progress: isTerminal(stderr), getter: s3Getter(f.s3)}
+	o := submitOptions{wait: f.wait, out: f.out, timeout: f.timeout, progress: isTerminal(stderr), getter: s3Getter(f.s3), clockSkew: defaultClockSkew}
 	return submitAndWait(ctx, c, jobs, o, stdout, stderr)
 }
 
@@ -118,7 +118,19 @@ type submitJob struct {
 	path string
 	id   string
 	data []byte
+	// since is when the job was published, less submitOptions.clockSkew;
+	// zero when the publish was a duplicate (nothing new queued: any
+	// result answers it).
+	since time.Time
 }
+
+// defaultClockSkew is how far the worker's clock may lag this machine's:
+// a failed result finished more than defaultClockSkew before the job was
+// published belongs to an earlier submission of the same id (one that
+// failed, then was fixed and resubmitted after the Duplicates window) and
+// is not taken as this one's result. A done result always is: a done id
+// is never rendered again.
+const defaultClockSkew = time.Minute
 
 // submitOptions is what "carta submit" does once the jobs are read.
 type submitOptions struct {
@@ -126,6 +138,9 @@ type submitOptions struct {
 	out      string        // "" or a PDF path (one job) or a folder
 	timeout  time.Duration // bound of the whole wait; 0 = none
 	progress bool          // show a progress line on stderr
+	// clockSkew: failed results finished this long before a job's
+	// publish still count as its result (runSubmit: defaultClockSkew).
+	clockSkew time.Duration
 	// getter returns the store to download from for a result's bucket.
 	getter func(ctx context.Context, bucket string) (objectGetter, error)
 }
@@ -187,6 +202,7 @@ func submitAndWait(ctx context.Context, c *client.Client, jobs []submitJob, o su
 	var submitted []submitJob
 	code := exitOK
 	for _, j := range jobs {
+		published := time.Now()
 		ack, err := c.Publish(ctx, j.data)
 		if err != nil {
 			fmt.Fprintf(stderr, "carta submit: %s: %v\n", j.path, err)
@@ -200,6 +216,7 @@ func submitAndWait(ctx context.Context, c *client.Client, jobs []submitJob, o su
 			fmt.Fprintf(stdout, "%s: submitted before (duplicate id, not queued again)\n", j.id)
 		} else {
 			fmt.Fprintf(stdout, "%s: submitted (stream %s, sequence %d)\n", j.id, ack.Stream, ack.Sequence)
+			j.since = published.Add(-o.clockSkew)
 		}
 		submitted = append(submitted, j)
 	}
@@ -264,7 +281,7 @@ func submitAndWait(ctx context.Context, c *client.Client, jobs []submitJob, o su
 // "done", the error code of a failed job, or "wait" when waiting itself
 // failed.
 func waitOne(ctx context.Context, c *client.Client, j submitJob, n int, o submitOptions) (line string, errLines []string, status string) {
-	res, err := c.Wait(ctx, j.id)
+	res, err := c.WaitSince(ctx, j.id, j.since)
 	if err != nil {
 		return "", []string{fmt.Sprintf("carta submit: %s: %v", j.id, err)}, "wait"
 	}

@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/queue/client"
 	"github.com/carta-letters/carta/queue/queuetest"
 )
 
@@ -195,5 +200,53 @@ func TestOutPath(t *testing.T) {
 				t.Fatalf("outPath = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSubmitWaitIgnoresOldFailure: a job that failed as invalid, fixed
+// and resubmitted under the same id after the Duplicates window, is
+// waited for anew: -wait reports the new result, not the old failure.
+func TestSubmitWaitIgnoresOldFailure(t *testing.T) {
+	t.Parallel()
+	const window = 200 * time.Millisecond
+	st, err := startStack(context.Background(), stackConfig{
+		dataDir: t.TempDir(), natsAddr: "127.0.0.1:0", s3Addr: "127.0.0.1:0", bucket: "carta",
+		worker: queue.Config{Concurrency: 1, Duplicates: window, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.stop)
+	dir := t.TempDir()
+	broken := writeJobFile(t, dir, "broken.json", jobJSON(invalidJob, "cmd-refixed"))
+	fixed := writeJobFile(t, dir, "fixed.json", jobJSON(validJob, "cmd-refixed"))
+
+	var stdout, stderr bytes.Buffer
+	if code := runSubmit(context.Background(), []string{"-nats-url", st.natsURL, "-wait", broken}, &stdout, &stderr); code != exitInvalid {
+		t.Fatalf("broken job: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInvalid, &stdout, &stderr)
+	}
+	time.Sleep(2 * window) // let the Duplicates window pass, so the fixed job is queued
+	// runSubmit allows a minute of clock skew, longer than this test's
+	// Duplicates window: submit with none (worker and client share a clock).
+	nc, err := queue.Connect(queue.NATSOptions{URL: st.natsURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c, err := client.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code := submitAndWait(ctx, c, []submitJob{{path: fixed, id: "cmd-refixed", data: data}}, submitOptions{wait: true}, &stdout, &stderr)
+	if code != exitOK || !strings.Contains(stdout.String(), "cmd-refixed: submitted (stream") || !strings.Contains(stdout.String(), "cmd-refixed: done, 1 pages") {
+		t.Fatalf("fixed job: exit %d, want %d and done\nstdout:\n%s\nstderr:\n%s", code, exitOK, &stdout, &stderr)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -167,8 +168,24 @@ func (c *Client) ResultSubject(id string) string { return c.resultsPrefix + "." 
 //
 // Wait subscribes to the result subject before it looks the id up in the
 // results bucket, so it never misses a result published in between, and it
-// returns at once for a job that finished long ago.
+// returns at once for a job that finished long ago. It accepts any result,
+// however old; use WaitSince after resubmitting an id that failed before.
 func (c *Client) Wait(ctx context.Context, id string) (*Result, error) {
+	return c.WaitSince(ctx, id, time.Time{})
+}
+
+// WaitSince is Wait ignoring failed results decided before since: a
+// recorded or published failed result whose FinishedAt is before since
+// is taken to be that of an earlier submission of the same id, and
+// WaitSince keeps waiting for a newer one. A done result is accepted
+// whatever its FinishedAt, since the worker never renders a done id again
+// (it republishes the recorded result instead). The zero since accepts
+// every result, as Wait does.
+//
+// FinishedAt is the worker's clock and since the caller's, so callers
+// should pass their submission time minus an allowance for clock skew
+// (carta submit uses one minute).
+func (c *Client) WaitSince(ctx context.Context, id string, since time.Time) (*Result, error) {
 	sub, err := c.nc.SubscribeSync(c.ResultSubject(id))
 	if err != nil {
 		return nil, fmt.Errorf("wait for job %s: subscribe: %w", id, err)
@@ -180,18 +197,28 @@ func (c *Client) Wait(ctx context.Context, id string) (*Result, error) {
 	}
 	if res, err := c.Lookup(ctx, id); err != nil {
 		return nil, fmt.Errorf("wait for job %s: %w", id, err)
-	} else if res != nil {
+	} else if res != nil && current(res, since) {
 		return res, nil
 	}
-	msg, err := sub.NextMsgWithContext(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("wait for job %s: %w", id, err)
+	for {
+		msg, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("wait for job %s: %w", id, err)
+		}
+		res, err := decodeResult(msg.Data)
+		if err != nil {
+			return nil, fmt.Errorf("wait for job %s: %w", id, err)
+		}
+		if current(res, since) {
+			return res, nil
+		}
 	}
-	res, err := decodeResult(msg.Data)
-	if err != nil {
-		return nil, fmt.Errorf("wait for job %s: %w", id, err)
-	}
-	return res, nil
+}
+
+// current reports whether res answers a submission made at since: it is
+// done, or it was decided at or after since.
+func current(res *Result, since time.Time) bool {
+	return res.Status == StatusDone || !res.FinishedAt.Before(since)
 }
 
 // Lookup returns the recorded result of job id, or nil and no error when

@@ -258,6 +258,109 @@ func TestWait(t *testing.T) {
 	})
 }
 
+// TestWaitSince covers an id resubmitted after it failed: the old
+// failure recorded under the id must not answer the new submission.
+func TestWaitSince(t *testing.T) {
+	t.Parallel()
+	nc := startNATS(t)
+	_, kv := makeQueue(t, nc, 100)
+	c, err := client.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submitted := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	before, after := submitted.Add(-time.Hour), submitted.Add(time.Second)
+	oldFailure := func(id string) client.Result {
+		return client.Result{ID: id, Status: client.StatusFailed, Attempts: 1, FinishedAt: before,
+			Error: &client.ResultError{Code: client.CodeInvalidJob, Message: "at least one recipient is required", Field: "letter.recipients"}}
+	}
+	record := func(t *testing.T, r client.Result) []byte {
+		t.Helper()
+		data, _ := json.Marshal(r)
+		if _, err := kv.Put(context.Background(), r.ID, data); err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+
+	t.Run("old recorded failure is ignored and the new result returned", func(t *testing.T) {
+		stale := record(t, oldFailure("s-1"))
+		fresh := client.Result{ID: "s-1", Status: client.StatusDone, Key: "letters/s-1.pdf", SHA256: "cd", Pages: 1, Attempts: 1, FinishedAt: after}
+		freshData, _ := json.Marshal(fresh)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		// A late copy of the old event comes before each new one; the
+		// new result is published (not recorded) so only the event can
+		// answer.
+		stop := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+					_ = nc.Publish(c.ResultSubject("s-1"), stale)
+					_ = nc.Publish(c.ResultSubject("s-1"), freshData)
+				}
+			}
+		}()
+		got, err := c.WaitSince(ctx, "s-1", submitted)
+		close(stop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*got, fresh) {
+			t.Fatalf("got %+v, want %+v", got, fresh)
+		}
+	})
+	t.Run("new failure recorded after since is returned at once", func(t *testing.T) {
+		r := oldFailure("s-2")
+		r.FinishedAt = after
+		record(t, r)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		got, err := c.WaitSince(ctx, "s-2", submitted)
+		if err != nil || got.Status != client.StatusFailed || !got.FinishedAt.Equal(after) {
+			t.Fatalf("WaitSince = %+v, %v; want the new failure", got, err)
+		}
+	})
+	t.Run("done record older than since is returned at once", func(t *testing.T) {
+		done := client.Result{ID: "s-3", Status: client.StatusDone, Key: "letters/s-3.pdf", SHA256: "ef", Pages: 2, Attempts: 1, FinishedAt: before}
+		record(t, done)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		got, err := c.WaitSince(ctx, "s-3", submitted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*got, done) {
+			t.Fatalf("got %+v, want %+v", got, done)
+		}
+	})
+	t.Run("old failure alone times out", func(t *testing.T) {
+		record(t, oldFailure("s-4"))
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		got, err := c.WaitSince(ctx, "s-4", submitted)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("WaitSince = %+v, %v; want deadline exceeded", got, err)
+		}
+	})
+	t.Run("Wait still returns an old failure", func(t *testing.T) {
+		old := oldFailure("s-5")
+		record(t, old)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		got, err := c.Wait(ctx, "s-5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*got, old) {
+			t.Fatalf("got %+v, want %+v", got, old)
+		}
+	})
+}
+
 func TestTokenMatchesWorker(t *testing.T) {
 	t.Parallel()
 	for _, id := range []string{"nals-2023", "v1.2", "a.", "a..b", "x_y-z", "a.b..c."} {

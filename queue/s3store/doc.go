@@ -21,6 +21,14 @@
 //
 // PutIfAbsent sends If-None-Match: * so an existing object is never
 // replaced. A server that answers 501 Not Implemented to it is remembered
-// and then served with a HEAD followed by a plain PUT (a small race window
-// that deterministic renders make harmless).
+// and then served with a HEAD, a plain PUT and a HEAD again. This is not
+// atomic: two writers (say two deliveries of one signed job, whose bytes
+// differ) can both find the key free and both PUT, the last one winning.
+// The HEAD after the PUT catches a writer that PUT after us: when the
+// stored carta-sha256 metadata is not the one sent, PutIfAbsent returns
+// queue.ErrObjectExists, and the worker reports the stored object. A race
+// remains: a writer whose PUT lands after our second HEAD still replaces
+// the object we reported as stored, so a recorded sha256 can then differ
+// from the stored object. Only a server with conditional writes closes
+// it.
 package s3store

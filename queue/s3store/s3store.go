@@ -141,7 +141,11 @@ func (s *Store) CreateBucket(ctx context.Context) error {
 }
 
 // PutIfAbsent stores o unless an object is already at o.Key, in which
-// case it returns an error wrapping queue.ErrObjectExists.
+// case it returns an error wrapping queue.ErrObjectExists. On a server
+// without conditional writes (see the package doc) it also returns
+// ErrObjectExists when, right after its PUT, the stored object's
+// carta-sha256 metadata is not o's: a concurrent writer's PUT landed
+// after it.
 func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
 	sum := md5.Sum(o.Body)
 	in := &s3.PutObjectInput{
@@ -179,6 +183,22 @@ func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
 	}
 	if _, err := s.client.PutObject(ctx, in); err != nil {
 		return fmt.Errorf("put object %s: %w", o.Key, err)
+	}
+	// Another writer may have passed its HEAD too and PUT after us. Check
+	// what is stored now: when its carta-sha256 is not ours, report the
+	// key as taken, so the caller reads and reports the stored object
+	// rather than the one it sent.
+	want, ok := o.Metadata[queue.MetaSHA256]
+	if !ok {
+		return nil
+	}
+	have, err := s.Head(ctx, o.Key)
+	if err != nil {
+		return fmt.Errorf("put object %s: check stored object: %w", o.Key, err)
+	}
+	if have[queue.MetaSHA256] != want {
+		return fmt.Errorf("put object %s: a concurrent write replaced it (stored sha256 %q, sent %s): %w",
+			o.Key, have[queue.MetaSHA256], want, queue.ErrObjectExists)
 	}
 	return nil
 }

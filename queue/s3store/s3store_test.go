@@ -5,7 +5,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/carta-letters/carta/queue"
 	"github.com/carta-letters/carta/queue/queuetest"
@@ -120,5 +125,73 @@ func TestNewNeedsBucket(t *testing.T) {
 	t.Parallel()
 	if _, err := s3store.New(context.Background(), s3store.Config{}); err == nil {
 		t.Fatal("New without a bucket: no error")
+	}
+}
+
+// racingTransport plays a concurrent writer on a server without
+// conditional writes: right after the first PUT of key it sends, it PUTs
+// other over it through rival, before PutIfAbsent can check.
+type racingTransport struct {
+	next  http.RoundTripper
+	key   string
+	rival *s3store.Store
+	other queue.Object
+	once  sync.Once
+	err   error
+}
+
+func (rt *racingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := rt.next.RoundTrip(r)
+	if err == nil && r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/"+rt.key) && r.Header.Get("If-None-Match") == "" {
+		rt.once.Do(func() {
+			// The rival's If-None-Match goes straight to the server, so
+			// it must not check: upload over the key without conditions.
+			_, rt.err = rt.rival.Client().PutObject(r.Context(), &s3.PutObjectInput{
+				Bucket: aws.String(rt.rival.Bucket()), Key: aws.String(rt.key),
+				Body: bytes.NewReader(rt.other.Body), Metadata: rt.other.Metadata,
+			})
+		})
+	}
+	return resp, err
+}
+
+// TestFallbackConcurrentWrite: without If-None-Match, a writer whose PUT
+// lands between our PUT and our check makes PutIfAbsent report the key
+// as taken, and the stored object is the rival's, which the worker then
+// reads and reports.
+func TestFallbackConcurrentWrite(t *testing.T) {
+	t.Parallel()
+	v := queuetest.StartVersity(t)
+	p := queuetest.StartProxy(t, v.Endpoint(), false)
+	p.NoIfNoneMatch.Store(true)
+	const key = "letters/race.pdf"
+	rival := queuetest.Store(t, v.Endpoint(), "race", nil, true)
+	other := queue.Object{Key: key, Body: []byte("%PDF-1.7\nsigned at 12:01\n%%EOF\n"),
+		Metadata: map[string]string{"carta-job-id": "race", "carta-sha256": "bbb"}}
+	rt := &racingTransport{next: p.Client().Transport, key: key, rival: rival, other: other}
+	st := queuetest.Store(t, p.URL(), "race", &http.Client{Transport: rt}, false)
+	ctx := context.Background()
+
+	ours := queue.Object{Key: key, Body: []byte("%PDF-1.7\nsigned at 12:00\n%%EOF\n"), ContentType: "application/pdf",
+		Metadata: map[string]string{"carta-job-id": "race", "carta-sha256": "aaa"}}
+	err := st.PutIfAbsent(ctx, ours)
+	if rt.err != nil {
+		t.Fatalf("rival put: %v", rt.err)
+	}
+	if !errors.Is(err, queue.ErrObjectExists) {
+		t.Fatalf("PutIfAbsent = %v, want ErrObjectExists (the rival's PUT replaced ours)", err)
+	}
+	head, err := st.Head(ctx, key)
+	if err != nil || head["carta-sha256"] != "bbb" {
+		t.Fatalf("Head = %v, %v; want the rival's carta-sha256 bbb", head, err)
+	}
+
+	// Without a rival, the fallback's check finds our own object.
+	ours.Key = "letters/alone.pdf"
+	if err := st.PutIfAbsent(ctx, ours); err != nil {
+		t.Fatalf("PutIfAbsent without a rival = %v, want nil", err)
+	}
+	if p.IfNoneMatchSeen.Load() == 0 {
+		t.Errorf("no request carried If-None-Match: the fallback was not taken")
 	}
 }
