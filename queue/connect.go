@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -82,7 +84,7 @@ func Connect(o NATSOptions) (*nats.Conn, error) {
 	}
 	nc, err := nats.Connect(o.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect nats %s: %w", o.URL, err)
+		return nil, &redactedError{msg: redactSecrets(fmt.Sprintf("connect nats %s: %v", redactURLs(o.URL), err), o.URL), err: err}
 	}
 	return nc, nil
 }
@@ -112,3 +114,63 @@ func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 	}
 	return tc, nil
 }
+
+// redactURLs returns a comma-separated list of server URLs with the user
+// information (user, password or token) of each replaced by "REDACTED".
+// A URL that does not parse loses anything between "//" and the last "@"
+// before its host.
+func redactURLs(list string) string {
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		parts[i] = redactURL(strings.TrimSpace(p))
+	}
+	return strings.Join(parts, ",")
+}
+
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.Host != "" {
+		if u.User != nil {
+			u.User = url.User("REDACTED")
+		}
+		return u.String()
+	}
+	start := 0
+	if i := strings.Index(s, "//"); i >= 0 {
+		start = i + 2
+	}
+	end := len(s)
+	if i := strings.IndexAny(s[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	if at := strings.LastIndex(s[start:end], "@"); at >= 0 {
+		return s[:start] + "REDACTED" + s[start+at:]
+	}
+	return s
+}
+
+// redactSecrets removes from msg the user information of every URL in
+// list, in case an error of the NATS client quotes a URL as given.
+func redactSecrets(msg, list string) string {
+	for p := range strings.SplitSeq(list, ",") {
+		p = strings.TrimSpace(p)
+		if r := redactURL(p); r != p {
+			msg = strings.ReplaceAll(msg, p, r)
+		}
+		if u, err := url.Parse(p); err == nil && u.User != nil {
+			if pw, ok := u.User.Password(); ok && pw != "" {
+				msg = strings.ReplaceAll(msg, pw, "REDACTED")
+			}
+		}
+	}
+	return msg
+}
+
+// redactedError is an error whose text has secrets removed; it still
+// wraps the original error for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

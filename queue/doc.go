@@ -15,7 +15,8 @@
 //   - Consumer: one shared durable pull consumer "carta-workers",
 //     AckExplicit, AckWait 60 s (workers send InProgress heartbeats every
 //     AckWait/3 while a job runs or waits for a render slot), MaxDeliver
-//     5. Every worker process, on any machine, pulls from it; each pulls
+//     -1 (unlimited: the worker enforces Config.MaxDeliver, 5 by default,
+//     itself; see Processing). Every worker process, on any machine, pulls from it; each pulls
 //     one message per free in-flight slot (see Processing), never a
 //     prefetched batch.
 //   - Results: a JSON event (client.Result) recorded first in the
@@ -41,7 +42,8 @@
 //     the original job bytes, headers Carta-Error (the last error) and
 //     Carta-Attempts.
 //   - Objects: key "letters/<id>.pdf", or the job's output.key (refused if
-//     it has "..", a leading "/" or control characters), Content-Type
+//     it has a path segment "." or "..", a leading "/" or control
+//     characters; dots elsewhere, as in "letters/a..b.pdf", are fine), Content-Type
 //     application/pdf, metadata carta-job-id, carta-sha256, carta-pages
 //     and carta-version, written with If-None-Match: * where the server
 //     supports it. Per-recipient copies go under the letter's key without
@@ -96,10 +98,23 @@
 //     operator's to fix, and the job must survive until then): the
 //     message is nak'ed with an
 //     exponential delay (RetryBase doubling up to RetryMax). On the last
-//     delivery (MaxDeliver) the job is copied to the dead-letter stream,
-//     a failed result is recorded and published, and the message
-//     terminated. If the dead-letter copy itself fails, the message is not
-//     terminated: it stays in the jobs stream rather than being lost.
+//     delivery (Config.MaxDeliver) the job is copied to the dead-letter
+//     stream, a failed result is recorded and published, and the message
+//     terminated. If the dead-letter copy itself fails, the message is
+//     nak'ed with a delay rather than terminated, so it is not lost.
+//
+// The server does not limit deliveries; the worker does. A delivery
+// beyond Config.MaxDeliver means the last one did not finish (its worker
+// was killed or shut down, or its dead-letter copy failed): unless the
+// job is recorded "done" (then its result is published again and the
+// message acked), the worker dead-letters it, records and publishes a
+// failed result (code internal) and terminates the message, without
+// rendering it again; if the dead-letter copy fails, it naks with a
+// delay and tries again at the next delivery.
+//
+// A failed result never replaces a recorded "done" one: it is written
+// only where no result is, or over the revision the worker read, and
+// when the bucket holds "done" instead, that result is published.
 //
 // Renders are deterministic and objects are written with If-None-Match,
 // so a job delivered twice never leaves two different objects: an object

@@ -62,10 +62,21 @@ func checkKey(key string) string {
 		return "must be at most 1024 bytes"
 	case strings.HasPrefix(key, "/"):
 		return "must not start with \"/\""
-	case strings.Contains(key, ".."):
-		return "must not contain \"..\""
+	case hasDotSegment(key):
+		return "must not have \".\" or \"..\" path segments"
 	case strings.IndexFunc(key, unicode.IsControl) >= 0:
 		return "must not contain control characters"
 	}
 	return ""
+}
+
+// hasDotSegment reports whether a "/"-separated key has a segment that is
+// exactly "." or "..". Dots elsewhere ("a..b", "x..pdf") are fine.
+func hasDotSegment(key string) bool {
+	for seg := range strings.SplitSeq(key, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }

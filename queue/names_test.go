@@ -79,7 +79,7 @@ func TestConfigStreams(t *testing.T) {
 		t.Errorf("jobs stream config = %+v", js)
 	}
 	cc := c.ConsumerConfig()
-	if cc.Durable != DefaultConsumer || cc.AckWait != DefaultAckWait || cc.MaxDeliver != DefaultMaxDeliver || cc.AckPolicy != jetstream.AckExplicitPolicy {
+	if cc.Durable != DefaultConsumer || cc.AckWait != DefaultAckWait || cc.MaxDeliver != -1 || cc.AckPolicy != jetstream.AckExplicitPolicy {
 		t.Errorf("consumer config = %+v", cc)
 	}
 }

@@ -74,6 +74,10 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	go w.heartbeat(hbCtx, msg, r.log)
 	defer stopHB()
 
+	if r.attempt > w.cfg.MaxDeliver {
+		w.settleExhausted(ctx, r)
+		return
+	}
 	status, f := w.process(ctx, r)
 	if f == nil {
 		w.ack(r)
@@ -456,8 +460,10 @@ func (w *Worker) newResult(r *run, status client.Status) *client.Result {
 }
 
 // report records a result in the bucket (unless the job has no id) and
-// then publishes it. A failed result never replaces a done one: the done
-// one is published instead.
+// then publishes it. A failed result never replaces a done one, even one
+// recorded at the same moment by another delivery: it is written only
+// where no result is (Create) or over the revision it read (Update), and
+// when the bucket has a done result instead, that one is published.
 func (w *Worker) report(ctx context.Context, r *run, out *client.Result) error {
 	data, err := json.Marshal(out)
 	if err != nil {
@@ -466,25 +472,48 @@ func (w *Worker) report(ctx context.Context, r *run, out *client.Result) error {
 	subject := w.cfg.ResultsSubject
 	if r.id != "" {
 		subject = ResultSubject(w.cfg.ResultsSubject, r.id)
-		if out.Status != client.StatusDone {
-			rec, err := w.lookup(ctx, r.id)
-			if err != nil {
-				return err
+		if out.Status == client.StatusDone {
+			if _, err := w.results().Put(ctx, Token(r.id), data); err != nil {
+				return fmt.Errorf("record result: %w", err)
 			}
-			if rec != nil && isDone(rec) {
-				data = rec
-				goto publish
-			}
-		}
-		if _, err := w.results().Put(ctx, Token(r.id), data); err != nil {
-			return fmt.Errorf("record result: %w", err)
+		} else if data, err = w.recordFailed(ctx, Token(r.id), data); err != nil {
+			return err
 		}
 	}
-publish:
 	if err := w.nc.Publish(subject, data); err != nil {
 		return fmt.Errorf("publish result: %w", err)
 	}
 	return nil
+}
+
+// recordFailed records the failed result data under key unless the
+// bucket holds a done result there, and returns what is to be published:
+// data, or the done result.
+func (w *Worker) recordFailed(ctx context.Context, key string, data []byte) ([]byte, error) {
+	kv := w.results()
+	var err error
+	for range 5 {
+		var e jetstream.KeyValueEntry
+		e, err = kv.Get(ctx, key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			_, err = kv.Create(ctx, key, data)
+		case err != nil:
+			return nil, fmt.Errorf("look up result: %w", err)
+		case isDone(e.Value()):
+			return e.Value(), nil
+		default:
+			_, err = kv.Update(ctx, key, data, e.Revision())
+		}
+		if err == nil {
+			return data, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return nil, fmt.Errorf("record result: %w", err)
+		}
+		// Another delivery wrote a result in between: read it again.
+	}
+	return nil, fmt.Errorf("record result: key %s changed under every attempt: %w", key, err)
 }
 
 // ack acknowledges a finished job and waits for the server to confirm.
@@ -546,14 +575,71 @@ func (w *Worker) settleFailure(ctx context.Context, r *run, f *failure) {
 			r.log.Error("dead-letter job, will retry", "err", err, "job_err", f.err)
 			return
 		}
-		// Not terminated: the job stays in the jobs stream.
-		r.log.Error("dead-letter job failed on the last delivery: job left in the jobs stream", "err", err, "job_err", f.err)
+		// Not terminated: the next delivery (beyond MaxDeliver) tries
+		// the dead letter again (settleExhausted).
+		w.nakDeadLetterFailed(r, err, f)
 		return
 	}
 	if err := w.report(octx, r, out); err != nil {
 		r.log.Error("report failed job (it is in the dead-letter stream)", "err", err)
 	}
 	w.term(r, f)
+}
+
+// settleExhausted settles a delivery beyond MaxDeliver: the last
+// delivery did not finish (its worker was killed or shut down, or its
+// dead-letter copy failed). Unless the job is recorded done (then that
+// result is published again and the message acked), it is copied to the
+// dead-letter stream, a failed result is recorded and published, and the
+// message terminated, without rendering. When the results bucket cannot
+// be read or the dead-letter copy fails, the message is nak'ed with a
+// delay and tried again.
+func (w *Worker) settleExhausted(ctx context.Context, r *run) {
+	if r.id != "" {
+		lctx, cancel := context.WithTimeout(ctx, w.cfg.JobTimeout)
+		done, f := w.republishIfDone(lctx, r)
+		cancel()
+		if f != nil {
+			// Whether it is done is unknown: ask again later.
+			delay := w.cfg.backoff(r.attempt)
+			if err := r.msg.NakWithDelay(delay); err != nil {
+				r.log.Warn("nak job", "err", err)
+			}
+			w.m.jobs.WithLabelValues(statusRetried).Inc()
+			r.log.Warn("look up result of job beyond max deliver, will retry", "err", f.err, "retry_in", delay.String())
+			return
+		}
+		if done {
+			w.ack(r)
+			w.m.jobs.WithLabelValues(statusRepublished).Inc()
+			return
+		}
+	}
+	f := permanent(client.CodeInternal, fmt.Errorf(
+		"process job: delivery %d is beyond the limit of %d deliveries: the last one did not finish", r.attempt, w.cfg.MaxDeliver))
+	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := w.deadLetter(octx, r, f); err != nil {
+		w.nakDeadLetterFailed(r, err, f)
+		return
+	}
+	out := w.newResult(r, client.StatusFailed)
+	out.Error = &client.ResultError{Code: f.code, Message: f.err.Error()}
+	if err := w.report(octx, r, out); err != nil {
+		r.log.Error("report failed job (it is in the dead-letter stream)", "err", err)
+	}
+	w.term(r, f)
+}
+
+// nakDeadLetterFailed returns a job whose dead-letter copy failed for
+// another delivery, after a delay: it is never left unsettled.
+func (w *Worker) nakDeadLetterFailed(r *run, err error, f *failure) {
+	delay := w.cfg.backoff(r.attempt)
+	if nerr := r.msg.NakWithDelay(delay); nerr != nil {
+		r.log.Warn("nak job", "err", nerr)
+	}
+	w.m.jobs.WithLabelValues(statusRetried).Inc()
+	r.log.Error("dead-letter job failed: job returned for another delivery", "err", err, "job_err", f.err, "retry_in", delay.String())
 }
 
 func (w *Worker) term(r *run, f *failure) {

@@ -44,7 +44,11 @@ func (c Config) DeadStreamConfig() jetstream.StreamConfig {
 	}
 }
 
-// ConsumerConfig is the shared durable pull consumer of the workers.
+// ConsumerConfig is the shared durable pull consumer of the workers. Its
+// MaxDeliver is -1 (unlimited): the worker enforces Config.MaxDeliver
+// itself, so that a job whose last delivery never finished (worker
+// killed, shut down, dead-letter copy failed) is delivered once more and
+// then dead-lettered, instead of being left in the stream for good.
 func (c Config) ConsumerConfig() jetstream.ConsumerConfig {
 	c = c.withDefaults()
 	return jetstream.ConsumerConfig{
@@ -52,7 +56,7 @@ func (c Config) ConsumerConfig() jetstream.ConsumerConfig {
 		Description:   "Carta workers",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       c.AckWait,
-		MaxDeliver:    c.MaxDeliver,
+		MaxDeliver:    -1,
 		FilterSubject: c.Subject,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
