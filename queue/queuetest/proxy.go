@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -23,10 +22,7 @@ type Proxy struct {
 	// IfNoneMatchSeen counts requests that carried If-None-Match.
 	IfNoneMatchSeen atomic.Int64
 
-	mu      sync.Mutex
-	hold    func(*http.Request) bool
-	release chan struct{}
-	held    chan *http.Request
+	holder
 }
 
 // StartProxy starts a proxy to target (an http URL); with useTLS it
@@ -38,7 +34,7 @@ func StartProxy(t testing.TB, target string, useTLS bool) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{held: make(chan *http.Request, 100)}
+	p := &Proxy{holder: newHolder()}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("If-None-Match") != "" {
@@ -50,20 +46,8 @@ func StartProxy(t testing.TB, target string, useTLS bool) *Proxy {
 				return
 			}
 		}
-		p.mu.Lock()
-		hold, release := p.hold, p.release
-		p.mu.Unlock()
-		if hold != nil && hold(r) {
-			select {
-			case p.held <- r:
-			default:
-			}
-			select {
-			case <-release:
-			case <-r.Context().Done():
-				// The client went away (it was killed): forward nothing.
-				return
-			}
+		if _, gone := p.wait(r); gone {
+			return // the client went away (it was killed): forward nothing
 		}
 		rp.ServeHTTP(w, r)
 	})
@@ -84,27 +68,6 @@ func (p *Proxy) Client() *http.Client { return p.srv.Client() }
 
 // Server is the underlying test server.
 func (p *Proxy) Server() *httptest.Server { return p.srv }
-
-// Hold makes requests for which match is true wait until Release (or
-// until their client goes away). Held requests are sent on Held.
-func (p *Proxy) Hold(match func(*http.Request) bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hold, p.release = match, make(chan struct{})
-}
-
-// Held receives each request as it starts being held.
-func (p *Proxy) Held() <-chan *http.Request { return p.held }
-
-// Release lets held requests through and stops holding.
-func (p *Proxy) Release() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.release != nil {
-		close(p.release)
-	}
-	p.hold, p.release = nil, nil
-}
 
 // IsPut matches object uploads.
 func IsPut(r *http.Request) bool { return r.Method == http.MethodPut }

@@ -65,10 +65,8 @@ type FaultProxy struct {
 	mu        sync.Mutex
 	exchanges []Exchange
 	hung      []net.Conn
-	hold      func(*http.Request) bool
-	release   chan struct{}
-	held      chan *http.Request
 	stop      chan struct{}
+	holder
 }
 
 // StartFaultProxy starts a FaultProxy to target (an http URL) in mode
@@ -79,7 +77,7 @@ func StartFaultProxy(t testing.TB, target string) *FaultProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &FaultProxy{held: make(chan *http.Request, 100), stop: make(chan struct{})}
+	p := &FaultProxy{holder: newHolder(), stop: make(chan struct{})}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.ModifyResponse = func(resp *http.Response) error {
 		p.mu.Lock()
@@ -92,22 +90,12 @@ func StartFaultProxy(t testing.TB, target string) *FaultProxy {
 		if p.fault(w, r) {
 			return
 		}
-		p.mu.Lock()
-		hold, release := p.hold, p.release
-		p.mu.Unlock()
-		if hold != nil && hold(r) {
-			select {
-			case p.held <- r:
-			default:
-			}
-			select {
-			case <-release:
-			case <-r.Context().Done():
-				return // the client gave up: forward nothing
-			}
-			if p.fault(w, r) {
-				return
-			}
+		held, gone := p.wait(r)
+		if gone {
+			return // the client gave up: forward nothing
+		}
+		if held && p.fault(w, r) { // after a hold, a request meets the mode of that moment
+			return
 		}
 		rp.ServeHTTP(w, r)
 	})
@@ -201,29 +189,6 @@ func (p *FaultProxy) Exchanges() []Exchange {
 	return append([]Exchange(nil), p.exchanges...)
 }
 
-// Hold makes forwarded requests for which match is true wait until
-// Release (or until their client goes away); each is sent on Held as it
-// starts waiting. After Release a held request meets the mode of that
-// moment.
-func (p *FaultProxy) Hold(match func(*http.Request) bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.hold, p.release = match, make(chan struct{})
-}
-
-// Held receives each request as it starts being held.
-func (p *FaultProxy) Held() <-chan *http.Request { return p.held }
-
-// Release lets held requests through and stops holding.
-func (p *FaultProxy) Release() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.release != nil {
-		close(p.release)
-	}
-	p.hold, p.release = nil, nil
-}
-
 // Close ends hung requests and connections and stops the proxy.
 func (p *FaultProxy) Close() {
 	p.mu.Lock()
@@ -234,13 +199,10 @@ func (p *FaultProxy) Close() {
 	default:
 	}
 	close(p.stop)
-	if p.release != nil {
-		close(p.release)
-		p.hold, p.release = nil, nil
-	}
 	hung := p.hung
 	p.hung = nil
 	p.mu.Unlock()
+	p.Release()
 	for _, c := range hung {
 		_ = c.Close()
 	}
