@@ -1,15 +1,10 @@
 package queue_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,50 +16,18 @@ import (
 	"github.com/carta-letters/carta/queue/client"
 	"github.com/carta-letters/carta/queue/queuetest"
 	"github.com/carta-letters/carta/renderer/job"
+	"github.com/carta-letters/carta/renderer/job/jobtest"
 )
 
-// corpusCase is one malformed job and the problem it must be refused
-// with.
-type corpusCase struct {
-	name    string
-	data    []byte
-	field   string // the field the error must name ("" for the job as a whole)
-	message string // a fragment of that problem's message
-}
-
-// invalidCorpus reads renderer/job/testdata/invalid and its cases.json,
-// and adds two generated jobs too large to keep in testdata: one over the
-// job limit that still fits a NATS message, and one that does not.
-func invalidCorpus(t *testing.T) []corpusCase {
+// invalidCorpus is the malformed-job corpus (see jobtest) with two
+// generated jobs too large to keep in testdata: one over the job limit
+// that still fits a NATS message, and one that does not.
+func invalidCorpus(t *testing.T) []jobtest.Case {
 	t.Helper()
-	dir := filepath.Join("..", "renderer", "job", "testdata", "invalid")
-	raw, err := os.ReadFile(filepath.Join(dir, "cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want map[string]struct{ Field, Message string }
-	if err := json.Unmarshal(raw, &want); err != nil {
-		t.Fatalf("parse cases.json: %v", err)
-	}
-	var cases []corpusCase
-	for _, name := range slices.Sorted(maps.Keys(want)) {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatalf("cases.json names %s: %v", name, err)
-		}
-		cases = append(cases, corpusCase{strings.TrimSuffix(name, ".json"), data, want[name].Field, want[name].Message})
-	}
-	if len(cases) < 40 {
-		t.Fatalf("only %d cases in %s", len(cases), dir)
-	}
-	pad := func(n int) []byte {
-		j := queuetest.Job("too-big")
-		return append(j, bytes.Repeat([]byte(" "), n-len(j))...)
-	}
-	cases = append(cases,
-		corpusCase{"generated-over-job-limit", pad(job.MaxJobBytes + 4096), "", fmt.Sprintf("the limit is %d", job.MaxJobBytes)},
-		corpusCase{"generated-over-nats-payload", pad(2 << 20), "", ""})
-	return cases
+	j := queuetest.Job("too-big")
+	return append(jobtest.Corpus(t),
+		jobtest.Case{Name: "generated-over-job-limit", Data: jobtest.Padded(j, job.MaxJobBytes+4096), Message: fmt.Sprintf("the limit is %d", job.MaxJobBytes)},
+		jobtest.Case{Name: "generated-over-nats-payload", Data: jobtest.Padded(j, 2<<20)})
 }
 
 // TestFaultMalformedCorpus publishes every malformed job of the corpus to
@@ -94,17 +57,17 @@ func TestFaultMalformedCorpus(t *testing.T) {
 
 	published := 0
 	for i, c := range invalidCorpus(t) {
-		ok := t.Run(c.name, func(t *testing.T) {
+		ok := t.Run(c.Name, func(t *testing.T) {
 			msgID := fmt.Sprintf("corpus-%03d", i)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_, err := e.js.Publish(ctx, queue.DefaultSubject, c.data, jetstream.WithMsgID(msgID))
-			if len(c.data) >= int(w.Config().MaxMsgSize) {
+			_, err := e.js.Publish(ctx, queue.DefaultSubject, c.Data, jetstream.WithMsgID(msgID))
+			if len(c.Data) >= int(w.Config().MaxMsgSize) {
 				if err == nil {
-					t.Fatalf("a %d-byte job was accepted for publishing", len(c.data))
+					t.Fatalf("a %d-byte job was accepted for publishing", len(c.Data))
 				}
 				if !errors.Is(err, nats.ErrMaxPayload) {
-					t.Errorf("publish of a %d-byte job: %v, want %v", len(c.data), err, nats.ErrMaxPayload)
+					t.Errorf("publish of a %d-byte job: %v, want %v", len(c.Data), err, nats.ErrMaxPayload)
 				}
 				return
 			}
@@ -136,10 +99,10 @@ func TestFaultMalformedCorpus(t *testing.T) {
 			}
 			found := false
 			for _, p := range r.Error.Fields {
-				found = found || p.Field == c.field && strings.Contains(p.Message, c.message)
+				found = found || p.Field == c.Field && strings.Contains(p.Message, c.Message)
 			}
 			if !found {
-				t.Errorf("error names no problem %q containing %q: field %q, fields %+v", c.field, c.message, r.Error.Field, r.Error.Fields)
+				t.Errorf("error names no problem %q containing %q: field %q, fields %+v", c.Field, c.Message, r.Error.Field, r.Error.Fields)
 			}
 			if len(r.Error.Fields) == 0 || r.Error.Field != r.Error.Fields[0].Field {
 				t.Errorf("error field %q is not the first of %+v", r.Error.Field, r.Error.Fields)

@@ -3,66 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/carta-letters/carta/renderer/job"
+	"github.com/carta-letters/carta/renderer/job/jobtest"
 )
 
-// corpusDir holds the malformed-job corpus and its cases.json.
-var corpusDir = filepath.Join("..", "..", "renderer", "job", "testdata", "invalid")
-
-// corpusCase is one malformed job and the problem its refusal must name.
-type corpusCase struct {
-	name    string // the file name without .json
-	path    string // the job file
-	field   string // the field the error must name ("" for the job as a whole)
-	message string // a fragment of that problem's message
-}
-
-// loadCorpus reads cases.json, checks that every job file has an entry
-// and every entry a file, and adds jobs too large to keep in testdata
-// (written under dir).
-func loadCorpus(t *testing.T, dir string) []corpusCase {
+// loadCorpus is the malformed-job corpus (see jobtest) with jobs too
+// large to keep in testdata, written under dir: a valid job padded past
+// the job limit, and one many times over it (the CLI must not read it
+// whole).
+func loadCorpus(t *testing.T, dir string) []jobtest.Case {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(corpusDir, "cases.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want map[string]struct{ Field, Message string }
-	if err := json.Unmarshal(raw, &want); err != nil {
-		t.Fatalf("parse cases.json: %v", err)
-	}
-	files, err := filepath.Glob(filepath.Join(corpusDir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if name := filepath.Base(f); name != "cases.json" && want[name] == (struct{ Field, Message string }{}) {
-			t.Errorf("%s has no entry in cases.json", name)
-		}
-	}
-	var cases []corpusCase
-	for _, name := range slices.Sorted(maps.Keys(want)) {
-		path := filepath.Join(corpusDir, name)
-		if _, err := os.Stat(path); err != nil {
-			t.Errorf("cases.json names %s: %v", name, err)
-			continue
-		}
-		w := want[name]
-		cases = append(cases, corpusCase{strings.TrimSuffix(name, ".json"), path, w.Field, w.Message})
-	}
-	if len(cases) < 40 {
-		t.Fatalf("only %d cases in %s", len(cases), corpusDir)
-	}
-	// Too large for testdata: a valid job padded past the job limit, and
-	// one many times over it (the CLI must not read it whole).
+	cases := jobtest.Corpus(t)
 	valid, err := os.ReadFile(referenceJob)
 	if err != nil {
 		t.Fatal(err)
@@ -75,11 +32,10 @@ func loadCorpus(t *testing.T, dir string) []corpusCase {
 		{"generated-eight-times-the-limit", 8 * job.MaxJobBytes},
 	} {
 		path := filepath.Join(dir, g.name+".json")
-		data := append(bytes.Clone(valid), bytes.Repeat([]byte(" "), g.size-len(valid))...)
-		if err := os.WriteFile(path, data, 0o644); err != nil {
+		if err := os.WriteFile(path, jobtest.Padded(valid, g.size), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cases = append(cases, corpusCase{g.name, path, "", fmt.Sprintf("the limit is %d", job.MaxJobBytes)})
+		cases = append(cases, jobtest.Case{Name: g.name, Path: path, Message: fmt.Sprintf("the limit is %d", job.MaxJobBytes)})
 	}
 	return cases
 }
@@ -113,33 +69,33 @@ func TestMalformedCorpus(t *testing.T) {
 	t.Parallel()
 	cases := loadCorpus(t, t.TempDir())
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			t.Run("validate", func(t *testing.T) {
 				t.Parallel()
 				var stdout, stderr bytes.Buffer
-				code := run(context.Background(), []string{"validate", tc.path}, &stdout, &stderr)
+				code := run(context.Background(), []string{"validate", tc.Path}, &stdout, &stderr)
 				if code != exitInvalid {
 					t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInvalid, stderr.String())
 				}
 				if stdout.Len() != 0 {
 					t.Errorf("stdout = %q, want nothing", stdout.String())
 				}
-				wantProblemLine(t, stderr.String(), tc.field, tc.message)
+				wantProblemLine(t, stderr.String(), tc.Field, tc.Message)
 			})
 			t.Run("render", func(t *testing.T) {
 				t.Parallel()
 				dir := t.TempDir()
 				out := filepath.Join(dir, "out.pdf")
 				var stdout, stderr bytes.Buffer
-				code := run(context.Background(), []string{"render", tc.path, "-o", out}, &stdout, &stderr)
+				code := run(context.Background(), []string{"render", tc.Path, "-o", out}, &stdout, &stderr)
 				if code != exitInvalid {
 					t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInvalid, stderr.String())
 				}
 				if stdout.Len() != 0 {
 					t.Errorf("stdout = %q, want nothing", stdout.String())
 				}
-				wantProblemLine(t, stderr.String(), tc.field, tc.message)
+				wantProblemLine(t, stderr.String(), tc.Field, tc.Message)
 				entries, err := os.ReadDir(dir)
 				if err != nil {
 					t.Fatal(err)
