@@ -386,37 +386,9 @@ func skipValue(b []byte, i int) (int, error) {
 	}
 	switch {
 	case hasPrefix(b[i:], "<<"):
-		for j := i + 2; j < len(b); {
-			switch {
-			case hasPrefix(b[j:], ">>"):
-				return j + 2, nil
-			case isSpace(b[j]):
-				j++
-			default:
-				end, err := skipValue(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end
-			}
-		}
-		return 0, errors.New("unterminated dictionary")
+		return skipItems(b, i+2, ">>", "dictionary")
 	case b[i] == '[':
-		for j := i + 1; j < len(b); {
-			switch {
-			case b[j] == ']':
-				return j + 1, nil
-			case isSpace(b[j]):
-				j++
-			default:
-				end, err := skipValue(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end
-			}
-		}
-		return 0, errors.New("unterminated array")
+		return skipItems(b, i+1, "]", "array")
 	case b[i] == '<':
 		j := bytes.IndexByte(b[i:], '>')
 		if j < 0 {
@@ -454,6 +426,26 @@ func skipValue(b []byte, i int) (int, error) {
 		}
 		return j, nil
 	}
+}
+
+// skipItems skips the values of a dictionary or array from j up to and
+// including its closing delimiter, returning the offset after it.
+func skipItems(b []byte, j int, closing, what string) (int, error) {
+	for j < len(b) {
+		switch {
+		case hasPrefix(b[j:], closing):
+			return j + len(closing), nil
+		case isSpace(b[j]):
+			j++
+		default:
+			end, err := skipValue(b, j)
+			if err != nil {
+				return 0, err
+			}
+			j = end
+		}
+	}
+	return 0, errors.New("unterminated " + what)
 }
 
 // parseRef parses "n g R".
