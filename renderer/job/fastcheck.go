@@ -152,19 +152,8 @@ func (c *checker) object(s *shape) bool {
 		if !c.value(f.shape) {
 			return false
 		}
-		c.space()
-		if c.i >= len(c.data) {
-			return false
-		}
-		switch c.data[c.i] {
-		case ',':
-			c.i++
-			c.space()
-		case '}':
-			c.i++
-			return true
-		default:
-			return false
+		if more, ok := c.next('}'); !more {
+			return ok
 		}
 	}
 }
@@ -180,21 +169,29 @@ func (c *checker) array(elem *shape) bool {
 		if !c.value(elem) {
 			return false
 		}
-		c.space()
-		if c.i >= len(c.data) {
-			return false
-		}
-		switch c.data[c.i] {
-		case ',':
-			c.i++
-			c.space()
-		case ']':
-			c.i++
-			return true
-		default:
-			return false
+		if more, ok := c.next(']'); !more {
+			return ok
 		}
 	}
+}
+
+// next reads what follows a member of an object or array: a comma (more
+// to come) or the closing delimiter (done); anything else is not ok.
+func (c *checker) next(closing byte) (more, ok bool) {
+	c.space()
+	if c.i >= len(c.data) {
+		return false, false
+	}
+	switch c.data[c.i] {
+	case ',':
+		c.i++
+		c.space()
+		return true, true
+	case closing:
+		c.i++
+		return false, true
+	}
+	return false, false
 }
 
 // str checks a string starting at c.i. It returns its content when it
