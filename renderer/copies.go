@@ -64,7 +64,7 @@ func RenderAll(j *job.Job) ([]Output, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lay out copy %d of letter %s: %w", i+1, j.ID, err)
 		}
-		res, err := write(j, doc)
+		res, err := write(j, doc, combined.Provenance) // the job's provenance, computed once
 		if err != nil {
 			return nil, fmt.Errorf("copy %d: %w", i+1, err)
 		}

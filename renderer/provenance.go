@@ -80,13 +80,9 @@ func CanonicalJobSHA256(j *job.Job) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// provenance returns the provenance of doc, laid out from j by j's
-// layout.
-func provenance(j *job.Job, doc *layouts.Document) (Provenance, error) {
-	l, ok := layouts.Lookup(j.LayoutOrDefault())
-	if !ok {
-		return Provenance{}, fmt.Errorf("find layout: unknown layout %q", j.LayoutOrDefault())
-	}
+// jobProvenance returns the provenance every PDF of j shares: all but
+// Fonts, which write fills in for each document.
+func jobProvenance(j *job.Job, l layouts.Layout) (Provenance, error) {
 	sum, err := CanonicalJobSHA256(j)
 	if err != nil {
 		return Provenance{}, err
@@ -96,7 +92,6 @@ func provenance(j *job.Job, doc *layouts.Document) (Provenance, error) {
 		JobSHA256:     sum,
 		Layout:        l.Name(),
 		LayoutVersion: l.Version(),
-		Fonts:         fontsUsed(doc),
 		FontModules:   fonts.Modules,
 		CartaVersion:  Version,
 	}, nil

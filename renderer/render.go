@@ -45,20 +45,22 @@ func Render(j *job.Job) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lay out letter %s: %w", j.ID, err)
 	}
-	return write(j, doc)
+	pv, err := jobProvenance(j, l)
+	if err != nil {
+		return nil, fmt.Errorf("record provenance of %s: %w", j.ID, err)
+	}
+	return write(j, doc, pv)
 }
 
 // write draws a laid-out document of job j: the one step after layout that
-// the combined letter and every per-recipient copy share.
-func write(j *job.Job, doc *layouts.Document) (*Result, error) {
+// the combined letter and every per-recipient copy share. pv is the job's
+// provenance (jobProvenance); write adds the fonts doc uses.
+func write(j *job.Job, doc *layouts.Document, pv Provenance) (*Result, error) {
 	if len(doc.Pages) > MaxPages {
 		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "letter",
 			Message: fmt.Sprintf("the letter needs %d pages; the limit is %d", len(doc.Pages), MaxPages)}}}
 	}
-	pv, err := provenance(j, doc)
-	if err != nil {
-		return nil, fmt.Errorf("record provenance of %s: %w", j.ID, err)
-	}
+	pv.Fonts = fontsUsed(doc)
 	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j), Provenance: (*pdf.Provenance)(&pv)})
 	if err != nil {
 		return nil, fmt.Errorf("write pdf %s: %w", j.ID, err)
