@@ -1,11 +1,12 @@
 package queue
 
 import (
-	"encoding/json"
 	"strings"
 	"unicode"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/carta-letters/carta/queue/client"
 )
 
 // ValidID reports whether id has the contract's syntax: 1 to 128 of
@@ -41,11 +42,8 @@ func ResultSubject(prefix, id string) string { return prefix + "." + Token(id) }
 // body's "id" when it has the contract's syntax, else the Nats-Msg-Id
 // header when that has it, else "".
 func peekID(data []byte, h nats.Header) string {
-	var head struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(data, &head) == nil && ValidID(head.ID) {
-		return head.ID
+	if id, err := client.JobID(data); err == nil {
+		return id
 	}
 	if id := h.Get(nats.MsgIdHdr); ValidID(id) {
 		return id

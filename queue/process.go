@@ -263,8 +263,7 @@ type storedPDF struct {
 // another moment): then the stored object's sha256, size and signer are
 // reported. Any other object fails the job and is left alone.
 func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string, o renderer.Output, body []byte, signedBy string) (storedPDF, *failure) {
-	sum := sha256.Sum256(body)
-	st := storedPDF{sha256: hex.EncodeToString(sum[:]), bytes: int64(len(body)), pages: o.Pages, signedBy: signedBy}
+	st := storedPDF{sha256: bodySHA256(o, body), bytes: int64(len(body)), pages: o.Pages, signedBy: signedBy}
 	meta := map[string]string{
 		MetaJobID:     j.ID,
 		MetaSHA256:    st.sha256,
@@ -279,7 +278,7 @@ func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string
 			meta[k] = metaValue(v)
 		}
 	}
-	err := w.store.PutIfAbsent(ctx, Object{Key: o.Key, Body: body, ContentType: "application/pdf", Metadata: meta})
+	err := w.store.PutIfAbsent(ctx, Object{Key: o.Key, Body: body, ContentType: "application/pdf", Metadata: meta, SHA256: st.sha256})
 	if errors.Is(err, ErrObjectExists) {
 		// An earlier delivery stored it (or a different letter is there).
 		have, herr := w.store.Head(ctx, o.Key)
@@ -303,6 +302,18 @@ func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string
 		return st, transient(client.CodeStorageFailed, fmt.Errorf("store letter: %w", err))
 	}
 	return st, nil
+}
+
+// bodySHA256 is the lowercase hex sha256 of body, the PDF of o to store:
+// the renderer's when body is its PDF unchanged, computed when it was
+// signed. The store sends it as the payload hash, so the server refuses
+// the upload if it is not the body's.
+func bodySHA256(o renderer.Output, body []byte) string {
+	if o.Result != nil && o.SHA256 != "" && len(body) > 0 && len(body) == len(o.PDF) && &body[0] == &o.PDF[0] {
+		return o.SHA256
+	}
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // signPDF signs one PDF, turning a panic of the signer into an error.

@@ -19,6 +19,12 @@ type Object struct {
 	Body        []byte            // contents
 	ContentType string            // e.g. application/pdf
 	Metadata    map[string]string // user metadata, lower-case keys
+	// SHA256 is the lowercase hex sha256 of Body when the caller has it
+	// (the renderer computes it for every PDF), so that the store need
+	// not hash the body again; "" lets the store compute it. A store
+	// sends it for the server to check the body against: a wrong value
+	// fails the write and stores nothing.
+	SHA256 string
 }
 
 // ObjectStore is where a worker stores PDFs. queue/s3store implements it

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -26,6 +28,8 @@ import (
 type benchFlags struct {
 	n           positiveInt
 	concurrency positiveInt
+	maxInFlight positiveInt // 0: unset, the worker's default
+	rounds      positiveInt
 	rate        float64
 	halfLoad    bool
 	timeout     positiveDuration
@@ -39,21 +43,27 @@ type benchFlags struct {
 }
 
 func defineBenchFlags(fs *flag.FlagSet) *benchFlags {
-	f := &benchFlags{n: 200, concurrency: positiveInt(runtime.NumCPU()), halfLoad: true, timeout: positiveDuration(2 * time.Minute)}
-	fs.Var(&f.n, "n", "jobs to push through the pipeline (variants of the reference letter with distinct ids)")
+	f := &benchFlags{n: 200, concurrency: positiveInt(runtime.NumCPU()), rounds: 3, halfLoad: true, timeout: positiveDuration(2 * time.Minute)}
+	fs.Var(&f.n, "n", "jobs per run (variants of the reference letter with distinct ids)")
 	fs.Var(&f.concurrency, "concurrency", "render slots of the worker, and goroutines of the render-only run; default: the number of CPUs")
-	fs.Float64Var(&f.rate, "rate", 0, "jobs submitted per second; 0 submits them as fast as possible")
-	fs.BoolVar(&f.halfLoad, "half-load", true, "after the run at -rate, run again at half the measured pipeline throughput and report its latency")
+	fs.Var(&f.maxInFlight, "max-in-flight", "jobs the worker holds at once (as carta worker -max-in-flight); at least -concurrency; default: the worker's, 2 × -concurrency")
+	fs.Var(&f.rounds, "rounds", "rounds of a render-only run followed by a pipeline run; medians are reported")
+	fs.Float64Var(&f.rate, "rate", 0, "jobs submitted per second in the pipeline runs; 0 submits them as fast as possible, from "+strconv.Itoa(benchSubmitters)+" goroutines")
+	fs.BoolVar(&f.halfLoad, "half-load", true, "after the rounds, run the pipeline again at half its median throughput and report its latency")
 	fs.Var(&f.timeout, "timeout", "give up a run that has not received every result after this long")
-	fs.StringVar(&f.data, "data", "", "folder of the embedded servers' data (default: a temporary folder, removed afterwards)")
+	fs.StringVar(&f.data, "data", "", "folder of the embedded servers' data; default: a temporary folder in memory (/dev/shm) where there is one, else in the system's temporary folder, removed afterwards. Give a folder on disk to include the disk's cost")
 	fs.StringVar(&f.natsURL, "nats-url", "", "an external NATS server instead of the embedded one")
 	fs.StringVar(&f.s3Endpoint, "s3-endpoint", "", "an external S3 endpoint instead of the embedded server (credentials from the AWS chain)")
 	fs.BoolVar(&f.s3PathStyle, "s3-path-style", false, "path-style addressing for -s3-endpoint")
 	fs.StringVar(&f.bucket, "s3-bucket", "carta-bench", "S3 bucket of the letters (created if missing)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as JSON")
-	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline runs to this file (go tool pprof)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline runs at full rate to this file (go tool pprof)")
 	return f
 }
+
+// benchSubmitters is how many goroutines submit jobs in a run at full
+// rate, so that the round trip of one publish does not pace the run.
+const benchSubmitters = 4
 
 // benchRun is one pipeline run.
 type benchRun struct {
@@ -68,25 +78,42 @@ type benchRun struct {
 	MaxMs      float64 `json:"max_ms"`
 }
 
+// benchRound is one render-only run followed by one pipeline run.
+type benchRound struct {
+	RenderThroughput float64  `json:"render_only_jobs_per_s"`
+	Pipeline         benchRun `json:"pipeline"`
+}
+
 // benchReport is what "carta bench" prints.
 type benchReport struct {
-	Job              string    `json:"job"`
-	Pages            int       `json:"pages"`
-	Concurrency      int       `json:"concurrency"`
-	CPUs             int       `json:"cpus"`
-	RenderThroughput float64   `json:"render_only_jobs_per_s"`
-	Pipeline         benchRun  `json:"pipeline"`
-	HalfLoad         *benchRun `json:"half_load,omitempty"`
-	PipelineShare    float64   `json:"pipeline_share_of_render_only"` // Pipeline.Throughput / RenderThroughput
-	PeakRSSMiB       float64   `json:"peak_rss_mib"`                  // VmHWM after the pipeline runs (servers and worker included)
+	Job         string `json:"job"`
+	Pages       int    `json:"pages"`
+	Concurrency int    `json:"concurrency"`
+	CPUs        int    `json:"cpus"`
+	// Storage says where the embedded servers kept their data: "memory"
+	// (a tmpfs such as /dev/shm), "disk", or "external" (-nats-url and
+	// -s3-endpoint both given).
+	Storage string       `json:"storage"`
+	DataDir string       `json:"data_dir,omitempty"`
+	Rounds  []benchRound `json:"rounds"`
+	// RenderThroughput is the median render-only throughput of the rounds.
+	RenderThroughput float64 `json:"render_only_jobs_per_s"`
+	// Pipeline is the round whose pipeline throughput is the median (the
+	// lower middle one for an even count).
+	Pipeline      benchRun  `json:"pipeline"`
+	HalfLoad      *benchRun `json:"half_load,omitempty"`
+	PipelineShare float64   `json:"pipeline_share_of_render_only"` // Pipeline.Throughput / RenderThroughput
+	PeakRSSMiB    float64   `json:"peak_rss_mib"`                  // VmHWM after the pipeline runs (servers and worker included)
 }
 
 // runBench implements "carta bench".
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("bench", "usage: carta bench [-n N] [-concurrency C] [-rate R] [flags]\n\n"+
-		"Pushes N variants of the reference letter through NATS, a worker and S3 (embedded unless\n"+
+	fs := newFlagSet("bench", "usage: carta bench [-n N] [-concurrency C] [-rounds R] [-rate R] [flags]\n\n"+
+		"Pushes variants of the reference letter through NATS, a worker and S3 (embedded unless\n"+
 		"-nats-url and -s3-endpoint are given) and reports throughput, p50 and p99 latency from submit\n"+
-		"to result and peak RSS, next to render-only throughput with the same concurrency.\n\nFlags:", stderr)
+		"to result and peak RSS, next to render-only throughput with the same concurrency. Each round\n"+
+		"is a render-only run then a pipeline run, so that both see the same machine; the report gives\n"+
+		"medians over the rounds.\n\nFlags:", stderr)
 	f := defineBenchFlags(fs)
 	if code, ok := parseFlags(fs, args, os.LookupEnv, false, stderr); !ok {
 		return code
@@ -95,17 +122,29 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "carta bench: takes no arguments, and -rate must be 0 or more")
 		return exitInvalid
 	}
+	if f.maxInFlight != 0 && f.maxInFlight < f.concurrency {
+		fmt.Fprintf(stderr, "carta bench: invalid value %d for -max-in-flight (%s): must be at least -concurrency (%d)\n", f.maxInFlight, envName("max-in-flight"), f.concurrency)
+		return exitInvalid
+	}
 	rep, err := bench(ctx, f, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "carta bench: %v\n", err)
 		return exitFailure
 	}
 	printReport(stdout, f.jsonOut, rep, func() { printBench(stdout, rep) })
-	if rep.Pipeline.Failed+rep.Pipeline.Missing > 0 || (rep.HalfLoad != nil && rep.HalfLoad.Failed+rep.HalfLoad.Missing > 0) {
+	bad := rep.HalfLoad != nil && rep.HalfLoad.Failed+rep.HalfLoad.Missing > 0
+	for _, r := range rep.Rounds {
+		bad = bad || r.Pipeline.Failed+r.Pipeline.Missing > 0
+	}
+	if bad {
 		return exitFailure
 	}
 	return exitOK
 }
+
+// memoryDir is where the bench keeps its servers' data by default: a
+// tmpfs, so that the run measures Carta rather than this machine's disk.
+const memoryDir = "/dev/shm"
 
 func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, error) {
 	n, conc := int(f.n), int(f.concurrency)
@@ -113,60 +152,129 @@ func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, 
 	if err != nil {
 		return nil, err
 	}
-	rep := &benchReport{Job: "variants of " + benchRefID(), Pages: pages, Concurrency: conc, CPUs: runtime.NumCPU()}
+	rep := &benchReport{Job: "variants of " + benchRefID(), Pages: pages, Concurrency: conc, CPUs: runtime.NumCPU(),
+		Storage: "disk", DataDir: f.data}
+	dataDir, removeDir := f.data, func() {}
+	switch {
+	case f.natsURL != "" && f.s3Endpoint != "":
+		rep.Storage = "external"
+	case dataDir == "":
+		parent := "" // the system's temporary folder
+		if isDir(memoryDir) {
+			parent = memoryDir
+		}
+		if dataDir, err = os.MkdirTemp(parent, "carta-bench-"); err != nil {
+			return nil, fmt.Errorf("create data folder: %w", err)
+		}
+		removeDir = func() { os.RemoveAll(dataDir) }
+		rep.DataDir = dataDir
+	}
+	if rep.Storage == "disk" && onTmpfs(dataDir) {
+		rep.Storage = "memory"
+	}
+	defer removeDir()
 
-	st, stop, err := startLoadStack(ctx, f.data, "carta-bench-", stackConfig{
+	st, stop, err := startLoadStack(ctx, dataDir, "carta-bench-", stackConfig{
 		bucket: f.bucket, natsURL: f.natsURL, s3Endpoint: f.s3Endpoint, pathStyle: f.s3PathStyle,
-		worker: queue.Config{Concurrency: conc},
+		worker: queue.Config{Concurrency: conc, MaxInFlight: int(f.maxInFlight)},
 	}, stderr)
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
 
+	var prof *os.File
 	if f.cpuProfile != "" {
-		pf, err := os.Create(f.cpuProfile)
-		if err != nil {
+		if prof, err = os.Create(f.cpuProfile); err != nil {
 			return nil, fmt.Errorf("write cpu profile: %w", err)
 		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return nil, fmt.Errorf("write cpu profile: %w", err)
-		}
-		defer pprof.StopCPUProfile() // on early returns; stopped again (a no-op) after the pipeline runs
+		defer prof.Close()
 	}
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
-	fmt.Fprintf(stderr, "carta bench: pipeline, %d jobs, concurrency %d, rate %s\n", n, conc, rateString(f.rate))
-	rep.Pipeline, err = benchPipeline(ctx, st, base, runID+"-a", n, f.rate, time.Duration(f.timeout))
-	if err != nil {
-		return nil, err
+	for round := 1; round <= int(f.rounds); round++ {
+		fmt.Fprintf(stderr, "carta bench: round %d of %d: render only, %d jobs, concurrency %d\n", round, f.rounds, n, conc)
+		var r benchRound
+		if r.RenderThroughput, err = benchRender(ctx, base, fmt.Sprintf("render-%s-%d", runID, round), n, conc); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stderr, "carta bench: round %d of %d: pipeline, %d jobs, rate %s\n", round, f.rounds, n, rateString(f.rate))
+		if prof != nil {
+			if err := pprof.StartCPUProfile(prof); err != nil {
+				return nil, fmt.Errorf("write cpu profile: %w", err)
+			}
+		}
+		r.Pipeline, err = benchPipeline(ctx, st, base, fmt.Sprintf("%s-%d", runID, round), n, f.rate, time.Duration(f.timeout))
+		if prof != nil {
+			pprof.StopCPUProfile()
+			// One profile: of the first round (later rounds would need a
+			// file each; one is what profiling needs).
+			prof = nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		rep.Rounds = append(rep.Rounds, r)
 	}
+	renders := make([]float64, len(rep.Rounds))
+	byThroughput := make([]benchRun, len(rep.Rounds))
+	for i, r := range rep.Rounds {
+		renders[i], byThroughput[i] = r.RenderThroughput, r.Pipeline
+	}
+	slices.Sort(renders)
+	slices.SortFunc(byThroughput, func(a, b benchRun) int { return cmp.Compare(a.Throughput, b.Throughput) })
+	rep.RenderThroughput = medianOf(renders)
+	rep.Pipeline = byThroughput[(len(byThroughput)-1)/2]
+	if rep.RenderThroughput > 0 {
+		rep.PipelineShare = medianOf(sortedThroughputs(byThroughput)) / rep.RenderThroughput
+	}
+
 	if f.halfLoad && rep.Pipeline.Throughput > 0 {
-		half := rep.Pipeline.Throughput / 2
+		half := medianOf(sortedThroughputs(byThroughput)) / 2
 		if f.rate > 0 {
 			half = min(half, f.rate/2)
 		}
 		fmt.Fprintf(stderr, "carta bench: pipeline at half load, %d jobs at %s\n", n, rateString(half))
-		hr, err := benchPipeline(ctx, st, base, runID+"-b", n, half, time.Duration(f.timeout))
+		hr, err := benchPipeline(ctx, st, base, runID+"-half", n, half, time.Duration(f.timeout))
 		if err != nil {
 			return nil, err
 		}
 		rep.HalfLoad = &hr
 	}
 	rep.PeakRSSMiB = peakRSSMiB()
-	if f.cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
-
-	fmt.Fprintf(stderr, "carta bench: render only, %d jobs, concurrency %d\n", n, conc)
-	rep.RenderThroughput, err = benchRender(ctx, base, n, conc)
-	if err != nil {
-		return nil, err
-	}
-	if rep.RenderThroughput > 0 {
-		rep.PipelineShare = rep.Pipeline.Throughput / rep.RenderThroughput
-	}
 	return rep, nil
+}
+
+// medianOf is the median of sorted values (the mean of the middle two
+// for an even count); 0 for none.
+func medianOf(sorted []float64) float64 {
+	switch n := len(sorted); {
+	case n == 0:
+		return 0
+	case n%2 == 1:
+		return sorted[n/2]
+	default:
+		return (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+}
+
+func sortedThroughputs(sorted []benchRun) []float64 {
+	out := make([]float64, len(sorted))
+	for i, r := range sorted {
+		out[i] = r.Throughput
+	}
+	return out
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// onTmpfs reports whether dir is on a memory file system (Linux).
+func onTmpfs(dir string) bool {
+	var sfs syscall.Statfs_t
+	const tmpfsMagic = 0x01021994
+	return syscall.Statfs(dir, &sfs) == nil && sfs.Type == tmpfsMagic
 }
 
 func rateString(r float64) string {
@@ -270,20 +378,59 @@ func benchPipeline(ctx context.Context, st *stack, base map[string]json.RawMessa
 
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	submit := func(i int) error {
+		mu.Lock()
+		sent[ids[i]] = time.Now()
+		mu.Unlock()
+		if _, err := st.client.Submit(rctx, jobs[i]); err != nil {
+			return fmt.Errorf("submit job %d of %d: %w", i+1, n, err)
+		}
+		return nil
+	}
 	start := time.Now()
-	for i := range n {
-		if rate > 0 {
+	if rate == 0 {
+		// Several submitters, as several services would: one alone
+		// waits a round trip per job and can pace the run.
+		next := make(chan int)
+		errc := make(chan error, benchSubmitters)
+		var wg sync.WaitGroup
+		for range benchSubmitters {
+			wg.Go(func() {
+				for i := range next {
+					if err := submit(i); err != nil {
+						errc <- err
+						return
+					}
+				}
+			})
+		}
+		var err error
+	feed:
+		for i := range n {
+			select {
+			case next <- i:
+			case err = <-errc:
+				break feed
+			}
+		}
+		close(next)
+		wg.Wait()
+		if err == nil && len(errc) > 0 {
+			err = <-errc
+		}
+		if err != nil {
+			return benchRun{}, err
+		}
+	} else {
+		for i := range n {
 			due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 			select {
 			case <-time.After(time.Until(due)):
 			case <-rctx.Done():
 			}
-		}
-		mu.Lock()
-		sent[ids[i]] = time.Now()
-		mu.Unlock()
-		if _, err := st.client.Submit(rctx, jobs[i]); err != nil {
-			return benchRun{}, fmt.Errorf("submit job %d of %d: %w", i+1, n, err)
+			if err := submit(i); err != nil {
+				return benchRun{}, err
+			}
 		}
 	}
 	select {
@@ -315,8 +462,14 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 	return sorted[max(rank, 1)-1]
 }
 
-// benchRender renders n variants with conc goroutines and returns jobs/s.
-func benchRender(ctx context.Context, base map[string]json.RawMessage, n, conc int) (float64, error) {
+// benchRender renders n variants (ids prefix-000000…, built before the
+// clock starts, as the pipeline run's are) with conc goroutines and
+// returns jobs/s.
+func benchRender(ctx context.Context, base map[string]json.RawMessage, prefix string, n, conc int) (float64, error) {
+	all := make([][]byte, n)
+	for i := range n {
+		all[i] = variant(base, fmt.Sprintf("%s-%06d", prefix, i))
+	}
 	jobs := make(chan []byte)
 	errc := make(chan error, conc)
 	var wg sync.WaitGroup
@@ -333,9 +486,9 @@ func benchRender(ctx context.Context, base map[string]json.RawMessage, n, conc i
 	}
 	var err error
 feed:
-	for i := range n {
+	for _, data := range all {
 		select {
-		case jobs <- variant(base, fmt.Sprintf("render-%06d", i)):
+		case jobs <- data:
 		case err = <-errc:
 			break feed
 		case <-ctx.Done():
@@ -345,6 +498,9 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	if err == nil && len(errc) > 0 {
+		err = <-errc
+	}
 	if err != nil {
 		return 0, fmt.Errorf("render only: %w", err)
 	}
@@ -370,18 +526,32 @@ func peakRSSMiB() float64 {
 }
 
 func printBench(w io.Writer, r *benchReport) {
-	fmt.Fprintf(w, "carta bench: %s (%d pages), concurrency %d on %d CPUs\n", r.Job, r.Pages, r.Concurrency, r.CPUs)
-	fmt.Fprintf(w, "  render only            %7.1f jobs/s\n", r.RenderThroughput)
+	fmt.Fprintf(w, "carta bench: %s (%d pages), concurrency %d on %d CPUs, servers' data: %s\n", r.Job, r.Pages, r.Concurrency, r.CPUs, storageString(r))
 	run := func(name string, b benchRun) {
 		fmt.Fprintf(w, "  %-22s %7.1f jobs/s  latency p50 %.0f ms, p99 %.0f ms, max %.0f ms  (%d jobs, %d failed, %d missing)\n",
 			name, b.Throughput, b.P50ms, b.P99ms, b.MaxMs, b.Jobs, b.Failed, b.Missing)
 	}
-	run("pipeline at "+shortRate(r.Pipeline.Rate), r.Pipeline)
+	for i, rd := range r.Rounds {
+		fmt.Fprintf(w, "  round %d: render only   %7.1f jobs/s\n", i+1, rd.RenderThroughput)
+		run(fmt.Sprintf("round %d: pipeline", i+1), rd.Pipeline)
+	}
+	fmt.Fprintf(w, "  median render only     %7.1f jobs/s\n", r.RenderThroughput)
+	run("median pipeline", r.Pipeline)
 	if r.HalfLoad != nil {
 		run("pipeline at "+shortRate(r.HalfLoad.Rate), *r.HalfLoad)
 	}
-	fmt.Fprintf(w, "  pipeline / render only %6.0f %%\n", 100*r.PipelineShare)
+	fmt.Fprintf(w, "  pipeline / render only %6.0f %%  (medians)\n", 100*r.PipelineShare)
 	fmt.Fprintf(w, "  peak RSS (VmHWM)       %7.1f MiB  (worker, NATS and S3 in one process)\n", r.PeakRSSMiB)
+}
+
+func storageString(r *benchReport) string {
+	switch r.Storage {
+	case "memory":
+		return "in memory, " + r.DataDir + " (-data DIR on a disk includes the disk's cost)"
+	case "external":
+		return "external servers"
+	}
+	return "on disk, " + r.DataDir
 }
 
 func shortRate(r float64) string {

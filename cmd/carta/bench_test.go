@@ -13,7 +13,8 @@ import (
 func TestBenchSmall(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	code := runBench(context.Background(), []string{"-n", "6", "-concurrency", "2", "-json", "-data", t.TempDir(), "-timeout", "2m"}, &stdout, &stderr)
+	data := t.TempDir()
+	code := runBench(context.Background(), []string{"-n", "6", "-concurrency", "2", "-rounds", "2", "-json", "-data", data, "-timeout", "2m"}, &stdout, &stderr)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, &stdout, &stderr)
 	}
@@ -23,6 +24,17 @@ func TestBenchSmall(t *testing.T) {
 	}
 	if rep.Pipeline.Jobs != 6 || rep.Pipeline.Failed != 0 || rep.Pipeline.Missing != 0 {
 		t.Errorf("pipeline = %+v, want 6 jobs done", rep.Pipeline)
+	}
+	if len(rep.Rounds) != 2 {
+		t.Fatalf("rounds = %+v, want 2", rep.Rounds)
+	}
+	for i, r := range rep.Rounds {
+		if r.RenderThroughput <= 0 || r.Pipeline.Jobs != 6 || r.Pipeline.Failed+r.Pipeline.Missing != 0 {
+			t.Errorf("round %d = %+v, want a render-only figure and 6 jobs done", i+1, r)
+		}
+	}
+	if want := map[bool]string{true: "memory", false: "disk"}[onTmpfs(data)]; rep.Storage != want || rep.DataDir != data {
+		t.Errorf("storage = %q in %q, want %q in %q", rep.Storage, rep.DataDir, want, data)
 	}
 	if rep.HalfLoad == nil || rep.HalfLoad.Jobs != 6 || rep.HalfLoad.Rate <= 0 {
 		t.Errorf("half load = %+v, want 6 jobs at a set rate", rep.HalfLoad)
@@ -74,12 +86,35 @@ func TestBenchFlags(t *testing.T) {
 		{"negative rate", []string{"-rate", "-1"}},
 		{"zero jobs", []string{"-n", "0"}},
 		{"an argument", []string{"extra"}},
+		{"zero rounds", []string{"-rounds", "0"}},
+		{"max in flight below concurrency", []string{"-concurrency", "4", "-max-in-flight", "2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var stdout, stderr bytes.Buffer
 			if code := runBench(context.Background(), tc.args, &stdout, &stderr); code != exitInvalid {
 				t.Fatalf("exit %d, want %d; stderr %s", code, exitInvalid, &stderr)
+			}
+		})
+	}
+}
+
+func TestMedianOf(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		sorted []float64
+		want   float64
+	}{
+		{"none", nil, 0},
+		{"one", []float64{3}, 3},
+		{"odd count is the middle", []float64{1, 5, 9}, 5},
+		{"even count is the mean of the middle two", []float64{1, 4, 6, 100}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := medianOf(tc.sorted); got != tc.want {
+				t.Fatalf("medianOf(%v) = %v, want %v", tc.sorted, got, tc.want)
 			}
 		})
 	}

@@ -131,6 +131,9 @@ func classify(err error) error {
 // JobID reads the id of a job from its JSON and checks it against the
 // contract's syntax (1–128 of A-Z a-z 0-9 . _ -, not starting with ".").
 func JobID(jobJSON []byte) (string, error) {
+	if id, ok := fastID(jobJSON); ok && idPattern.MatchString(id) {
+		return id, nil
+	}
 	var head struct {
 		ID *string `json:"id"`
 	}

@@ -372,7 +372,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key s
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
 	defer tmp.Close()           // closed before the rename; a no-op then
-	sums := newChecksums()
+	sums := newChecksums(r.Header)
 	n, err := io.Copy(io.MultiWriter(tmp, sums), io.LimitReader(body, MaxObjectSize+1))
 	if err != nil {
 		var se *s3Error
@@ -606,15 +606,34 @@ func trailerOf(r io.Reader) http.Header {
 	return nil
 }
 
-// checksums hashes a body once for every digest a client may send.
+// checksums hashes a body once for the ETag (md5) and for every digest
+// the request announces: x-amz-content-sha256, x-amz-checksum-* headers,
+// and checksums it declares in x-amz-trailer.
 type checksums struct {
-	md5, sha256, crc32, crc32c hash.Hash
+	md5, sha256, crc32, crc32c hash.Hash // nil when not announced (md5: always)
 	all                        io.Writer
 }
 
-func newChecksums() *checksums {
-	c := &checksums{md5: md5.New(), sha256: sha256.New(), crc32: crc32.NewIEEE(), crc32c: crc32.New(crc32.MakeTable(crc32.Castagnoli))}
-	c.all = io.MultiWriter(c.md5, c.sha256, c.crc32, c.crc32c)
+func newChecksums(h http.Header) *checksums {
+	trailers := strings.ToLower(strings.Join(h.Values("x-amz-trailer"), ","))
+	wants := func(header string) bool {
+		return h.Get(header) != "" || strings.Contains(trailers, header)
+	}
+	c := &checksums{md5: md5.New()}
+	ws := []io.Writer{c.md5}
+	if len(h.Get("x-amz-content-sha256")) == 64 || wants("x-amz-checksum-sha256") {
+		c.sha256 = sha256.New()
+		ws = append(ws, c.sha256)
+	}
+	if wants("x-amz-checksum-crc32") {
+		c.crc32 = crc32.NewIEEE()
+		ws = append(ws, c.crc32)
+	}
+	if wants("x-amz-checksum-crc32c") {
+		c.crc32c = crc32.New(crc32.MakeTable(crc32.Castagnoli))
+		ws = append(ws, c.crc32c)
+	}
+	c.all = io.MultiWriter(ws...)
 	return c
 }
 
@@ -638,7 +657,12 @@ func (c *checksums) verify(h, trailer http.Header) error {
 		header string
 		h      hash.Hash
 	}{{"x-amz-checksum-sha256", c.sha256}, {"x-amz-checksum-crc32", c.crc32}, {"x-amz-checksum-crc32c", c.crc32c}} {
-		if v := get(k.header); v != "" && v != base64.StdEncoding.EncodeToString(k.h.Sum(nil)) {
+		v := get(k.header)
+		switch {
+		case v == "":
+		case k.h == nil:
+			return errf(http.StatusBadRequest, "InvalidRequest", "%s came in a trailer that x-amz-trailer did not declare", k.header)
+		case v != base64.StdEncoding.EncodeToString(k.h.Sum(nil)):
 			return errf(http.StatusBadRequest, "BadDigest", "%s does not match the body", k.header)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -255,11 +256,20 @@ func TestAWSChunked(t *testing.T) {
 	}
 	h := map[string]string{"Content-Encoding": "aws-chunked", "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
 		"x-amz-decoded-content-length": fmt.Sprint(len(data)), "x-amz-trailer": "x-amz-checksum-crc32", "Content-Type": "application/pdf"}
+	undeclared := maps.Clone(h)
+	delete(undeclared, "x-amz-trailer")
 	for _, tc := range []struct {
 		name, crc string
+		header    map[string]string
 		status    int
-	}{{"good trailer checksum", crcB64, 200}, {"bad trailer checksum", "AAAAAA==", 400}} {
-		r := do(t, "PUT", url+"/b-1/"+strings.ReplaceAll(tc.name, " ", "-"), frame(tc.crc), h)
+	}{
+		{"good trailer checksum", crcB64, h, 200},
+		{"bad trailer checksum", "AAAAAA==", h, 400},
+		// Only announced digests are computed: a trailer checksum that
+		// x-amz-trailer did not declare cannot be checked, so it is refused.
+		{"undeclared trailer checksum", crcB64, undeclared, 400},
+	} {
+		r := do(t, "PUT", url+"/b-1/"+strings.ReplaceAll(tc.name, " ", "-"), frame(tc.crc), tc.header)
 		if r.status != tc.status {
 			t.Fatalf("%s: put = %d %s", tc.name, r.status, r.body)
 		}

@@ -3,8 +3,8 @@ package s3store
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/base64"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/carta-letters/carta/queue"
@@ -146,22 +148,32 @@ func (s *Store) CreateBucket(ctx context.Context) error {
 // ErrObjectExists when, right after its PUT, the stored object's
 // carta-sha256 metadata is not o's: a concurrent writer's PUT landed
 // after it.
+//
+// The body's sha256 (o.SHA256, computed here when empty) is sent as the
+// signed payload hash (x-amz-content-sha256), which the server checks
+// against the body: a body damaged on the way is refused and nothing is
+// stored. The PDF is hashed once, by the renderer, rather than three
+// times (worker, request signing, Content-MD5).
 func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
-	sum := md5.Sum(o.Body)
+	hash := o.SHA256
+	if hash == "" {
+		sum := sha256.Sum256(o.Body)
+		hash = hex.EncodeToString(sum[:])
+	}
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(o.Key),
 		Body:          bytes.NewReader(o.Body),
 		ContentLength: aws.Int64(int64(len(o.Body))),
-		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(sum[:])),
 		Metadata:      o.Metadata,
 	}
+	put := func() (*s3.PutObjectOutput, error) { return s.client.PutObject(ctx, in, withPayloadHash(hash)) }
 	if o.ContentType != "" {
 		in.ContentType = aws.String(o.ContentType)
 	}
 	if !s.noIfNoneMatch.Load() {
 		in.IfNoneMatch = aws.String("*")
-		_, err := s.client.PutObject(ctx, in)
+		_, err := put()
 		switch {
 		case err == nil:
 			return nil
@@ -181,7 +193,7 @@ func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
 	} else if !errors.Is(err, queue.ErrObjectNotFound) {
 		return fmt.Errorf("put object %s: %w", o.Key, err)
 	}
-	if _, err := s.client.PutObject(ctx, in); err != nil {
+	if _, err := put(); err != nil {
 		return fmt.Errorf("put object %s: %w", o.Key, err)
 	}
 	// Another writer may have passed its HEAD too and PUT after us. Check
@@ -274,4 +286,20 @@ func code(err error) string {
 		return apiErr.ErrorCode()
 	}
 	return ""
+}
+
+// withPayloadHash makes a request sign hash (lowercase hex sha256 of its
+// body) as its payload hash instead of hashing the body again: the SDK's
+// payload-hash step keeps a hash already set. Over HTTPS, where the SDK
+// would otherwise send PutObject as UNSIGNED-PAYLOAD, the body is then
+// signed too, so the server checks it on both code paths.
+func withPayloadHash(hash string) func(*s3.Options) {
+	return func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("CartaPayloadHash",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					return next.HandleFinalize(v4.SetPayloadHash(ctx, hash), in)
+				}), (*v4.ComputePayloadSHA256)(nil).ID(), middleware.Before)
+		})
+	}
 }
