@@ -23,7 +23,8 @@
 // ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
 // PutObject (with If-None-Match: * for create-only writes, Content-MD5,
 // x-amz-content-sha256 and x-amz-checksum-{sha256,crc32,crc32c} checked,
-// aws-chunked bodies decoded), GetObject and HeadObject (ranges and
+// only the digests a request announces computed, a trailing checksum
+// refused unless x-amz-trailer declared it, aws-chunked bodies decoded), GetObject and HeadObject (ranges and
 // conditional requests through net/http), DeleteObject, ListObjectsV2 and
 // ListObjects (prefix, delimiter, max-keys, continuation). Multipart
 // uploads, copies, versioning, ACLs and virtual-host addressing answer

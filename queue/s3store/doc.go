@@ -11,8 +11,14 @@
 //
 // Request checksum calculation and response checksum validation are set
 // to "when required": the SDK's default (aws-chunked uploads with trailing
-// checksums) breaks several third-party S3 servers. Integrity is kept with
-// Content-MD5 instead, which every S3 server checks, on a seekable body.
+// checksums) breaks several third-party S3 servers. Integrity is kept by
+// signing the body's sha256 as the request's payload hash
+// (x-amz-content-sha256), over HTTP and HTTPS alike (where the SDK would
+// otherwise send UNSIGNED-PAYLOAD), on a seekable body: AWS, Versity
+// Gateway, MinIO and Carta's embedded server check the body against it
+// and refuse a damaged one (TestStoreRefusesDamagedBody shows it for the
+// two that run here). The sha256 is the caller's (queue.Object.SHA256,
+// which the renderer computed) when given, so a PDF is hashed once.
 //
 // Every HTTP attempt is bounded by Config.RequestTimeout (30 s by
 // default), so a server that accepts a connection and never answers

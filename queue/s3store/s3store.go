@@ -153,7 +153,7 @@ func (s *Store) CreateBucket(ctx context.Context) error {
 // signed payload hash (x-amz-content-sha256), which the server checks
 // against the body: a body damaged on the way is refused and nothing is
 // stored. The PDF is hashed once, by the renderer, rather than three
-// times (worker, request signing, Content-MD5).
+// times (worker, request signing and a Content-MD5, as before).
 func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
 	hash := o.SHA256
 	if hash == "" {
