@@ -148,6 +148,10 @@ type meta struct {
 	ContentType string            `json:"content_type,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`  // Content-Disposition, Cache-Control, ...
 	Metadata    map[string]string `json:"metadata,omitempty"` // x-amz-meta-* without the prefix, lowercase names
+	// Checksums are the x-amz-checksum-* values the upload sent and that
+	// matched its body, by lowercase header name; returned by GetObject
+	// and HeadObject with x-amz-checksum-mode: ENABLED.
+	Checksums map[string]string `json:"checksums,omitempty"`
 }
 
 // s3Error is an S3 error response.
@@ -387,10 +391,11 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key s
 	if declared >= 0 && n != declared {
 		return errf(http.StatusBadRequest, "IncompleteBody", "got %d bytes, expected %d", n, declared)
 	}
-	if err := sums.verify(r.Header, trailerOf(body)); err != nil {
+	checked, err := sums.verify(r.Header, trailerOf(body))
+	if err != nil {
 		return err
 	}
-	m := meta{ETag: `"` + hex.EncodeToString(sums.md5.Sum(nil)) + `"`, ContentType: r.Header.Get("Content-Type")}
+	m := meta{ETag: `"` + hex.EncodeToString(sums.md5.Sum(nil)) + `"`, ContentType: r.Header.Get("Content-Type"), Checksums: checked}
 	for _, h := range storedHeaders {
 		if v := r.Header.Get(h); v != "" {
 			if m.Headers == nil {
@@ -639,8 +644,9 @@ func newChecksums(h http.Header) *checksums {
 
 func (c *checksums) Write(p []byte) (int, error) { return c.all.Write(p) }
 
-// verify checks every digest the request carries, in headers or trailers.
-func (c *checksums) verify(h, trailer http.Header) error {
+// verify checks every digest the request carries, in headers or
+// trailers, and returns the x-amz-checksum-* values it checked.
+func (c *checksums) verify(h, trailer http.Header) (map[string]string, error) {
 	get := func(name string) string {
 		if v := h.Get(name); v != "" {
 			return v
@@ -648,11 +654,12 @@ func (c *checksums) verify(h, trailer http.Header) error {
 		return trailer.Get(name)
 	}
 	if v := h.Get("Content-MD5"); v != "" && v != base64.StdEncoding.EncodeToString(c.md5.Sum(nil)) {
-		return errf(http.StatusBadRequest, "BadDigest", "Content-MD5 does not match the body")
+		return nil, errf(http.StatusBadRequest, "BadDigest", "Content-MD5 does not match the body")
 	}
 	if v := h.Get("x-amz-content-sha256"); len(v) == 64 && !strings.EqualFold(v, hex.EncodeToString(c.sha256.Sum(nil))) {
-		return errf(http.StatusBadRequest, "XAmzContentSHA256Mismatch", "x-amz-content-sha256 does not match the body")
+		return nil, errf(http.StatusBadRequest, "XAmzContentSHA256Mismatch", "x-amz-content-sha256 does not match the body")
 	}
+	var checked map[string]string
 	for _, k := range []struct {
 		header string
 		h      hash.Hash
@@ -660,13 +667,18 @@ func (c *checksums) verify(h, trailer http.Header) error {
 		v := get(k.header)
 		switch {
 		case v == "":
+			continue
 		case k.h == nil:
-			return errf(http.StatusBadRequest, "InvalidRequest", "%s came in a trailer that x-amz-trailer did not declare", k.header)
+			return nil, errf(http.StatusBadRequest, "InvalidRequest", "%s came in a trailer that x-amz-trailer did not declare", k.header)
 		case v != base64.StdEncoding.EncodeToString(k.h.Sum(nil)):
-			return errf(http.StatusBadRequest, "BadDigest", "%s does not match the body", k.header)
+			return nil, errf(http.StatusBadRequest, "BadDigest", "%s does not match the body", k.header)
 		}
+		if checked == nil {
+			checked = map[string]string{}
+		}
+		checked[k.header] = v
 	}
-	return nil
+	return checked, nil
 }
 
 // readMeta returns the metadata of an object: from its extended
@@ -711,6 +723,12 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, bucket, key s
 	}
 	for k, v := range m.Metadata {
 		h["X-Amz-Meta-"+k] = []string{v}
+	}
+	if strings.EqualFold(r.Header.Get("x-amz-checksum-mode"), "ENABLED") && r.Header.Get("Range") == "" {
+		// Full-object checksums, as S3 gives them: not for a range.
+		for k, v := range m.Checksums {
+			h.Set(k, v)
+		}
 	}
 	h.Set("Accept-Ranges", "bytes")
 	http.ServeContent(w, r, "", fi.ModTime(), f)

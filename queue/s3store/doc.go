@@ -17,8 +17,12 @@
 // otherwise send UNSIGNED-PAYLOAD), on a seekable body: AWS, Versity
 // Gateway, MinIO and Carta's embedded server check the body against it
 // and refuse a damaged one (TestStoreRefusesDamagedBody shows it for the
-// two that run here). The sha256 is the caller's (queue.Object.SHA256,
-// which the renderer computed) when given, so a PDF is hashed once.
+// two that run here). The same sha256 goes as the x-amz-checksum-sha256
+// header, a full-object checksum the server checks too and keeps with the
+// object (HeadObject with ChecksumMode ENABLED returns it); as a header,
+// not in an aws-chunked trailer. The sha256 is the caller's
+// (queue.Object.SHA256, which the renderer computed) when given, so a
+// PDF is hashed once.
 //
 // Every HTTP attempt is bounded by Config.RequestTimeout (30 s by
 // default), so a server that accepts a connection and never answers

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -11,6 +12,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/carta-letters/carta/queue"
 	"github.com/carta-letters/carta/queue/queuetest"
@@ -46,8 +51,9 @@ func (d *damagingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // payload hash and the server checks the body against it, so a body
 // damaged on the way, or one that is not what the caller hashed, is
 // refused and nothing is stored; the error is a plain (transient) one.
-// Run against Versity Gateway (directly and over TLS) and the embedded
-// server of carta demo.
+// A stored object keeps the sha256 as its full-object checksum. Run
+// against Versity Gateway (directly and over TLS) and the embedded server
+// of carta demo.
 func TestStoreRefusesDamagedBody(t *testing.T) {
 	t.Parallel()
 	v := queuetest.StartVersity(t)
@@ -109,6 +115,12 @@ func TestStoreRefusesDamagedBody(t *testing.T) {
 						}
 						if gerr != nil || !bytes.Equal(got, body) {
 							t.Fatalf("stored object = %q, %v; want the body", got, gerr)
+						}
+						// The sha256 is kept as the object's full-object
+						// checksum, for anyone to check a download by.
+						head, err := st.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+						if want := base64.StdEncoding.EncodeToString(sum[:]); err != nil || aws.ToString(head.ChecksumSHA256) != want {
+							t.Fatalf("HeadObject checksum = %q, %v; want %q", aws.ToString(head.ChecksumSHA256), err, want)
 						}
 						return
 					}

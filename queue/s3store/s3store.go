@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -160,12 +162,21 @@ func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
 		sum := sha256.Sum256(o.Body)
 		hash = hex.EncodeToString(sum[:])
 	}
+	raw, err := hex.DecodeString(hash)
+	if err != nil || len(raw) != sha256.Size {
+		return fmt.Errorf("put object %s: sha256 %q is not 64 hex digits", o.Key, hash)
+	}
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(o.Key),
 		Body:          bytes.NewReader(o.Body),
 		ContentLength: aws.Int64(int64(len(o.Body))),
 		Metadata:      o.Metadata,
+		// The full-object checksum S3 checks and keeps with the object
+		// (HeadObject with ChecksumMode ENABLED returns it), given as a
+		// header: the SDK computes nothing and sends no aws-chunked body.
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+		ChecksumSHA256:    aws.String(base64.StdEncoding.EncodeToString(raw)),
 	}
 	put := func() (*s3.PutObjectOutput, error) { return s.client.PutObject(ctx, in, withPayloadHash(hash)) }
 	if o.ContentType != "" {
