@@ -175,6 +175,42 @@ func (s *fakeSigner) Sign(pdf []byte) ([]byte, error) {
 	return append(slices.Clip(pdf), []byte("% signed "+strconv.FormatInt(n, 10)+"\n")...), nil
 }
 
+// inPlaceSigner signs in the renderer's own slice, as a signer filling a
+// reserved /Contents placeholder would: same start, same length, other
+// bytes.
+type inPlaceSigner struct{}
+
+func (inPlaceSigner) Name() string { return "in place" }
+func (inPlaceSigner) Sign(pdf []byte) ([]byte, error) {
+	pdf[len(pdf)/2] ^= 0x20
+	return pdf, nil
+}
+
+// TestInPlaceSignerReportsStoredHash: the renderer's sha256 is reused
+// only for an unsigned PDF, so a signer that changes the slice it was
+// given still gets the stored body's sha256 in the event and metadata
+// (and the store, which checks the hash, accepts the upload).
+func TestInPlaceSignerReportsStoredHash(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := testConfig(t)
+	cfg.Signer = inPlaceSigner{}
+	st := newMemStore()
+	e.startWorker(st, cfg)
+	e.submit(queuetest.Job("inplace-1"), "inplace-1")
+	res := e.waitResult("inplace-1")
+	if res.Status != client.StatusDone {
+		t.Fatalf("result = %+v, want done", res)
+	}
+	st.mu.Lock()
+	obj := st.objects[res.Key]
+	st.mu.Unlock()
+	if got := sha(obj.Body); got != res.SHA256 || obj.Metadata[queue.MetaSHA256] != got || obj.SHA256 != got {
+		t.Errorf("stored body sha256 %s; event %s, metadata %s, sent %s", got, res.SHA256, obj.Metadata[queue.MetaSHA256], obj.SHA256)
+	}
+	e.waitSettled()
+}
+
 // TestSignedRedeliveryKeepsStoredObject: a job whose objects are already
 // stored by an earlier, signed delivery is done with the stored objects,
 // though this delivery's signatures differ.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -300,6 +301,10 @@ func (m *memStore) Bucket() string { return "mem" }
 func (m *memStore) PutIfAbsent(_ context.Context, o queue.Object) error {
 	if m.failN.Add(-1) >= 0 {
 		return errors.New("put object: 503 SlowDown")
+	}
+	// Like an S3 server, check the body against the hash sent with it.
+	if sum := sha256.Sum256(o.Body); o.SHA256 != "" && o.SHA256 != hex.EncodeToString(sum[:]) {
+		return fmt.Errorf("put object %s: 400 XAmzContentSHA256Mismatch: sha256 %s sent, body's %x", o.Key, o.SHA256, sum)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

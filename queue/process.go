@@ -263,7 +263,7 @@ type storedPDF struct {
 // another moment): then the stored object's sha256, size and signer are
 // reported. Any other object fails the job and is left alone.
 func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string, o renderer.Output, body []byte, signedBy string) (storedPDF, *failure) {
-	st := storedPDF{sha256: bodySHA256(o, body), bytes: int64(len(body)), pages: o.Pages, signedBy: signedBy}
+	st := storedPDF{sha256: bodySHA256(o, body, signedBy != ""), bytes: int64(len(body)), pages: o.Pages, signedBy: signedBy}
 	meta := map[string]string{
 		MetaJobID:     j.ID,
 		MetaSHA256:    st.sha256,
@@ -305,11 +305,12 @@ func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string
 }
 
 // bodySHA256 is the lowercase hex sha256 of body, the PDF of o to store:
-// the renderer's when body is its PDF unchanged, computed when it was
-// signed. The store sends it as the payload hash, so the server refuses
-// the upload if it is not the body's.
-func bodySHA256(o renderer.Output, body []byte) string {
-	if o.Result != nil && o.SHA256 != "" && len(body) > 0 && len(body) == len(o.PDF) && &body[0] == &o.PDF[0] {
+// the renderer's when nothing touched the PDF since (no signer ran: a
+// signer may even have written into the renderer's slice), computed
+// otherwise. The store sends it as the payload hash and checksum, so a
+// checking server refuses the upload if it is not the body's.
+func bodySHA256(o renderer.Output, body []byte, signed bool) string {
+	if !signed && o.Result != nil && o.SHA256 != "" && len(body) > 0 && len(body) == len(o.PDF) && &body[0] == &o.PDF[0] {
 		return o.SHA256
 	}
 	sum := sha256.Sum256(body)

@@ -50,14 +50,14 @@ func defineBenchFlags(fs *flag.FlagSet) *benchFlags {
 	fs.Var(&f.rounds, "rounds", "rounds of a render-only run followed by a pipeline run; medians are reported")
 	fs.Float64Var(&f.rate, "rate", 0, "jobs submitted per second in the pipeline runs; 0 submits them as fast as possible, from "+strconv.Itoa(benchSubmitters)+" goroutines")
 	fs.BoolVar(&f.halfLoad, "half-load", true, "after the rounds, run the pipeline again at half its median throughput and report its latency")
-	fs.Var(&f.timeout, "timeout", "give up a run that has not received every result after this long")
+	fs.Var(&f.timeout, "timeout", "give up waiting for a run's results this long after its last submit (and a submit after this long)")
 	fs.StringVar(&f.data, "data", "", "folder of the embedded servers' data; default: a temporary folder in memory (/dev/shm) where there is one, else in the system's temporary folder, removed afterwards. Give a folder on disk to include the disk's cost")
 	fs.StringVar(&f.natsURL, "nats-url", "", "an external NATS server instead of the embedded one")
 	fs.StringVar(&f.s3Endpoint, "s3-endpoint", "", "an external S3 endpoint instead of the embedded server (credentials from the AWS chain)")
 	fs.BoolVar(&f.s3PathStyle, "s3-path-style", false, "path-style addressing for -s3-endpoint")
 	fs.StringVar(&f.bucket, "s3-bucket", "carta-bench", "S3 bucket of the letters (created if missing)")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the report as JSON")
-	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the pipeline runs at full rate to this file (go tool pprof)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the first round's pipeline run to this file (go tool pprof)")
 	return f
 }
 
@@ -70,7 +70,7 @@ type benchRun struct {
 	Rate       float64 `json:"rate"`       // submitted per second; 0 = as fast as possible
 	Jobs       int     `json:"jobs"`       // results received
 	Failed     int     `json:"failed"`     // of which failed
-	Missing    int     `json:"missing"`    // results not received before -timeout
+	Missing    int     `json:"missing"`    // results not received within -timeout of the last submit
 	Seconds    float64 `json:"seconds"`    // first submit to last result
 	Throughput float64 `json:"jobs_per_s"` // Jobs / Seconds
 	P50ms      float64 `json:"p50_ms"`     // submit → result latency
@@ -161,12 +161,12 @@ func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, 
 	case f.natsURL != "" && f.s3Endpoint != "":
 		rep.Storage = "external"
 	case dataDir == "":
-		parent := "" // the system's temporary folder
-		if isDir(memoryDir) {
-			parent = memoryDir
+		runs := int(f.rounds)
+		if f.halfLoad {
+			runs++
 		}
-		if dataDir, err = os.MkdirTemp(parent, "carta-bench-"); err != nil {
-			return nil, fmt.Errorf("create data folder: %w", err)
+		if dataDir, err = benchDataDir(int64(n)*int64(runs), stderr); err != nil {
+			return nil, err
 		}
 		removeDir = func() { os.RemoveAll(dataDir) }
 		rep.DataDir = dataDir
@@ -240,7 +240,7 @@ func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, 
 	rep.PipelineShare = medianOf(shares)
 
 	if f.halfLoad && rep.Pipeline.Throughput > 0 {
-		half := medianOf(sortedThroughputs(byThroughput)) / 2
+		half := rep.Pipeline.Throughput / 2
 		if f.rate > 0 {
 			half = min(half, f.rate/2)
 		}
@@ -268,17 +268,38 @@ func medianOf(sorted []float64) float64 {
 	}
 }
 
-func sortedThroughputs(sorted []benchRun) []float64 {
-	out := make([]float64, len(sorted))
-	for i, r := range sorted {
-		out[i] = r.Throughput
+// benchBytesPerJob is room enough for one job's letter (about 71 KB), its
+// message (16.5 KB) and result in the servers' data folder.
+const benchBytesPerJob = 128 << 10
+
+// benchDataDir creates the folder of the servers' data for jobs jobs: in
+// memoryDir when it is there, writable and has room for them (a
+// container's /dev/shm is often 64 MiB), else in the system's temporary
+// folder.
+func benchDataDir(jobs int64, stderr io.Writer) (string, error) {
+	need := jobs*benchBytesPerJob + 64<<20
+	if free, ok := freeBytes(memoryDir); ok && free >= need {
+		if dir, err := os.MkdirTemp(memoryDir, "carta-bench-"); err == nil {
+			return dir, nil
+		}
+	} else if ok {
+		fmt.Fprintf(stderr, "carta bench: %s has %d MiB free, %d MiB wanted: servers' data on disk instead\n", memoryDir, free>>20, need>>20)
 	}
-	return out
+	dir, err := os.MkdirTemp("", "carta-bench-")
+	if err != nil {
+		return "", fmt.Errorf("create data folder: %w", err)
+	}
+	return dir, nil
 }
 
-func isDir(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
+// freeBytes is the space an unprivileged user can use on dir's file
+// system; ok is false when dir is not there.
+func freeBytes(dir string) (int64, bool) {
+	var sfs syscall.Statfs_t
+	if err := syscall.Statfs(dir, &sfs); err != nil {
+		return 0, false
+	}
+	return int64(sfs.Bavail) * int64(sfs.Bsize), true
 }
 
 // onTmpfs reports whether dir is on a memory file system (Linux).
@@ -387,13 +408,16 @@ func benchPipeline(ctx context.Context, st *stack, base map[string]json.RawMessa
 		return benchRun{}, fmt.Errorf("subscribe to results: %w", err)
 	}
 
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	// -timeout bounds the wait for results after the last submit (a paced
+	// run's submitting takes n/rate however fast the pipeline is), and
+	// each submit on its own.
 	submit := func(i int) error {
 		mu.Lock()
 		sent[ids[i]] = time.Now()
 		mu.Unlock()
-		if _, err := st.client.Submit(rctx, jobs[i]); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		if _, err := st.client.Submit(sctx, jobs[i]); err != nil {
 			return fmt.Errorf("submit job %d of %d: %w", i+1, n, err)
 		}
 		return nil
@@ -437,16 +461,21 @@ func benchPipeline(ctx context.Context, st *stack, base map[string]json.RawMessa
 			due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 			select {
 			case <-time.After(time.Until(due)):
-			case <-rctx.Done():
+			case <-ctx.Done():
+				return benchRun{}, fmt.Errorf("pipeline run: %w", ctx.Err())
 			}
 			if err := submit(i); err != nil {
 				return benchRun{}, err
 			}
 		}
 	}
+	wait := time.NewTimer(timeout)
+	defer wait.Stop()
 	select {
 	case <-all:
-	case <-rctx.Done():
+	case <-wait.C:
+	case <-ctx.Done():
+		return benchRun{}, fmt.Errorf("pipeline run: %w", ctx.Err())
 	}
 	mu.Lock()
 	defer mu.Unlock()

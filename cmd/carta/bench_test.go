@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -115,6 +117,37 @@ func TestMedianOf(t *testing.T) {
 			t.Parallel()
 			if got := medianOf(tc.sorted); got != tc.want {
 				t.Fatalf("medianOf(%v) = %v, want %v", tc.sorted, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestBenchDataDir: the servers' data go to memory only when it has room
+// for the run, else to the system's temporary folder, with a note.
+func TestBenchDataDir(t *testing.T) {
+	t.Parallel()
+	free, shm := freeBytes(memoryDir)
+	for _, tc := range []struct {
+		name     string
+		jobs     int64
+		inMemory bool
+	}{
+		{"a small run fits in memory", 10, shm && free > 10*benchBytesPerJob+64<<20},
+		{"a run too large for memory goes to disk", 1 << 40, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stderr bytes.Buffer
+			dir, err := benchDataDir(tc.jobs, &stderr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(dir)
+			if got := strings.HasPrefix(dir, memoryDir+"/"); got != tc.inMemory {
+				t.Fatalf("data folder %s: in %s = %v, want %v", dir, memoryDir, got, tc.inMemory)
+			}
+			if !tc.inMemory && shm && !strings.Contains(stderr.String(), "servers' data on disk instead") {
+				t.Errorf("no note of the fallback: %q", stderr.String())
 			}
 		})
 	}

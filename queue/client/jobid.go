@@ -103,7 +103,7 @@ func (s *scanner) space() {
 }
 
 // str reads a string at s.i. plain is true when it is a valid string of
-// printable ASCII without escapes; then content is its bytes. Otherwise
+// ASCII from space to DEL without escapes; then content is its bytes. Otherwise
 // s.i is left anywhere: the caller gives up.
 func (s *scanner) str() (content []byte, plain bool) {
 	if s.peek() != '"' {

@@ -22,9 +22,12 @@
 // Supported, path-style only (http://HOST:PORT/BUCKET/KEY):
 // ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
 // PutObject (with If-None-Match: * for create-only writes, Content-MD5,
-// x-amz-content-sha256 and x-amz-checksum-{sha256,crc32,crc32c} checked,
-// only the digests a request announces computed, a trailing checksum
-// refused unless x-amz-trailer declared it, aws-chunked bodies decoded), GetObject and HeadObject (ranges and
+// x-amz-content-sha256 and x-amz-checksum-{sha256,sha1,crc32,crc32c}
+// checked and kept (returned with x-amz-checksum-mode: ENABLED), only the
+// digests a request announces computed, a trailing checksum refused
+// unless x-amz-trailer declared it and a declared one that is missing
+// refused, crc64nvme refused with 501 rather than stored unchecked,
+// aws-chunked bodies decoded), GetObject and HeadObject (ranges and
 // conditional requests through net/http), DeleteObject, ListObjectsV2 and
 // ListObjects (prefix, delimiter, max-keys, continuation). Multipart
 // uploads, copies, versioning, ACLs and virtual-host addressing answer

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -370,13 +371,16 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request, bucket, key s
 	if err != nil {
 		return err
 	}
+	sums, err := newChecksums(r.Header)
+	if err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(filepath.Join(s.dir, ".tmp"), "put-*")
 	if err != nil {
 		return fmt.Errorf("put object: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
 	defer tmp.Close()           // closed before the rename; a no-op then
-	sums := newChecksums(r.Header)
 	n, err := io.Copy(io.MultiWriter(tmp, sums), io.LimitReader(body, MaxObjectSize+1))
 	if err != nil {
 		var se *s3Error
@@ -615,31 +619,54 @@ func trailerOf(r io.Reader) http.Header {
 // the request announces: x-amz-content-sha256, x-amz-checksum-* headers,
 // and checksums it declares in x-amz-trailer.
 type checksums struct {
-	md5, sha256, crc32, crc32c hash.Hash // nil when not announced (md5: always)
-	all                        io.Writer
+	md5    hash.Hash
+	sha256 hash.Hash            // nil when not announced
+	sums   map[string]hash.Hash // by x-amz-checksum-* header name, lowercase
+	// trailers are the checksum headers x-amz-trailer declared.
+	trailers map[string]bool
+	all      io.Writer
 }
 
-func newChecksums(h http.Header) *checksums {
-	trailers := strings.ToLower(strings.Join(h.Values("x-amz-trailer"), ","))
-	wants := func(header string) bool {
-		return h.Get(header) != "" || strings.Contains(trailers, header)
+// checksumAlgorithms are the x-amz-checksum-* values checked, by header.
+var checksumAlgorithms = map[string]func() hash.Hash{
+	"x-amz-checksum-sha256": sha256.New,
+	"x-amz-checksum-sha1":   sha1.New,
+	"x-amz-checksum-crc32":  func() hash.Hash { return crc32.NewIEEE() },
+	"x-amz-checksum-crc32c": func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) },
+}
+
+// unsupportedChecksums are checksum headers of S3 this server cannot
+// check: refused rather than stored unchecked.
+var unsupportedChecksums = []string{"x-amz-checksum-crc64nvme"}
+
+func newChecksums(h http.Header) (*checksums, error) {
+	c := &checksums{md5: md5.New(), sums: map[string]hash.Hash{}, trailers: map[string]bool{}}
+	for _, v := range h.Values("x-amz-trailer") {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.ToLower(strings.TrimSpace(name)); name != "" {
+				c.trailers[name] = true
+			}
+		}
 	}
-	c := &checksums{md5: md5.New()}
+	for _, name := range unsupportedChecksums {
+		if h.Get(name) != "" || c.trailers[name] {
+			return nil, errf(http.StatusNotImplemented, "NotImplemented", "%s is not supported by this server: use sha256, sha1, crc32 or crc32c", name)
+		}
+	}
 	ws := []io.Writer{c.md5}
-	if len(h.Get("x-amz-content-sha256")) == 64 || wants("x-amz-checksum-sha256") {
+	for name, newHash := range checksumAlgorithms {
+		if h.Get(name) != "" || c.trailers[name] {
+			c.sums[name] = newHash()
+			ws = append(ws, c.sums[name])
+		}
+	}
+	c.sha256 = c.sums["x-amz-checksum-sha256"]
+	if c.sha256 == nil && len(h.Get("x-amz-content-sha256")) == 64 {
 		c.sha256 = sha256.New()
 		ws = append(ws, c.sha256)
 	}
-	if wants("x-amz-checksum-crc32") {
-		c.crc32 = crc32.NewIEEE()
-		ws = append(ws, c.crc32)
-	}
-	if wants("x-amz-checksum-crc32c") {
-		c.crc32c = crc32.New(crc32.MakeTable(crc32.Castagnoli))
-		ws = append(ws, c.crc32c)
-	}
 	c.all = io.MultiWriter(ws...)
-	return c
+	return c, nil
 }
 
 func (c *checksums) Write(p []byte) (int, error) { return c.all.Write(p) }
@@ -647,36 +674,34 @@ func (c *checksums) Write(p []byte) (int, error) { return c.all.Write(p) }
 // verify checks every digest the request carries, in headers or
 // trailers, and returns the x-amz-checksum-* values it checked.
 func (c *checksums) verify(h, trailer http.Header) (map[string]string, error) {
-	get := func(name string) string {
-		if v := h.Get(name); v != "" {
-			return v
-		}
-		return trailer.Get(name)
-	}
 	if v := h.Get("Content-MD5"); v != "" && v != base64.StdEncoding.EncodeToString(c.md5.Sum(nil)) {
 		return nil, errf(http.StatusBadRequest, "BadDigest", "Content-MD5 does not match the body")
 	}
 	if v := h.Get("x-amz-content-sha256"); len(v) == 64 && !strings.EqualFold(v, hex.EncodeToString(c.sha256.Sum(nil))) {
 		return nil, errf(http.StatusBadRequest, "XAmzContentSHA256Mismatch", "x-amz-content-sha256 does not match the body")
 	}
+	for name := range trailer {
+		// x-amz-trailer-signature, in signed streaming uploads, is not a
+		// checksum of the body.
+		if l := strings.ToLower(name); strings.HasPrefix(l, "x-amz-checksum-") && !c.trailers[l] {
+			return nil, errf(http.StatusBadRequest, "InvalidRequest", "%s came in a trailer that x-amz-trailer did not declare", l)
+		}
+	}
 	var checked map[string]string
-	for _, k := range []struct {
-		header string
-		h      hash.Hash
-	}{{"x-amz-checksum-sha256", c.sha256}, {"x-amz-checksum-crc32", c.crc32}, {"x-amz-checksum-crc32c", c.crc32c}} {
-		v := get(k.header)
-		switch {
-		case v == "":
-			continue
-		case k.h == nil:
-			return nil, errf(http.StatusBadRequest, "InvalidRequest", "%s came in a trailer that x-amz-trailer did not declare", k.header)
-		case v != base64.StdEncoding.EncodeToString(k.h.Sum(nil)):
-			return nil, errf(http.StatusBadRequest, "BadDigest", "%s does not match the body", k.header)
+	for name, sum := range c.sums {
+		v := h.Get(name)
+		if c.trailers[name] {
+			if v = trailer.Get(name); v == "" {
+				return nil, errf(http.StatusBadRequest, "MalformedTrailerError", "x-amz-trailer declared %s, and the body's trailer does not have it", name)
+			}
+		}
+		if v != base64.StdEncoding.EncodeToString(sum.Sum(nil)) {
+			return nil, errf(http.StatusBadRequest, "BadDigest", "%s does not match the body", name)
 		}
 		if checked == nil {
 			checked = map[string]string{}
 		}
-		checked[k.header] = v
+		checked[name] = v
 	}
 	return checked, nil
 }

@@ -3,6 +3,7 @@ package s3server_test
 import (
 	"bytes"
 	"crypto/md5"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -247,29 +248,42 @@ func TestAWSChunked(t *testing.T) {
 	data := []byte(strings.Repeat("López Obrador ", 100))
 	crc := crc32.ChecksumIEEE(data)
 	crcB64 := base64.StdEncoding.EncodeToString([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
-	frame := func(trailerCRC string) []byte {
+	crcc := crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli))
+	crccB64 := base64.StdEncoding.EncodeToString([]byte{byte(crcc >> 24), byte(crcc >> 16), byte(crcc >> 8), byte(crcc)})
+	frame := func(trailer string) []byte {
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "%x;chunk-signature=abc\r\n%s\r\n", 1000, data[:1000])
 		fmt.Fprintf(&b, "%x\r\n%s\r\n", len(data)-1000, data[1000:])
-		fmt.Fprintf(&b, "0\r\nx-amz-checksum-crc32:%s\r\n\r\n", trailerCRC)
+		fmt.Fprintf(&b, "0\r\n%s\r\n", trailer)
 		return b.Bytes()
 	}
 	h := map[string]string{"Content-Encoding": "aws-chunked", "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
 		"x-amz-decoded-content-length": fmt.Sprint(len(data)), "x-amz-trailer": "x-amz-checksum-crc32", "Content-Type": "application/pdf"}
-	undeclared := maps.Clone(h)
-	delete(undeclared, "x-amz-trailer")
+	with := func(name, value string) map[string]string {
+		m := maps.Clone(h)
+		if value == "" {
+			delete(m, name)
+		} else {
+			m[name] = value
+		}
+		return m
+	}
 	for _, tc := range []struct {
-		name, crc string
-		header    map[string]string
-		status    int
+		name, trailer string
+		header        map[string]string
+		status        int
 	}{
-		{"good trailer checksum", crcB64, h, 200},
-		{"bad trailer checksum", "AAAAAA==", h, 400},
+		{"good trailer checksum", "x-amz-checksum-crc32:" + crcB64 + "\r\n", h, 200},
+		{"bad trailer checksum", "x-amz-checksum-crc32:AAAAAA==\r\n", h, 400},
+		{"trailer signature beside the checksum", "x-amz-checksum-crc32:" + crcB64 + "\r\nx-amz-trailer-signature:abc\r\n", h, 200},
 		// Only announced digests are computed: a trailer checksum that
 		// x-amz-trailer did not declare cannot be checked, so it is refused.
-		{"undeclared trailer checksum", crcB64, undeclared, 400},
+		{"undeclared trailer checksum", "x-amz-checksum-crc32:" + crcB64 + "\r\n", with("x-amz-trailer", ""), 400},
+		{"declared trailer checksum missing", "", h, 400},
+		{"crc32c declared, names matched exactly", "x-amz-checksum-crc32c:" + crccB64 + "\r\n", with("x-amz-trailer", "x-amz-checksum-crc32c"), 200},
+		{"crc64nvme cannot be checked here", "x-amz-checksum-crc64nvme:AAAAAAAAAAA=\r\n", with("x-amz-trailer", "x-amz-checksum-crc64nvme"), 501},
 	} {
-		r := do(t, "PUT", url+"/b-1/"+strings.ReplaceAll(tc.name, " ", "-"), frame(tc.crc), tc.header)
+		r := do(t, "PUT", url+"/b-1/"+strings.ReplaceAll(tc.name, " ", "-"), frame(tc.trailer), tc.header)
 		if r.status != tc.status {
 			t.Fatalf("%s: put = %d %s", tc.name, r.status, r.body)
 		}
@@ -277,6 +291,51 @@ func TestAWSChunked(t *testing.T) {
 	g := do(t, "GET", url+"/b-1/good-trailer-checksum", nil, nil)
 	if g.body != string(data) || g.header.Get("Content-Encoding") != "" {
 		t.Fatalf("get = %d %q, Content-Encoding %q", g.status, g.body[:min(40, len(g.body))], g.header.Get("Content-Encoding"))
+	}
+}
+
+// TestChecksumHeaders: x-amz-checksum-* headers are checked against the
+// body and kept: GetObject and HeadObject return them with
+// x-amz-checksum-mode: ENABLED, for the whole object only.
+func TestChecksumHeaders(t *testing.T) {
+	t.Parallel()
+	_, url := start(t, t.TempDir())
+	do(t, "PUT", url+"/b-2", nil, nil)
+	data := []byte("Mélanie Joly, Serviço Jesuíta")
+	s1 := sha1.Sum(data)
+	s256 := sha256.Sum256(data)
+	good1, good256 := base64.StdEncoding.EncodeToString(s1[:]), base64.StdEncoding.EncodeToString(s256[:])
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		status int
+	}{
+		{"good sha1 and sha256", map[string]string{"x-amz-checksum-sha1": good1, "x-amz-checksum-sha256": good256}, 200},
+		{"bad sha1", map[string]string{"x-amz-checksum-sha1": good256}, 400},
+		{"bad sha256", map[string]string{"x-amz-checksum-sha256": good1}, 400},
+		{"crc64nvme", map[string]string{"x-amz-checksum-crc64nvme": "AAAAAAAAAAA="}, 501},
+	} {
+		if r := do(t, "PUT", url+"/b-2/"+strings.ReplaceAll(tc.name, " ", "-"), data, tc.header); r.status != tc.status {
+			t.Fatalf("%s: put = %d %s", tc.name, r.status, r.body)
+		}
+	}
+	for _, tc := range []struct {
+		name, method string
+		header       map[string]string
+		want         string
+	}{
+		{"head with checksum mode", "HEAD", map[string]string{"x-amz-checksum-mode": "ENABLED"}, good256},
+		{"get with checksum mode", "GET", map[string]string{"x-amz-checksum-mode": "ENABLED"}, good256},
+		{"get without checksum mode", "GET", nil, ""},
+		{"range with checksum mode", "GET", map[string]string{"x-amz-checksum-mode": "ENABLED", "Range": "bytes=0-3"}, ""},
+	} {
+		r := do(t, tc.method, url+"/b-2/good-sha1-and-sha256", nil, tc.header)
+		if got := r.header.Get("x-amz-checksum-sha256"); got != tc.want || r.status/100 != 2 {
+			t.Errorf("%s: %d, x-amz-checksum-sha256 %q, want %q", tc.name, r.status, got, tc.want)
+		}
+		if tc.want != "" && r.header.Get("x-amz-checksum-sha1") != good1 {
+			t.Errorf("%s: x-amz-checksum-sha1 %q, want %q", tc.name, r.header.Get("x-amz-checksum-sha1"), good1)
+		}
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -28,9 +30,16 @@ type damagingTransport struct {
 	next    http.RoundTripper
 	on      bool // damage PUT bodies; off, pass every request through
 	damaged atomic.Int64
+	mu      sync.Mutex
+	hashes  []string // x-amz-content-sha256 of every PUT
 }
 
 func (d *damagingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPut {
+		d.mu.Lock()
+		d.hashes = append(d.hashes, r.Header.Get("X-Amz-Content-Sha256"))
+		d.mu.Unlock()
+	}
 	if !d.on || r.Method != http.MethodPut || r.Body == nil || r.ContentLength <= 0 {
 		return d.next.RoundTrip(r)
 	}
@@ -107,6 +116,20 @@ func TestStoreRefusesDamagedBody(t *testing.T) {
 					err := st.PutIfAbsent(ctx, queue.Object{Key: key, Body: body, ContentType: "application/pdf", SHA256: tc.hash})
 					if tc.damage && dt.damaged.Load() == 0 {
 						t.Fatal("the transport damaged no request")
+					}
+					// The payload is signed on every path, HTTPS included,
+					// with the hash given or the body's own.
+					wantHash := tc.hash
+					if wantHash == "" {
+						wantHash = good
+					}
+					dt.mu.Lock()
+					hashes := slices.Clone(dt.hashes)
+					dt.mu.Unlock()
+					for _, h := range hashes {
+						if h != wantHash {
+							t.Fatalf("a PUT carried x-amz-content-sha256 %q, want %s (all: %q)", h, wantHash, hashes)
+						}
 					}
 					got, _, gerr := st.Get(ctx, key)
 					if tc.stored {

@@ -166,6 +166,7 @@ func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
 	if err != nil || len(raw) != sha256.Size {
 		return fmt.Errorf("put object %s: sha256 %q is not 64 hex digits", o.Key, hash)
 	}
+	hash = hex.EncodeToString(raw) // lowercase, as SigV4 wants it
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
 		Key:           aws.String(o.Key),
