@@ -426,34 +426,7 @@ func benchPipeline(ctx context.Context, st *stack, base map[string]json.RawMessa
 	if rate == 0 {
 		// Several submitters, as several services would: one alone
 		// waits a round trip per job and can pace the run.
-		next := make(chan int)
-		errc := make(chan error, benchSubmitters)
-		var wg sync.WaitGroup
-		for range benchSubmitters {
-			wg.Go(func() {
-				for i := range next {
-					if err := submit(i); err != nil {
-						errc <- err
-						return
-					}
-				}
-			})
-		}
-		var err error
-	feed:
-		for i := range n {
-			select {
-			case next <- i:
-			case err = <-errc:
-				break feed
-			}
-		}
-		close(next)
-		wg.Wait()
-		if err == nil && len(errc) > 0 {
-			err = <-errc
-		}
-		if err != nil {
+		if err := inParallel(ctx, n, benchSubmitters, submit); err != nil {
 			return benchRun{}, err
 		}
 	} else {
@@ -510,14 +483,28 @@ func benchRender(ctx context.Context, base map[string]json.RawMessage, prefix st
 	for i := range n {
 		all[i] = variant(base, fmt.Sprintf("%s-%06d", prefix, i))
 	}
-	jobs := make(chan []byte)
-	errc := make(chan error, conc)
-	var wg sync.WaitGroup
 	start := time.Now()
-	for range conc {
+	err := inParallel(ctx, n, conc, func(i int) error {
+		_, _, err := renderer.RenderJSON(all[i])
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("render only: %w", err)
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// inParallel calls fn(0) … fn(n-1) from workers goroutines and returns
+// the first error, after which no new call starts; it returns ctx's error
+// when ctx ends first.
+func inParallel(ctx context.Context, n, workers int, fn func(i int) error) error {
+	next := make(chan int)
+	errc := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
 		wg.Go(func() {
-			for data := range jobs {
-				if _, _, err := renderer.RenderJSON(data); err != nil {
+			for i := range next {
+				if err := fn(i); err != nil {
 					errc <- err
 					return
 				}
@@ -526,9 +513,9 @@ func benchRender(ctx context.Context, base map[string]json.RawMessage, prefix st
 	}
 	var err error
 feed:
-	for _, data := range all {
+	for i := range n {
 		select {
-		case jobs <- data:
+		case next <- i:
 		case err = <-errc:
 			break feed
 		case <-ctx.Done():
@@ -536,15 +523,12 @@ feed:
 			break feed
 		}
 	}
-	close(jobs)
+	close(next)
 	wg.Wait()
 	if err == nil && len(errc) > 0 {
 		err = <-errc
 	}
-	if err != nil {
-		return 0, fmt.Errorf("render only: %w", err)
-	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return err
 }
 
 // peakRSSMiB reads VmHWM (peak resident set) from /proc/self/status; 0

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -148,6 +150,50 @@ func TestBenchDataDir(t *testing.T) {
 			}
 			if !tc.inMemory && shm && !strings.Contains(stderr.String(), "servers' data on disk instead") {
 				t.Errorf("no note of the fallback: %q", stderr.String())
+			}
+		})
+	}
+}
+
+func TestInParallel(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name    string
+		ctx     context.Context
+		failAt  int // -1: never
+		wantErr error
+		wantAll bool
+	}{
+		{"every index once", context.Background(), -1, nil, true},
+		{"the first error is returned", context.Background(), 3, boom, false},
+		{"a done context stops the feed", canceled, -1, context.Canceled, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			seen := map[int]int{}
+			err := inParallel(tc.ctx, 50, 4, func(i int) error {
+				mu.Lock()
+				seen[i]++
+				mu.Unlock()
+				if i == tc.failAt {
+					return boom
+				}
+				return nil
+			})
+			if !errors.Is(err, tc.wantErr) && !(tc.wantErr == nil && err == nil) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			for i, c := range seen {
+				if c != 1 {
+					t.Errorf("index %d called %d times", i, c)
+				}
+			}
+			if tc.wantAll && len(seen) != 50 {
+				t.Errorf("%d indices called, want 50", len(seen))
 			}
 		})
 	}
