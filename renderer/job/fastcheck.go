@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/carta-letters/carta/renderer/job/jsonscan"
 )
 
 // The fast check accepts, in one pass over the bytes and without
@@ -73,68 +75,51 @@ func fastCheck(data []byte) bool {
 	if !utf8.Valid(data) {
 		return false
 	}
-	c := checker{data: data}
-	c.space()
+	c := checker{Scanner: jsonscan.Scanner{Data: data}}
+	c.Space()
 	if !c.value(jobShape()) {
 		return false
 	}
-	c.space()
-	return c.i == len(data)
+	c.Space()
+	return c.Pos == len(data)
 }
 
-// checker is the state of one fast check.
+// checker is the state of one fast check: a scanner driven by shapes.
 type checker struct {
-	data []byte
-	i    int
+	jsonscan.Scanner
 }
 
-func (c *checker) space() {
-	for c.i < len(c.data) {
-		switch c.data[c.i] {
-		case ' ', '\t', '\n', '\r':
-			c.i++
-		default:
-			return
-		}
-	}
-}
-
-// value checks one value of shape s, starting at c.i (no space before it).
-// The schema bounds the nesting, so no depth check is needed: anything
-// deeper than the schema is an unknown field or a wrong type, refused.
+// value checks one value of shape s, starting at c.Pos (no space before
+// it). The schema bounds the nesting, so no depth check is needed:
+// anything deeper than the schema is an unknown field or a wrong type,
+// refused.
 func (c *checker) value(s *shape) bool {
-	if c.i >= len(c.data) {
-		return false
-	}
 	switch s.kind {
 	case 'o':
-		return c.data[c.i] == '{' && c.object(s)
+		return c.Peek() == '{' && c.object(s)
 	case 'a':
-		return c.data[c.i] == '[' && c.array(s.elem)
+		return c.Peek() == '[' && c.array(s.elem)
 	case 's':
-		_, ok := c.str()
+		_, ok := c.String()
 		return ok
 	case 'i':
 		return c.integer()
 	case 'b':
-		return c.literal("true") || c.literal("false")
+		return c.Literal("true") || c.Literal("false")
 	}
 	return false
 }
 
 func (c *checker) object(s *shape) bool {
-	c.i++ // '{'
-	c.space()
-	if c.i < len(c.data) && c.data[c.i] == '}' {
-		c.i++
+	c.Pos++ // '{'
+	c.Space()
+	if c.Peek() == '}' {
+		c.Pos++
 		return true
 	}
 	var seen uint64
 	for {
-		if c.i >= len(c.data) || c.data[c.i] != '"' {
-			return false
-		}
-		key, ok := c.str()
+		key, ok := c.String()
 		if !ok || key == nil {
 			return false // escaped key: let the walker compare it decoded
 		}
@@ -143,142 +128,64 @@ func (c *checker) object(s *shape) bool {
 			return false
 		}
 		seen |= f.bit
-		c.space()
-		if c.i >= len(c.data) || c.data[c.i] != ':' {
+		c.Space()
+		if c.Peek() != ':' {
 			return false
 		}
-		c.i++
-		c.space()
+		c.Pos++
+		c.Space()
 		if !c.value(f.shape) {
 			return false
 		}
-		if more, ok := c.next('}'); !more {
+		if more, ok := c.Next('}'); !more {
 			return ok
 		}
 	}
 }
 
 func (c *checker) array(elem *shape) bool {
-	c.i++ // '['
-	c.space()
-	if c.i < len(c.data) && c.data[c.i] == ']' {
-		c.i++
+	c.Pos++ // '['
+	c.Space()
+	if c.Peek() == ']' {
+		c.Pos++
 		return true
 	}
 	for {
 		if !c.value(elem) {
 			return false
 		}
-		if more, ok := c.next(']'); !more {
+		if more, ok := c.Next(']'); !more {
 			return ok
 		}
 	}
 }
 
-// next reads what follows a member of an object or array: a comma (more
-// to come) or the closing delimiter (done); anything else is not ok.
-func (c *checker) next(closing byte) (more, ok bool) {
-	c.space()
-	if c.i >= len(c.data) {
-		return false, false
-	}
-	switch c.data[c.i] {
-	case ',':
-		c.i++
-		c.space()
-		return true, true
-	case closing:
-		c.i++
-		return false, true
-	}
-	return false, false
-}
-
-// str checks a string starting at c.i. It returns its content when it
-// has no escapes, nil when it has some, and false when it is not a valid
-// JSON string. UTF-8 was checked for the whole job already.
-func (c *checker) str() ([]byte, bool) {
-	if c.i >= len(c.data) || c.data[c.i] != '"' {
-		return nil, false
-	}
-	c.i++
-	start, escaped := c.i, false
-	for c.i < len(c.data) {
-		b := c.data[c.i]
-		switch {
-		case b == '"':
-			c.i++
-			if escaped {
-				return nil, true
-			}
-			return c.data[start : c.i-1], true
-		case b == '\\':
-			escaped = true
-			if c.i+1 >= len(c.data) {
-				return nil, false
-			}
-			switch c.data[c.i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				c.i += 2
-			case 'u':
-				if c.i+6 > len(c.data) {
-					return nil, false
-				}
-				for _, h := range c.data[c.i+2 : c.i+6] {
-					if !isHex(h) {
-						return nil, false
-					}
-				}
-				c.i += 6
-			default:
-				return nil, false
-			}
-		case b < 0x20:
-			return nil, false
-		default:
-			c.i++
-		}
-	}
-	return nil, false
-}
-
-func isHex(b byte) bool {
-	return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F'
-}
-
 // integer checks a JSON number that is a plain integer (no fraction, no
 // exponent) in the range of int32, as the walker requires.
 func (c *checker) integer() bool {
+	data := c.Data
 	neg := false
-	if c.i < len(c.data) && c.data[c.i] == '-' {
+	if c.Peek() == '-' {
 		neg = true
-		c.i++
+		c.Pos++
 	}
-	start := c.i
+	start := c.Pos
 	var n int64
-	for c.i < len(c.data) && '0' <= c.data[c.i] && c.data[c.i] <= '9' {
-		n = n*10 + int64(c.data[c.i]-'0')
-		c.i++
-		if c.i-start > 10 {
+	for c.Pos < len(data) && '0' <= data[c.Pos] && data[c.Pos] <= '9' {
+		n = n*10 + int64(data[c.Pos]-'0')
+		c.Pos++
+		if c.Pos-start > 10 {
 			return false
 		}
 	}
-	digits := c.i - start
+	digits := c.Pos - start
 	switch {
-	case digits == 0, digits > 1 && c.data[start] == '0':
+	case digits == 0, digits > 1 && data[start] == '0':
 		return false
-	case c.i < len(c.data) && (c.data[c.i] == '.' || c.data[c.i] == 'e' || c.data[c.i] == 'E'):
+	case c.Pos < len(data) && (data[c.Pos] == '.' || data[c.Pos] == 'e' || data[c.Pos] == 'E'):
 		return false
 	case neg:
 		return n <= 1<<31
 	}
 	return n < 1<<31
-}
-
-func (c *checker) literal(lit string) bool {
-	if len(c.data)-c.i >= len(lit) && string(c.data[c.i:c.i+len(lit)]) == lit {
-		c.i += len(lit)
-		return true
-	}
-	return false
 }
