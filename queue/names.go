@@ -10,29 +10,13 @@ import (
 )
 
 // ValidID reports whether id has the contract's syntax: 1 to 128 of
-// A-Z a-z 0-9 . _ -, not starting with ".".
-func ValidID(id string) bool {
-	if len(id) == 0 || len(id) > 128 || id[0] == '.' {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// A-Z a-z 0-9 . _ -, not starting with "." (client.ValidID).
+func ValidID(id string) bool { return client.ValidID(id) }
 
 // Token returns the form of a valid job id used in subjects and as a
 // key-value key: the id itself, unless it ends with "." or contains "..",
-// which NATS cannot carry; then every "." is written "=2E".
-func Token(id string) string {
-	if strings.HasSuffix(id, ".") || strings.Contains(id, "..") {
-		return strings.ReplaceAll(id, ".", "=2E")
-	}
-	return id
-}
+// which NATS cannot carry; then every "." is written "=2E" (client.Token).
+func Token(id string) string { return client.Token(id) }
 
 // ResultSubject is the subject of the result event of job id under
 // prefix (Config.ResultsSubject, "carta.results" by default).

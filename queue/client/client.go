@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -35,8 +34,20 @@ var (
 	ErrBadID = errors.New("bad job id")
 )
 
-// idPattern is the contract's id syntax.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
+// ValidID reports whether id has the contract's syntax: 1 to 128 of
+// A-Z a-z 0-9 . _ -, not starting with ".".
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > 128 || id[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Client submits jobs and waits for results. It is safe for concurrent use.
 type Client struct {
@@ -131,7 +142,7 @@ func classify(err error) error {
 // JobID reads the id of a job from its JSON and checks it against the
 // contract's syntax (1–128 of A-Z a-z 0-9 . _ -, not starting with ".").
 func JobID(jobJSON []byte) (string, error) {
-	if id, ok := fastID(jobJSON); ok && idPattern.MatchString(id) {
+	if id, ok := fastID(jobJSON); ok && ValidID(id) {
 		return id, nil
 	}
 	var head struct {
@@ -144,7 +155,7 @@ func JobID(jobJSON []byte) (string, error) {
 		return "", fmt.Errorf("%w: id: required", ErrBadID)
 	}
 	id := *head.ID
-	if !idPattern.MatchString(id) {
+	if !ValidID(id) {
 		return "", fmt.Errorf("%w: id: %q must be 1 to 128 of A-Z a-z 0-9 . _ - and not start with \".\"", ErrBadID, id)
 	}
 	return id, nil
@@ -152,8 +163,8 @@ func JobID(jobJSON []byte) (string, error) {
 
 // Token returns the form of job id used as subject token and key-value
 // key: the id itself, unless it ends with "." or contains "..", which NATS
-// cannot carry; then every "." is written "=2E" (the same mapping as
-// queue.Token).
+// cannot carry; then every "." is written "=2E". queue.Token is this
+// function.
 func Token(id string) string {
 	if strings.HasSuffix(id, ".") || strings.Contains(id, "..") {
 		return strings.ReplaceAll(id, ".", "=2E")
