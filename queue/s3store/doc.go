@@ -14,10 +14,11 @@
 // checksums) breaks several third-party S3 servers. Integrity is kept by
 // signing the body's sha256 as the request's payload hash
 // (x-amz-content-sha256), over HTTP and HTTPS alike (where the SDK would
-// otherwise send UNSIGNED-PAYLOAD), on a seekable body: AWS, Versity
-// Gateway, MinIO and Carta's embedded server check the body against it
-// and refuse a damaged one (TestStoreRefusesDamagedBody shows it for the
-// two that run here). The same sha256 goes as the x-amz-checksum-sha256
+// otherwise send UNSIGNED-PAYLOAD), on a seekable body. A server that
+// verifies it refuses a damaged body: TestStoreRefusesDamagedBody shows
+// it for Versity Gateway and Carta's embedded server, the two that run
+// here; AWS documents the same check (XAmzContentSHA256Mismatch). Other
+// servers were not tried. The same sha256 goes as the x-amz-checksum-sha256
 // header, a full-object checksum the server checks too and keeps with the
 // object (HeadObject with ChecksumMode ENABLED returns it); as a header,
 // not in an aws-chunked trailer. The sha256 is the caller's
