@@ -13,6 +13,7 @@ import (
 	"github.com/carta-letters/carta/fonts"
 	"github.com/carta-letters/carta/layouts"
 	"github.com/carta-letters/carta/renderer/job"
+	"github.com/carta-letters/carta/renderer/pdf"
 )
 
 // Provenance says which job, layout, fonts and program made a PDF. Each
@@ -20,30 +21,9 @@ import (
 // properties carta:jobId, carta:jobSHA256, carta:layout,
 // carta:layoutVersion, carta:fonts, carta:fontModules and carta:version
 // of the namespace pdf.XMPNamespace; the queue copies it into the stored
-// object's metadata.
-type Provenance struct {
-	// JobID is the job's id.
-	JobID string
-	// JobSHA256 is the lowercase hex SHA-256 of the canonical job (see
-	// CanonicalJobSHA256).
-	JobSHA256 string
-	// Layout is the name of the layout that laid the letter out, the
-	// job's layout or the default, e.g. "letter".
-	Layout string
-	// LayoutVersion is that layout's version (layouts.Layout.Version),
-	// e.g. "1".
-	LayoutVersion string
-	// Fonts lists the font families this PDF draws with, in order of
-	// first use, each with the font file's own version (fonts.Face.Version):
-	// the primary family and the fallbacks actually used, e.g.
-	// "Liberation Serif 2.1.4, DejaVu Sans 2.37".
-	Fonts string
-	// FontModules is fonts.Modules: the Go modules the fonts come from,
-	// with their versions.
-	FontModules string
-	// CartaVersion is Version.
-	CartaVersion string
-}
+// object's metadata. It is the PDF writer's type, so that the renderer
+// hands it over as it is; its fields are documented there.
+type Provenance = pdf.Provenance
 
 // CanonicalJob returns the canonical form of a job: its JSON encoding by
 // encoding/json's Marshal, with every string in Unicode NFC. Fields come

@@ -61,7 +61,7 @@ func write(j *job.Job, doc *layouts.Document, pv Provenance) (*Result, error) {
 			Message: fmt.Sprintf("the letter needs %d pages; the limit is %d", len(doc.Pages), MaxPages)}}}
 	}
 	pv.Fonts = fontsUsed(doc)
-	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j), Provenance: (*pdf.Provenance)(&pv)})
+	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j), Provenance: &pv})
 	if err != nil {
 		return nil, fmt.Errorf("write pdf %s: %w", j.ID, err)
 	}

@@ -12,19 +12,24 @@ import (
 type Provenance struct {
 	// JobID is the job's id.
 	JobID string
-	// JobSHA256 is the lowercase hex SHA-256 of the canonical job.
+	// JobSHA256 is the lowercase hex SHA-256 of the canonical job
+	// (renderer.CanonicalJobSHA256).
 	JobSHA256 string
-	// Layout is the layout's name, e.g. "letter".
+	// Layout is the name of the layout that laid the letter out, the
+	// job's layout or the default, e.g. "letter".
 	Layout string
-	// LayoutVersion is the layout's version, e.g. "1".
+	// LayoutVersion is that layout's version (layouts.Layout.Version),
+	// e.g. "1".
 	LayoutVersion string
-	// Fonts lists the font families drawn with, each with the font
-	// file's own version: "Liberation Serif 2.1.4, DejaVu Sans 2.37".
+	// Fonts lists the font families this PDF draws with, in order of
+	// first use, each with the font file's own version (fonts.Face.Version):
+	// the primary family and the fallbacks actually used, e.g.
+	// "Liberation Serif 2.1.4, DejaVu Sans 2.37".
 	Fonts string
-	// FontModules lists the Go modules the fonts come from, with their
-	// versions.
+	// FontModules is fonts.Modules: the Go modules the fonts come from,
+	// with their versions.
 	FontModules string
-	// CartaVersion is Carta's version, e.g. "0.1.0".
+	// CartaVersion is Carta's version (renderer.Version), e.g. "0.1.0".
 	CartaVersion string
 }
 
