@@ -12,7 +12,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -531,23 +530,9 @@ feed:
 	return err
 }
 
-// peakRSSMiB reads VmHWM (peak resident set) from /proc/self/status; 0
-// where there is no /proc.
-func peakRSSMiB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
-			if err == nil {
-				return kb / 1024
-			}
-		}
-	}
-	return 0
-}
+// peakRSSMiB is VmHWM (peak resident set) in MiB; 0 where there is no
+// /proc.
+func peakRSSMiB() float64 { return procStatusKiB("VmHWM") / 1024 }
 
 func printBench(w io.Writer, r *benchReport) {
 	fmt.Fprintf(w, "carta bench: %s (%d pages), concurrency %d on %d CPUs, servers' data: %s\n", r.Job, r.Pages, r.Concurrency, r.CPUs, storageString(r))

@@ -295,7 +295,7 @@ func soak(ctx context.Context, f *soakFlags, stderr io.Writer) (*soakReport, []s
 		if warmIdx < 0 && done >= warmJobs && done > 0 {
 			warmIdx = len(samples) - 1
 			if f.pprofDir != "" {
-				profErr = errors.Join(profErr, writeHeapProfile(filepath.Join(f.pprofDir, "heap-warm.pprof")))
+				profErr = errors.Join(profErr, writeProfile("heap", filepath.Join(f.pprofDir, "heap-warm.pprof"), 0))
 			}
 		}
 		if len(samples)%10 == 0 {
@@ -360,8 +360,8 @@ submit:
 		return nil, nil, submitErr
 	}
 	if f.pprofDir != "" {
-		profErr = errors.Join(profErr, writeHeapProfile(filepath.Join(f.pprofDir, "heap-end.pprof")),
-			writeGoroutines(filepath.Join(f.pprofDir, "goroutines-end.txt")))
+		profErr = errors.Join(profErr, writeProfile("heap", filepath.Join(f.pprofDir, "heap-end.pprof"), 0),
+			writeProfile("goroutine", filepath.Join(f.pprofDir, "goroutines-end.txt"), 1))
 	}
 	if profErr != nil {
 		return nil, nil, profErr
@@ -485,26 +485,16 @@ func procStatusKiB(field string) float64 {
 	return 0
 }
 
-func writeHeapProfile(path string) error {
+// writeProfile writes the runtime profile name ("heap", "goroutine") to
+// path, in the form debug selects (0: pprof's protocol buffer, 1: text).
+func writeProfile(name, path string, debug int) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("write heap profile: %w", err)
+		return fmt.Errorf("write %s profile: %w", name, err)
 	}
 	defer f.Close()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		return fmt.Errorf("write heap profile: %w", err)
-	}
-	return f.Close()
-}
-
-func writeGoroutines(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write goroutine profile: %w", err)
-	}
-	defer f.Close()
-	if err := pprof.Lookup("goroutine").WriteTo(f, 1); err != nil {
-		return fmt.Errorf("write goroutine profile: %w", err)
+	if err := pprof.Lookup(name).WriteTo(f, debug); err != nil {
+		return fmt.Errorf("write %s profile: %w", name, err)
 	}
 	return f.Close()
 }
