@@ -93,21 +93,6 @@ func validCopyName(name string) bool {
 	return true
 }
 
-// validID reports whether id has the contract's syntax (1 to 128 of
-// A-Z a-z 0-9 . _ -, not starting with ".").
-func validID(id string) bool {
-	if len(id) == 0 || len(id) > 128 || id[0] == '.' {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 func statusOf(id string, res *client.Result) JobStatus {
 	st := JobStatus{ID: id, Status: StatusQueued, StatusURL: statusURL(id)}
 	if res != nil {
@@ -127,9 +112,6 @@ func statusOf(id string, res *client.Result) JobStatus {
 func (s *Server) result(ctx context.Context, id string) (*client.Result, error) {
 	if res, ok := s.ix.get(id); ok {
 		return &res, nil
-	}
-	if strings.HasSuffix(id, ".") || strings.Contains(id, "..") {
-		return nil, nil // not a key the client can look up; the index has it if it exists
 	}
 	res, err := s.client.Lookup(ctx, id)
 	if err != nil {
@@ -238,7 +220,7 @@ func (s *Server) conflict(w http.ResponseWriter, id string, res *client.Result) 
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if !validID(id) {
+	if !client.ValidID(id) {
 		writeError(w, http.StatusNotFound, "no job has that id: an id is 1 to 128 of A-Z a-z 0-9 . _ -", nil)
 		return
 	}
@@ -327,7 +309,7 @@ func (s *Server) listLetters(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getPDF(w http.ResponseWriter, r *http.Request) {
 	id, ok := strings.CutSuffix(r.PathValue("file"), ".pdf")
-	if !ok || !validID(id) {
+	if !ok || !client.ValidID(id) {
 		writeError(w, http.StatusNotFound, "no such letter: ask for /v1/letters/{id}.pdf", nil)
 		return
 	}
@@ -343,7 +325,7 @@ func (s *Server) getPDF(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getCopy(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".pdf")
-	if !ok || !validID(id) || !validCopyName(name) {
+	if !ok || !client.ValidID(id) || !validCopyName(name) {
 		writeError(w, http.StatusNotFound, "no such copy: ask for /v1/letters/{id}/copies/{name}.pdf", nil)
 		return
 	}

@@ -257,7 +257,7 @@ func (ix *index) follow(ctx context.Context, kv jetstream.KeyValue, log *slog.Lo
 			switch e.Operation() {
 			case jetstream.KeyValueDelete, jetstream.KeyValuePurge:
 				// The key is the id's token; find the id it stands for.
-				ix.remove(idOfKey(e.Key()))
+				ix.remove(client.IDOfToken(e.Key()))
 			default:
 				var res client.Result
 				if err := json.Unmarshal(e.Value(), &res); err != nil {
@@ -269,10 +269,6 @@ func (ix *index) follow(ctx context.Context, kv jetstream.KeyValue, log *slog.Lo
 		}
 	}
 }
-
-// idOfKey undoes queue.Token: keys of ids NATS cannot carry as they are
-// have every "." written "=2E".
-func idOfKey(key string) string { return strings.ReplaceAll(key, "=2E", ".") }
 
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

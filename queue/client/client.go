@@ -172,6 +172,10 @@ func Token(id string) string {
 	return id
 }
 
+// IDOfToken undoes Token: it returns the job id of a subject token or
+// key-value key.
+func IDOfToken(token string) string { return strings.ReplaceAll(token, "=2E", ".") }
+
 // ResultSubject returns the subject the result event of job id is
 // published on: <results prefix>.<Token(id)>.
 func (c *Client) ResultSubject(id string) string { return c.resultsPrefix + "." + Token(id) }

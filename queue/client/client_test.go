@@ -420,3 +420,15 @@ func TestResultJSON(t *testing.T) {
 		t.Fatalf("decode %s = %+v, %v", ts, back, err)
 	}
 }
+
+func TestIDOfTokenUndoesToken(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"nals-2023", "v1.2_x", "a.", "a..b", "..x"[1:]} {
+		t.Run(id, func(t *testing.T) {
+			t.Parallel()
+			if got := client.IDOfToken(client.Token(id)); got != id {
+				t.Fatalf("IDOfToken(Token(%q)) = %q (token %q)", id, got, client.Token(id))
+			}
+		})
+	}
+}
