@@ -20,6 +20,7 @@ import (
 
 	"github.com/carta-letters/carta/cmd/carta/demo"
 	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/queue/client"
 	"github.com/carta-letters/carta/renderer"
 )
 
@@ -316,16 +317,8 @@ func rateString(r float64) string {
 }
 
 func benchRefID() string {
-	id, _ := jobIDOf(demo.ReferenceJob)
+	id, _ := client.JobID(demo.ReferenceJob)
 	return id
-}
-
-func jobIDOf(data []byte) (string, error) {
-	var head struct {
-		ID string `json:"id"`
-	}
-	err := json.Unmarshal(data, &head)
-	return head.ID, err
 }
 
 // benchBase is the reference job as a field map (without output.key, so
