@@ -368,3 +368,24 @@ func TestWindowScenarios(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstCopyIsCombinedLetter: in every layout, recipient 0's copy is
+// the combined letter, which renderer.RenderAll relies on to write it
+// once.
+func TestFirstCopyIsCombinedLetter(t *testing.T) {
+	t.Parallel()
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			j := windowJob(name, 5)
+			if name == "joint-statement" || name == "letter" {
+				j.Locale = "en-US"
+			}
+			j = decode(t, j)
+			l, _ := Lookup(name)
+			if combined, first := lay(t, j), mustLayCopy(t, l, j, 0); dump(combined) != dump(first) {
+				t.Error("the first recipient's copy differs from the combined letter")
+			}
+		})
+	}
+}

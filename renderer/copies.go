@@ -1,6 +1,7 @@
 package renderer
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode"
@@ -60,6 +61,15 @@ func RenderAll(j *job.Job) ([]Output, error) {
 		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "layout", Message: fmt.Sprintf("unknown layout %q", j.LayoutOrDefault())}}}
 	}
 	for i := range j.Letter.Recipients {
+		if i == 0 {
+			// Recipient 0's copy is the combined letter (layouts.LayCopy):
+			// the same bytes, in a slice of its own so that a signer
+			// working in place signs each output once.
+			res := *combined
+			res.PDF = bytes.Clone(combined.PDF)
+			outs = append(outs, Output{Name: CopyName(j, i), Recipient: i, Key: CopyKey(j, i), Result: &res})
+			continue
+		}
 		doc, err := layouts.LayCopy(l, j, i)
 		if err != nil {
 			return nil, fmt.Errorf("lay out copy %d of letter %s: %w", i+1, j.ID, err)
