@@ -16,8 +16,7 @@ type Face struct {
 	version  string // font revision from name id 5, e.g. "2.1.4"
 	data     []byte // the whole font file (shared, never modified)
 	tables   map[string][]byte
-	names    []byte   // name table for subsets: Windows records only
-	order    []string // table tags in file order
+	names    []byte // name table for subsets: Windows records only
 	upem     int
 	ascent   int // hhea ascender
 	descent  int // hhea descender (negative)
@@ -142,11 +141,7 @@ func (f *Face) GlyphAdvance(g int) int {
 // Width returns the width in points of s set at size points: the sum of
 // the advances of its runes (no kerning). Runes the face lacks count 0.
 func (f *Face) Width(s string, size float64) float64 {
-	u := 0
-	for _, r := range s {
-		u += f.Advance(r)
-	}
-	return float64(u) * size / float64(f.upem)
+	return float64(f.Units(s)) * size / float64(f.upem)
 }
 
 // Units returns the width of s in font units (sum of advances, no kerning).
@@ -198,7 +193,6 @@ func parse(data []byte) (*Face, error) {
 			return nil, fmt.Errorf("%s table: extends past end of file", tag)
 		}
 		f.tables[tag] = data[off : off+ln : off+ln]
-		f.order = append(f.order, tag)
 	}
 	for _, t := range []string{"head", "hhea", "maxp", "hmtx", "cmap", "loca", "glyf"} {
 		if _, ok := f.tables[t]; !ok {

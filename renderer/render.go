@@ -63,7 +63,7 @@ func write(j *job.Job, doc *layouts.Document, pv Provenance) (*Result, error) {
 	pv.Fonts = fontsUsed(doc)
 	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j), Provenance: &pv})
 	if err != nil {
-		return nil, fmt.Errorf("write pdf %s: %w", j.ID, err)
+		return nil, fmt.Errorf("render letter %s: %w", j.ID, err) // err says "write pdf: …"
 	}
 	sum := sha256.Sum256(out)
 	return &Result{PDF: out, Pages: len(doc.Pages), SHA256: hex.EncodeToString(sum[:]), Provenance: pv}, nil

@@ -72,8 +72,10 @@ func producer(opt Options) string {
 	return "Carta (" + fpdfModule + ")"
 }
 
-// DefaultDate is the creation date written when Options.Date is zero.
-var DefaultDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+// defaultDate is the creation date written when Options.Date is zero (a
+// constant in effect: unexported, so no caller can change the bytes of
+// a later render).
+var defaultDate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Write draws doc and returns the PDF file. It measures nothing: every
 // item is drawn where the layout put it. Every rune of every text must be
@@ -115,7 +117,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	p.SetCompression(opt.CompressContent)
 	date := opt.Date
 	if date.IsZero() {
-		date = DefaultDate
+		date = defaultDate
 	}
 	p.SetCreationDate(date)
 	p.SetModificationDate(date)
@@ -144,11 +146,12 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	if opt.Creator != "" {
 		p.SetCreator(utf16Text(opt.Creator), false)
 	}
-	p.SetProducer(utf16Text(producer(opt)), false)
+	prod := producer(opt)
+	p.SetProducer(utf16Text(prod), false)
 	if opt.Provenance != nil {
 		p.SetXmpMetadata(appendXMP(make([]byte, 0, 2<<10), metaFields{
 			title: m.Title, author: m.Author, subject: m.Subject, language: m.Language, keywords: m.Keywords,
-			creator: opt.Creator, producer: producer(opt), date: date,
+			creator: opt.Creator, producer: prod, date: date,
 		}, opt.Provenance))
 	}
 
