@@ -159,10 +159,16 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 		}
 	}
 
-	bodies := make([][]byte, len(outs))
+	// Each body and its sha256: the renderer's, unless a signer changes
+	// the body (then hashed again; a signer may even write into the
+	// renderer's slice).
+	bodies, sums := make([][]byte, len(outs)), make([]string, len(outs))
 	signedBy := ""
 	for i, o := range outs {
-		bodies[i] = o.PDF
+		bodies[i], sums[i] = o.PDF, o.SHA256
+		if sums[i] == "" { // a renderer that left it out (tests)
+			sums[i] = sha256Hex(o.PDF)
+		}
 	}
 	if s := w.cfg.Signer; s != nil {
 		// A signing failure is a configuration problem (certificate
@@ -175,14 +181,14 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 			if err != nil {
 				return "", transient(client.CodeInternal, fmt.Errorf("sign %s: %w", outs[i].Key, err))
 			}
-			bodies[i] = signed
+			bodies[i], sums[i] = signed, sha256Hex(signed)
 		}
 	}
 
 	t1 := time.Now()
 	stored := make([]storedPDF, len(outs))
 	for i, o := range outs {
-		st, f := w.storePDF(ctx, r, j, jobSHA, o, bodies[i], signedBy)
+		st, f := w.storePDF(ctx, r, j, jobSHA, o, bodies[i], sums[i], signedBy)
 		if f != nil {
 			return "", f
 		}
@@ -257,13 +263,13 @@ type storedPDF struct {
 }
 
 // storePDF uploads one PDF of job j (body: o.PDF, signed when signedBy is
-// set) with If-None-Match semantics. An object already at the key counts
+// set; sum: the body's lowercase hex sha256) with If-None-Match semantics. An object already at the key counts
 // as stored when it has the same sha256, or when its carta-job-sha256 is
 // this job's (an earlier delivery of the same job stored it, signed at
 // another moment): then the stored object's sha256, size and signer are
 // reported. Any other object fails the job and is left alone.
-func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string, o renderer.Output, body []byte, signedBy string) (storedPDF, *failure) {
-	st := storedPDF{sha256: bodySHA256(o, body, signedBy != ""), bytes: int64(len(body)), pages: o.Pages, signedBy: signedBy}
+func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string, o renderer.Output, body []byte, sum, signedBy string) (storedPDF, *failure) {
+	st := storedPDF{sha256: sum, bytes: int64(len(body)), pages: o.Pages, signedBy: signedBy}
 	meta := map[string]string{
 		MetaJobID:     j.ID,
 		MetaSHA256:    st.sha256,
@@ -304,16 +310,9 @@ func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string
 	return st, nil
 }
 
-// bodySHA256 is the lowercase hex sha256 of body, the PDF of o to store:
-// the renderer's when nothing touched the PDF since (no signer ran: a
-// signer may even have written into the renderer's slice), computed
-// otherwise. The store sends it as the payload hash and checksum, so a
-// checking server refuses the upload if it is not the body's.
-func bodySHA256(o renderer.Output, body []byte, signed bool) string {
-	if !signed && o.Result != nil && o.SHA256 != "" && len(body) > 0 && len(body) == len(o.PDF) && &body[0] == &o.PDF[0] {
-		return o.SHA256
-	}
-	sum := sha256.Sum256(body)
+// sha256Hex is the lowercase hex sha256 of b.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
@@ -357,7 +356,7 @@ func isDone(rec []byte) bool {
 
 // lookup returns the recorded result of id, or nil.
 func (w *Worker) lookup(ctx context.Context, id string) ([]byte, error) {
-	e, err := w.results().Get(ctx, Token(id))
+	e, err := w.kv.Get(ctx, Token(id))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, nil
 	}
@@ -485,7 +484,7 @@ func (w *Worker) report(ctx context.Context, r *run, out *client.Result) error {
 	if r.id != "" {
 		subject = ResultSubject(w.cfg.ResultsSubject, r.id)
 		if out.Status == client.StatusDone {
-			if _, err := w.results().Put(ctx, Token(r.id), data); err != nil {
+			if _, err := w.kv.Put(ctx, Token(r.id), data); err != nil {
 				return fmt.Errorf("record result: %w", err)
 			}
 		} else if data, err = w.recordFailed(ctx, Token(r.id), data); err != nil {
@@ -502,7 +501,7 @@ func (w *Worker) report(ctx context.Context, r *run, out *client.Result) error {
 // bucket holds a done result there, and returns what is to be published:
 // data, or the done result.
 func (w *Worker) recordFailed(ctx context.Context, key string, data []byte) ([]byte, error) {
-	kv := w.results()
+	kv := w.kv
 	var err error
 	for range 5 {
 		var e jetstream.KeyValueEntry

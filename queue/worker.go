@@ -26,9 +26,8 @@ type Worker struct {
 	log   *slog.Logger
 	m     *metrics
 
-	mu  sync.Mutex
-	kv  jetstream.KeyValue
-	res *Resources
+	// kv is the results bucket, set by Run before any job is pulled.
+	kv jetstream.KeyValue
 
 	// renderSlots holds one token per render running: at most
 	// Config.Concurrency. A render keeps its token until the renderer
@@ -114,9 +113,7 @@ func (w *Worker) setup(ctx context.Context) (*Resources, error) {
 		res, err := Setup(sctx, w.js, w.cfg)
 		cancel()
 		if err == nil {
-			w.mu.Lock()
-			w.kv, w.res = res.Results, res
-			w.mu.Unlock()
+			w.kv = res.Results
 			return res, nil
 		}
 		var apiErr *jetstream.APIError
@@ -172,12 +169,6 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
-}
-
-func (w *Worker) results() jetstream.KeyValue {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.kv
 }
 
 // acquireRender waits for a free render slot. It returns false, holding
