@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/carta-letters/carta/queue/client"
 	"github.com/carta-letters/carta/renderer"
 	"github.com/carta-letters/carta/renderer/job"
 )
@@ -13,10 +14,10 @@ import (
 // Defaults of Config; see each field.
 const (
 	DefaultStream          = "CARTA_JOBS"
-	DefaultSubject         = "carta.jobs"
+	DefaultSubject         = client.DefaultJobsSubject
 	DefaultConsumer        = "carta-workers"
-	DefaultResultsBucket   = "carta_results"
-	DefaultResultsSubject  = "carta.results"
+	DefaultResultsBucket   = client.DefaultResultsBucket
+	DefaultResultsSubject  = client.DefaultResultsPrefix
 	DefaultDeadStream      = "CARTA_DEAD"
 	DefaultDeadSubject     = "carta.dead"
 	DefaultDuplicates      = 10 * time.Minute

@@ -19,8 +19,9 @@ func ValidID(id string) bool { return client.ValidID(id) }
 func Token(id string) string { return client.Token(id) }
 
 // ResultSubject is the subject of the result event of job id under
-// prefix (Config.ResultsSubject, "carta.results" by default).
-func ResultSubject(prefix, id string) string { return prefix + "." + Token(id) }
+// prefix (Config.ResultsSubject, "carta.results" by default): see
+// client.ResultSubject.
+func ResultSubject(prefix, id string) string { return client.ResultSubject(prefix, id) }
 
 // peekID finds the job id of a message without validating the job: the
 // body's "id" when it has the contract's syntax, else the Nats-Msg-Id

@@ -178,7 +178,11 @@ func IDOfToken(token string) string { return strings.ReplaceAll(token, "=2E", ".
 
 // ResultSubject returns the subject the result event of job id is
 // published on: <results prefix>.<Token(id)>.
-func (c *Client) ResultSubject(id string) string { return c.resultsPrefix + "." + Token(id) }
+func (c *Client) ResultSubject(id string) string { return ResultSubject(c.resultsPrefix, id) }
+
+// ResultSubject is the subject of the result event of job id under
+// prefix (DefaultResultsPrefix unless configured): <prefix>.<Token(id)>.
+func ResultSubject(prefix, id string) string { return prefix + "." + Token(id) }
 
 // Wait blocks until job id has a result and returns it, or returns the
 // context's error. A failed job is a Result with Status StatusFailed and

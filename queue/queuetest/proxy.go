@@ -66,8 +66,5 @@ func (p *Proxy) URL() string { return p.srv.URL }
 // Client is an HTTP client that trusts the proxy's TLS certificate.
 func (p *Proxy) Client() *http.Client { return p.srv.Client() }
 
-// Server is the underlying test server.
-func (p *Proxy) Server() *httptest.Server { return p.srv }
-
 // IsPut matches object uploads.
 func IsPut(r *http.Request) bool { return r.Method == http.MethodPut }

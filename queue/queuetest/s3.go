@@ -139,10 +139,9 @@ func (v *Versity) Endpoint() string { return "http://127.0.0.1:" + itoa(v.port) 
 // attempt per request. Pass create to create the bucket.
 func Store(t testing.TB, endpoint, bucket string, client *http.Client, create bool) *s3store.Store {
 	t.Helper()
-	st, err := s3store.New(context.Background(), s3store.Config{
-		Bucket: bucket, Endpoint: endpoint, Region: Region, PathStyle: true, MaxAttempts: 1, HTTPClient: client,
-		AccessKey: AccessKey, SecretKey: SecretKey,
-	})
+	c := StoreConfig(endpoint, bucket)
+	c.HTTPClient = client
+	st, err := s3store.New(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}

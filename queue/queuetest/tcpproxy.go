@@ -16,7 +16,6 @@ import (
 //   - Sever: every open connection is reset (TCP RST) and every new one
 //     is accepted and reset at once, as when a host goes away.
 type TCPProxy struct {
-	t      testing.TB
 	ln     net.Listener
 	target string
 
@@ -44,7 +43,7 @@ func StartTCPProxy(t testing.TB, target string) *TCPProxy {
 	if err != nil {
 		t.Fatalf("start tcp proxy: %v", err)
 	}
-	p := &TCPProxy{t: t, ln: ln, target: target, open: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	p := &TCPProxy{ln: ln, target: target, open: make(chan struct{}), conns: map[net.Conn]struct{}{}}
 	close(p.open)
 	p.wg.Go(p.accept)
 	t.Cleanup(p.Close)

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/carta-letters/carta/queue"
 )
 
 // Limits of PresignGet's expiry, S3's own.
@@ -103,11 +100,8 @@ func (p *Presigner) Open(ctx context.Context, bucket, key string) (io.ReadCloser
 	if bucket == "" {
 		bucket = p.store.bucket
 	}
-	out, err := p.store.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	out, err := p.store.getObject(ctx, bucket, key)
 	if err != nil {
-		if status(err) == http.StatusNotFound || code(err) == "NoSuchKey" {
-			return nil, 0, fmt.Errorf("open object %s: %w", key, queue.ErrObjectNotFound)
-		}
 		return nil, 0, fmt.Errorf("open object %s: %w", key, err)
 	}
 	size := int64(-1)

@@ -117,9 +117,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 		default:
 			o.HTTPClient = c.HTTPClient
 		}
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
-	})
+	}) // the checksum settings come from cfg (s3.NewFromConfig copies them)
 	return &Store{client: client, bucket: c.Bucket}, nil
 }
 
@@ -243,11 +241,8 @@ func (s *Store) Head(ctx context.Context, key string) (map[string]string, error)
 // Get returns the object at key and its user metadata (lower-case
 // names), or an error wrapping queue.ErrObjectNotFound.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, map[string]string, error) {
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	out, err := s.getObject(ctx, s.bucket, key)
 	if err != nil {
-		if status(err) == http.StatusNotFound || code(err) == "NoSuchKey" {
-			return nil, nil, fmt.Errorf("get object %s: %w", key, queue.ErrObjectNotFound)
-		}
 		return nil, nil, fmt.Errorf("get object %s: %w", key, err)
 	}
 	defer out.Body.Close()
@@ -256,6 +251,16 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, map[string]string,
 		return nil, nil, fmt.Errorf("get object %s: read body: %w", key, err)
 	}
 	return data, lower(out.Metadata), nil
+}
+
+// getObject is GetObject of bucket/key, a missing object reported as
+// queue.ErrObjectNotFound.
+func (s *Store) getObject(ctx context.Context, bucket, key string) (*s3.GetObjectOutput, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil && (status(err) == http.StatusNotFound || code(err) == "NoSuchKey") {
+		return nil, queue.ErrObjectNotFound
+	}
+	return out, err
 }
 
 // List returns the keys under prefix, in order.
