@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -56,6 +57,7 @@ type Client struct {
 	jobsSubject   string
 	resultsPrefix string
 	bucket        string
+	kv            atomic.Pointer[jetstream.KeyValue] // the results bucket, once looked up
 }
 
 // Option configures a Client.
@@ -246,21 +248,42 @@ func current(res *Result, since time.Time) bool {
 // Lookup returns the recorded result of job id, or nil and no error when
 // there is none yet (including when the bucket does not exist yet).
 func (c *Client) Lookup(ctx context.Context, id string) (*Result, error) {
-	kv, err := c.js.KeyValue(ctx, c.bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, nil
+	for attempt := 0; ; attempt++ {
+		kv, cached, err := c.results(ctx)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("look up result: bucket %s: %w", c.bucket, err)
+		}
+		e, err := kv.Get(ctx, Token(id))
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			return nil, nil
+		case err != nil && cached && attempt == 0:
+			// The bucket may have gone since its handle was kept: look
+			// it up again.
+			c.kv.Store(nil)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("look up result: %w", err)
+		}
+		return decodeResult(e.Value())
 	}
+}
+
+// results returns the handle of the results bucket, looked up once (a
+// round trip to the server) and then kept; cached says it was kept.
+func (c *Client) results(ctx context.Context) (kv jetstream.KeyValue, cached bool, err error) {
+	if p := c.kv.Load(); p != nil {
+		return *p, true, nil
+	}
+	kv, err = c.js.KeyValue(ctx, c.bucket)
 	if err != nil {
-		return nil, fmt.Errorf("look up result: bucket %s: %w", c.bucket, err)
+		return nil, false, err
 	}
-	e, err := kv.Get(ctx, Token(id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up result: %w", err)
-	}
-	return decodeResult(e.Value())
+	c.kv.Store(&kv)
+	return kv, false, nil
 }
 
 func decodeResult(data []byte) (*Result, error) {

@@ -432,3 +432,47 @@ func TestIDOfTokenUndoesToken(t *testing.T) {
 		})
 	}
 }
+
+// TestLookupKeepsBucketHandle: Lookup finds results before and after the
+// bucket exists, and again after it is deleted and made anew, though it
+// keeps the bucket's handle between calls.
+func TestLookupKeepsBucketHandle(t *testing.T) {
+	t.Parallel()
+	nc := startNATS(t)
+	c, err := client.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if res, err := c.Lookup(ctx, "k-1"); res != nil || err != nil {
+		t.Fatalf("before the bucket exists: %+v, %v; want nil, nil", res, err)
+	}
+	_, kv := makeQueue(t, nc, 10)
+	put := func(kv jetstream.KeyValue) {
+		data, _ := json.Marshal(client.Result{ID: "k-1", Status: client.StatusDone})
+		if _, err := kv.Put(ctx, "k-1", data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(kv)
+	for i := range 2 { // the second call uses the kept handle
+		if res, err := c.Lookup(ctx, "k-1"); err != nil || res == nil || res.Status != client.StatusDone {
+			t.Fatalf("call %d: %+v, %v; want the done result", i+1, res, err)
+		}
+	}
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteKeyValue(ctx, "carta_results"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.Lookup(ctx, "k-1"); res != nil || err != nil {
+		t.Fatalf("after the bucket was deleted: %+v, %v; want nil, nil", res, err)
+	}
+	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "carta_results"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(kv)
+	if res, err := c.Lookup(ctx, "k-1"); err != nil || res == nil {
+		t.Fatalf("after the bucket was made anew: %+v, %v; want the result", res, err)
+	}
+}
