@@ -47,8 +47,15 @@ type failure struct {
 	transient bool
 	code      string
 	err       error
-	field     string
 	fields    []client.FieldError
+}
+
+// field is the first field named, "" when none.
+func (f *failure) field() string {
+	if len(f.fields) == 0 {
+		return ""
+	}
+	return f.fields[0].Field
 }
 
 func permanent(code string, err error) *failure { return &failure{code: code, err: err} }
@@ -144,7 +151,7 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 	r.key = outs[0].Key
 	for _, o := range outs {
 		if msg := checkKey(o.Key); msg != "" {
-			return "", &failure{code: client.CodeInvalidJob, field: "output.key",
+			return "", &failure{code: client.CodeInvalidJob,
 				err:    fmt.Errorf("output.key: %s", msg),
 				fields: []client.FieldError{{Field: "output.key", Message: msg}}}
 		}
@@ -436,9 +443,6 @@ func (w *Worker) renderFailure(ctx context.Context, err error) *failure {
 		for _, p := range verr.Problems {
 			f.fields = append(f.fields, client.FieldError{Field: p.Field, Message: p.Message})
 		}
-		if len(f.fields) > 0 {
-			f.field = f.fields[0].Field
-		}
 		return f
 	case errors.Is(err, errPanic):
 		return permanent(client.CodeInternal, err)
@@ -560,7 +564,7 @@ func (w *Worker) settleFailure(ctx context.Context, r *run, f *failure) {
 	octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	out := w.newResult(r, client.StatusFailed)
-	out.Error = &client.ResultError{Code: f.code, Message: f.err.Error(), Field: f.field, Fields: f.fields}
+	out.Error = &client.ResultError{Code: f.code, Message: f.err.Error(), Field: f.field(), Fields: f.fields}
 
 	if f.code == client.CodeInvalidJob {
 		err := w.report(octx, r, out)
@@ -659,8 +663,8 @@ func (w *Worker) term(r *run, f *failure) {
 	}
 	w.m.jobs.WithLabelValues(statusFailed).Inc()
 	args := []any{"code", f.code, "err", f.err.Error()}
-	if f.field != "" {
-		args = append(args, "field", f.field)
+	if field := f.field(); field != "" {
+		args = append(args, "field", field)
 	}
 	r.log.Error("job failed", args...)
 }
