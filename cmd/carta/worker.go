@@ -16,7 +16,6 @@ import (
 
 	"github.com/carta-letters/carta/queue"
 	"github.com/carta-letters/carta/queue/s3store"
-	"github.com/nats-io/nats.go"
 )
 
 // workerFlags are the settings of "carta worker".
@@ -172,14 +171,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailure
 	}
 	// Drain: deliver what is buffered, flush publishes, then close.
-	closed := make(chan struct{})
-	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
-	if err := nc.Drain(); err == nil {
-		select {
-		case <-closed:
-		case <-time.After(5 * time.Second):
-		}
-	}
+	drainNATS(nc)
 	return exitOK
 }
 
