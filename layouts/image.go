@@ -1,14 +1,9 @@
 package layouts
 
 import (
-	"bytes"
-	"encoding/base64"
 	"errors"
-	"fmt"
-	"image"
-	"image/jpeg"
-	"image/png"
-	"strings"
+
+	"github.com/carta-letters/carta/renderer/job"
 )
 
 // picture is a decoded data: URL image.
@@ -18,44 +13,15 @@ type picture struct {
 	w, h   int    // pixels
 }
 
-// decodeDataURL decodes a base64 data: URL holding a PNG or JPEG image and
-// reads its dimensions. The validator has checked type and size already;
-// errors here mean a job that skipped validation.
+// decodeDataURL decodes a data: URL image with job.DecodeImage, the
+// validator's own reading. The validator has checked it already; an
+// error here means a job that skipped validation.
 func decodeDataURL(u string) (picture, error) {
-	rest, ok := strings.CutPrefix(u, "data:")
-	if !ok {
-		return picture{}, errors.New("not a data: URL")
+	data, format, cfg, problem := job.DecodeImage(u)
+	if problem != "" {
+		return picture{}, errors.New(problem)
 	}
-	meta, payload, ok := strings.Cut(rest, ",")
-	if !ok || !strings.HasSuffix(meta, ";base64") {
-		return picture{}, errors.New("data: URL is not base64")
-	}
-	data, err := base64.StdEncoding.DecodeString(payload)
-	if err != nil {
-		if data, err = base64.RawStdEncoding.DecodeString(payload); err != nil {
-			return picture{}, fmt.Errorf("base64: %w", err)
-		}
-	}
-	var cfg image.Config
-	p := picture{data: data}
-	switch {
-	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		p.format = "png"
-		cfg, err = png.DecodeConfig(bytes.NewReader(data))
-	case bytes.HasPrefix(data, []byte{0xff, 0xd8}):
-		p.format = "jpeg"
-		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
-	default:
-		return picture{}, errors.New("neither PNG nor JPEG")
-	}
-	if err != nil {
-		return picture{}, fmt.Errorf("%s: %w", p.format, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return picture{}, fmt.Errorf("%s: empty image", p.format)
-	}
-	p.w, p.h = cfg.Width, cfg.Height
-	return p, nil
+	return picture{data: data, format: format, w: cfg.Width, h: cfg.Height}, nil
 }
 
 // fit scales the picture to height h, narrower if it would be wider than
