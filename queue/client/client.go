@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/carta-letters/carta/renderer/job/ids"
 )
 
 // Defaults of the wire contract.
@@ -36,19 +38,9 @@ var (
 )
 
 // ValidID reports whether id has the contract's syntax: 1 to 128 of
-// A-Z a-z 0-9 . _ -, not starting with ".".
-func ValidID(id string) bool {
-	if len(id) == 0 || len(id) > 128 || id[0] == '.' {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// A-Z a-z 0-9 . _ -, not starting with "." (package ids, which the
+// validator uses too).
+func ValidID(id string) bool { return ids.Valid(id) }
 
 // Client submits jobs and waits for results. It is safe for concurrent use.
 type Client struct {

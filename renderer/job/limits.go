@@ -1,5 +1,7 @@
 package job
 
+import "github.com/carta-letters/carta/renderer/job/ids"
+
 // Limits on a job. A job over any of them is refused with a *ValidationError
 // naming the field. doc.go explains how each number was chosen.
 const (
@@ -46,7 +48,7 @@ const (
 	MaxLines = 20
 
 	// MaxIDBytes is the longest id: 128.
-	MaxIDBytes = 128
+	MaxIDBytes = ids.MaxBytes
 
 	// MaxKeyBytes is the longest output.key: 1024, the S3 limit.
 	MaxKeyBytes = 1024

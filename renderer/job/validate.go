@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/carta-letters/carta/renderer/job/ids"
 )
 
 // Layouts are the layout names a job may ask for. The layouts package
@@ -38,7 +40,6 @@ var PageSizes = []string{"letter", "a4", "legal"}
 var Sorts = []string{"none", "alpha"}
 
 var (
-	idPattern     = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
 	accentPattern = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
 	datePattern   = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 )
@@ -110,7 +111,7 @@ func (v *validator) id(path, id string) {
 		v.add(path, "is %d bytes long; the limit is %d", len(id), MaxIDBytes)
 	case strings.HasPrefix(id, "."):
 		v.add(path, "must not start with \".\"")
-	case !idPattern.MatchString(id):
+	case !ids.Chars(id):
 		v.add(path, "may hold only A-Z, a-z, 0-9, \".\", \"_\" and \"-\", not %s", quote(id))
 	}
 }
