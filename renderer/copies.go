@@ -27,7 +27,7 @@ type Output struct {
 }
 
 // maxSlugBytes is the longest slug in a copy's name and key.
-const maxSlugBytes = 40
+const maxSlugBytes = job.CopySlugBytes
 
 // RenderAll renders every PDF a job asks for: the combined letter (exactly
 // what Render gives), then, when output.copies is "per-recipient", one

@@ -26,12 +26,17 @@ var LayoutPaper = map[string]string{"din5008-a": "a4", "din5008-b": "a4", "us-wi
 // Copies are the values of output.copies; "" means "none".
 var Copies = []string{"none", "per-recipient"}
 
+// CopySlugBytes is the longest slug of a recipient's name in a copy's
+// name and key (renderer.CopyName, renderer.CopyKey).
+const CopySlugBytes = 40
+
 // CopySuffixBytes is how much longer than the combined letter's key a
-// copy's key may be: "/copy-NN-" (9 bytes), a slug of at most 40 bytes and
-// ".pdf" (4), less the ".pdf" the combined key ends with, plus 8 bytes of
-// room. With copies, output.key may be at most MaxKeyBytes -
-// CopySuffixBytes long, so every copy's key stays within MaxKeyBytes.
-const CopySuffixBytes = 9 + 40 + 4 - 4 + 8
+// copy's key may be: "/copy-NN-" (9 bytes), a slug of at most
+// CopySlugBytes and ".pdf" (4), less the ".pdf" the combined key ends
+// with, plus 8 bytes of room. With copies, output.key may be at most
+// MaxKeyBytes - CopySuffixBytes long, so every copy's key stays within
+// MaxKeyBytes.
+const CopySuffixBytes = 9 + CopySlugBytes + 4 - 4 + 8
 
 // PageSizes are the values of page_size.
 var PageSizes = []string{"letter", "a4", "legal"}
