@@ -552,12 +552,7 @@ func (w *Worker) settleFailure(ctx context.Context, r *run, f *failure) {
 	}
 	last := r.attempt >= w.cfg.MaxDeliver
 	if f.transient && !last {
-		delay := w.cfg.backoff(r.attempt)
-		if err := r.msg.NakWithDelay(delay); err != nil {
-			r.log.Warn("nak job", "err", err)
-		}
-		w.m.jobs.WithLabelValues(statusRetried).Inc()
-		r.log.Warn("job failed, will retry", "err", f.err, "code", f.code, "retry_in", delay.String())
+		w.retryLater(r, slog.LevelWarn, "job failed, will retry", "err", f.err, "code", f.code)
 		return
 	}
 
@@ -573,9 +568,7 @@ func (w *Worker) settleFailure(ctx context.Context, r *run, f *failure) {
 			return
 		}
 		if !last {
-			_ = r.msg.NakWithDelay(w.cfg.backoff(r.attempt))
-			w.m.jobs.WithLabelValues(statusRetried).Inc()
-			r.log.Warn("report invalid job, will retry", "err", err)
+			w.retryLater(r, slog.LevelWarn, "report invalid job, will retry", "err", err)
 			return
 		}
 		// Last delivery and the result cannot be recorded: keep the job
@@ -585,9 +578,7 @@ func (w *Worker) settleFailure(ctx context.Context, r *run, f *failure) {
 
 	if err := w.deadLetter(octx, r, f); err != nil {
 		if !last {
-			_ = r.msg.NakWithDelay(w.cfg.backoff(r.attempt))
-			w.m.jobs.WithLabelValues(statusRetried).Inc()
-			r.log.Error("dead-letter job, will retry", "err", err, "job_err", f.err)
+			w.retryLater(r, slog.LevelError, "dead-letter job, will retry", "err", err, "job_err", f.err)
 			return
 		}
 		// Not terminated: the next delivery (beyond MaxDeliver) tries
@@ -616,12 +607,7 @@ func (w *Worker) settleExhausted(ctx context.Context, r *run) {
 		cancel()
 		if f != nil {
 			// Whether it is done is unknown: ask again later.
-			delay := w.cfg.backoff(r.attempt)
-			if err := r.msg.NakWithDelay(delay); err != nil {
-				r.log.Warn("nak job", "err", err)
-			}
-			w.m.jobs.WithLabelValues(statusRetried).Inc()
-			r.log.Warn("look up result of job beyond max deliver, will retry", "err", f.err, "retry_in", delay.String())
+			w.retryLater(r, slog.LevelWarn, "look up result of job beyond max deliver, will retry", "err", f.err)
 			return
 		}
 		if done {
@@ -649,12 +635,19 @@ func (w *Worker) settleExhausted(ctx context.Context, r *run) {
 // nakDeadLetterFailed returns a job whose dead-letter copy failed for
 // another delivery, after a delay: it is never left unsettled.
 func (w *Worker) nakDeadLetterFailed(r *run, err error, f *failure) {
+	w.retryLater(r, slog.LevelError, "dead-letter job failed: job returned for another delivery", "err", err, "job_err", f.err)
+}
+
+// retryLater returns r's message for another delivery after the backoff
+// of its attempt, counts it as retried and logs msg with args and the
+// delay (retry_in).
+func (w *Worker) retryLater(r *run, level slog.Level, msg string, args ...any) {
 	delay := w.cfg.backoff(r.attempt)
-	if nerr := r.msg.NakWithDelay(delay); nerr != nil {
-		r.log.Warn("nak job", "err", nerr)
+	if err := r.msg.NakWithDelay(delay); err != nil {
+		r.log.Warn("nak job", "err", err)
 	}
 	w.m.jobs.WithLabelValues(statusRetried).Inc()
-	r.log.Error("dead-letter job failed: job returned for another delivery", "err", err, "job_err", f.err, "retry_in", delay.String())
+	r.log.Log(context.Background(), level, msg, append(args, "retry_in", delay.String())...)
 }
 
 func (w *Worker) term(r *run, f *failure) {
