@@ -118,10 +118,7 @@ func (w *Worker) heartbeat(ctx context.Context, msg jetstream.Msg, log *slog.Log
 // reporting overlap the next render.
 func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 	if r.id != "" {
-		lctx, cancel := context.WithTimeout(ctx, w.cfg.JobTimeout)
-		done, f := w.republishIfDone(lctx, r)
-		cancel()
-		if f != nil || done {
+		if done, f := w.republishIfDone(ctx, r); f != nil || done {
 			return statusRepublished, f
 		}
 	}
@@ -338,8 +335,10 @@ func signPDF(s Signer, pdf []byte) (out []byte, err error) {
 }
 
 // republishIfDone publishes the recorded result of r.id again if it is
-// "done", and says so.
+// "done", and says so, within JobTimeout.
 func (w *Worker) republishIfDone(ctx context.Context, r *run) (bool, *failure) {
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.JobTimeout)
+	defer cancel()
 	rec, err := w.lookup(ctx, r.id)
 	if err != nil {
 		return false, transient(client.CodeInternal, err)
@@ -602,9 +601,7 @@ func (w *Worker) settleFailure(ctx context.Context, r *run, f *failure) {
 // delay and tried again.
 func (w *Worker) settleExhausted(ctx context.Context, r *run) {
 	if r.id != "" {
-		lctx, cancel := context.WithTimeout(ctx, w.cfg.JobTimeout)
-		done, f := w.republishIfDone(lctx, r)
-		cancel()
+		done, f := w.republishIfDone(ctx, r)
 		if f != nil {
 			// Whether it is done is unknown: ask again later.
 			w.retryLater(r, slog.LevelWarn, "look up result of job beyond max deliver, will retry", "err", f.err)
