@@ -38,15 +38,16 @@ const maxSlugBytes = job.CopySlugBytes
 // deterministic: the same job always gives the same outputs, byte for
 // byte, and the keys are unique within the job.
 func RenderAll(j *job.Job) ([]Output, error) {
-	window := []int{0}
 	if j.PerRecipient() {
-		window = window[:0]
-		for i := range j.Letter.Recipients {
-			window = append(window, i)
+		// Every copy's address at once, before anything is rendered (the
+		// combined letter's own is checked as Render lays it out).
+		all := make([]int, len(j.Letter.Recipients))
+		for i := range all {
+			all[i] = i
 		}
-	}
-	if err := layouts.CheckAddresses(j, window...); err != nil {
-		return nil, fmt.Errorf("lay out letter %s: %w", j.ID, err)
+		if err := layouts.CheckAddresses(j, all...); err != nil {
+			return nil, fmt.Errorf("lay out letter %s: %w", j.ID, err)
+		}
 	}
 	combined, err := Render(j)
 	if err != nil {
@@ -56,9 +57,9 @@ func RenderAll(j *job.Job) ([]Output, error) {
 	if !j.PerRecipient() {
 		return outs, nil
 	}
-	l, ok := layouts.Lookup(j.LayoutOrDefault())
-	if !ok {
-		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "layout", Message: fmt.Sprintf("unknown layout %q", j.LayoutOrDefault())}}}
+	l, err := lookupLayout(j)
+	if err != nil {
+		return nil, err
 	}
 	for i := range j.Letter.Recipients {
 		if i == 0 {

@@ -36,10 +36,9 @@ type Result struct {
 // is a pure function: it does no I/O, reads no clock and changes no global
 // state, and the same job always gives byte-identical bytes.
 func Render(j *job.Job) (*Result, error) {
-	name := j.LayoutOrDefault()
-	l, ok := layouts.Lookup(name)
-	if !ok {
-		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "layout", Message: fmt.Sprintf("unknown layout %q", name)}}}
+	l, err := lookupLayout(j)
+	if err != nil {
+		return nil, err
 	}
 	doc, err := l.Lay(j)
 	if err != nil {
@@ -50,6 +49,17 @@ func Render(j *job.Job) (*Result, error) {
 		return nil, fmt.Errorf("record provenance of %s: %w", j.ID, err)
 	}
 	return write(j, doc, pv)
+}
+
+// lookupLayout returns the layout j asks for (or the default), or a
+// *job.ValidationError naming the field.
+func lookupLayout(j *job.Job) (layouts.Layout, error) {
+	name := j.LayoutOrDefault()
+	l, ok := layouts.Lookup(name)
+	if !ok {
+		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "layout", Message: fmt.Sprintf("unknown layout %q", name)}}}
+	}
+	return l, nil
 }
 
 // write draws a laid-out document of job j: the one step after layout that
