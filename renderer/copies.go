@@ -10,6 +10,7 @@ import (
 
 	"github.com/carta-letters/carta/layouts"
 	"github.com/carta-letters/carta/renderer/job"
+	"github.com/carta-letters/carta/renderer/pdf"
 )
 
 // Output is one PDF of a job: the combined letter, or one recipient's copy.
@@ -49,7 +50,13 @@ func RenderAll(j *job.Job) ([]Output, error) {
 			return nil, fmt.Errorf("lay out letter %s: %w", j.ID, err)
 		}
 	}
-	combined, err := Render(j)
+	// Every copy names every recipient: the copies use the combined
+	// letter's characters, so its font subsets serve them all.
+	var fonts *pdf.FontCache
+	if j.PerRecipient() {
+		fonts = pdf.NewFontCache()
+	}
+	combined, err := render(j, fonts)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +82,7 @@ func RenderAll(j *job.Job) ([]Output, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lay out copy %d of letter %s: %w", i+1, j.ID, err)
 		}
-		res, err := write(j, doc, combined.Provenance) // the job's provenance, computed once
+		res, err := write(j, doc, combined.Provenance, fonts) // the job's provenance, computed once
 		if err != nil {
 			return nil, fmt.Errorf("copy %d: %w", i+1, err)
 		}

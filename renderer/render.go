@@ -35,7 +35,11 @@ type Result struct {
 // Render lays out and writes a decoded, validated job (see job.Decode). It
 // is a pure function: it does no I/O, reads no clock and changes no global
 // state, and the same job always gives byte-identical bytes.
-func Render(j *job.Job) (*Result, error) {
+func Render(j *job.Job) (*Result, error) { return render(j, nil) }
+
+// render is Render with a font cache (nil: none) that RenderAll shares
+// with the copies.
+func render(j *job.Job, fonts *pdf.FontCache) (*Result, error) {
 	l, err := lookupLayout(j)
 	if err != nil {
 		return nil, err
@@ -48,7 +52,7 @@ func Render(j *job.Job) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("record provenance of %s: %w", j.ID, err)
 	}
-	return write(j, doc, pv)
+	return write(j, doc, pv, fonts)
 }
 
 // lookupLayout returns the layout j asks for (or the default), or a
@@ -64,14 +68,15 @@ func lookupLayout(j *job.Job) (layouts.Layout, error) {
 
 // write draws a laid-out document of job j: the one step after layout that
 // the combined letter and every per-recipient copy share. pv is the job's
-// provenance (jobProvenance); write adds the fonts doc uses.
-func write(j *job.Job, doc *layouts.Document, pv Provenance) (*Result, error) {
+// provenance (jobProvenance); write adds the fonts doc uses. fonts, when
+// set, keeps and reuses font subsets across the documents of one job.
+func write(j *job.Job, doc *layouts.Document, pv Provenance, fonts *pdf.FontCache) (*Result, error) {
 	if len(doc.Pages) > MaxPages {
 		return nil, &job.ValidationError{Problems: []job.Problem{{Field: "letter",
 			Message: fmt.Sprintf("the letter needs %d pages; the limit is %d", len(doc.Pages), MaxPages)}}}
 	}
 	pv.Fonts = fontsUsed(doc)
-	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j), Provenance: &pv})
+	out, err := pdf.Write(doc, pdf.Options{Creator: "Carta " + Version, Date: documentDate(j), Provenance: &pv, Fonts: fonts})
 	if err != nil {
 		return nil, fmt.Errorf("render letter %s: %w", j.ID, err) // err says "write pdf: …"
 	}

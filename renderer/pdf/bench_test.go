@@ -123,7 +123,7 @@ func BenchmarkToUnicode(b *testing.B) {
 	var chunks []*chunk
 	for _, u := range order {
 		for _, c := range u.chunks {
-			if _, _, err := e.chunkFont(u.face, c); err != nil {
+			if _, _, err := e.chunkFont(u.face, c, nil); err != nil {
 				b.Fatal(err)
 			}
 			chunks = append(chunks, c)

@@ -210,9 +210,31 @@ type embedder struct {
 	runs []rune
 }
 
-// chunkFont returns the fpdf JSON definition and the zlib-compressed font
-// file of one chunk.
-func (e *embedder) chunkFont(face *fonts.Face, c *chunk) (def []byte, z []byte, err error) {
+// FontCache keeps the subset font files Write builds, by face and
+// characters, for the documents of one caller (see Options.Fonts). It is
+// not safe for concurrent use. The zero value is not usable: use
+// NewFontCache.
+type FontCache struct {
+	files map[subsetKey]subsetFile
+}
+
+// NewFontCache returns an empty cache.
+func NewFontCache() *FontCache { return &FontCache{files: map[subsetKey]subsetFile{}} }
+
+// subsetKey is one chunk's subset: the face and its code -> rune table.
+type subsetKey struct {
+	face  *fonts.Face
+	runes [maxCode + 1]rune
+}
+
+// subsetFile is a subset font file, compressed, and its size before.
+type subsetFile struct {
+	z    []byte
+	size int
+}
+
+// subset cuts and compresses one chunk's subset of face.
+func (e *embedder) subset(face *fonts.Face, c *chunk) (subsetFile, error) {
 	e.runs = e.runs[:0]
 	for code, r := range c.runes {
 		if r != 0 && (code != ' ' || face.Has(' ')) {
@@ -221,12 +243,32 @@ func (e *embedder) chunkFont(face *fonts.Face, c *chunk) (def []byte, z []byte, 
 	}
 	sub, err := face.Subset(e.runs)
 	if err != nil {
-		return nil, nil, err
+		return subsetFile{}, err
 	}
-	z, err = zlibCompress(sub)
+	z, err := zlibCompress(sub)
 	if err != nil {
-		return nil, nil, fmt.Errorf("compress font: %w", err)
+		return subsetFile{}, fmt.Errorf("compress font: %w", err)
 	}
+	return subsetFile{z: z, size: len(sub)}, nil
+}
+
+// chunkFont returns the fpdf JSON definition and the zlib-compressed font
+// file of one chunk, the file from cache when it has it (cache may be
+// nil).
+func (e *embedder) chunkFont(face *fonts.Face, c *chunk, cache *FontCache) (def []byte, z []byte, err error) {
+	file, ok := subsetFile{}, false
+	if cache != nil {
+		file, ok = cache.files[subsetKey{face, c.runes}]
+	}
+	if !ok {
+		if file, err = e.subset(face, c); err != nil {
+			return nil, nil, err
+		}
+		if cache != nil {
+			cache.files[subsetKey{face, c.runes}] = file
+		}
+	}
+	z = file.z
 
 	upem := float64(face.UnitsPerEm())
 	scale := func(v int) int { return int(math.Round(float64(v) * 1000 / upem)) }
@@ -237,7 +279,7 @@ func (e *embedder) chunkFont(face *fonts.Face, c *chunk) (def []byte, z []byte, 
 		Ut:           scale(face.UnderlineThickness()),
 		Cw:           make([]int, 256),
 		File:         c.family + ".z",
-		OriginalSize: len(sub),
+		OriginalSize: file.size,
 	}
 	bb := face.BBox()
 	d.Desc.Ascent = scale(face.Ascent())

@@ -43,6 +43,11 @@ type Options struct {
 	// metadata. The document information dictionary is written either
 	// way.
 	Provenance *Provenance
+	// Fonts, when set, keeps the font subsets built for this document
+	// and reuses those built for earlier ones: a letter's per-recipient
+	// copies use the same characters, so each subset is cut and
+	// compressed once. Nil: every subset is built.
+	Fonts *FontCache
 }
 
 // fpdfModule is the PDF library and its version, as go.mod requires it.
@@ -158,7 +163,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	var e embedder
 	for _, u := range order {
 		for _, c := range u.chunks {
-			def, z, err := e.chunkFont(u.face, c)
+			def, z, err := e.chunkFont(u.face, c, opt.Fonts)
 			if err != nil {
 				return nil, err
 			}

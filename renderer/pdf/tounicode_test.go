@@ -267,7 +267,7 @@ func TestAddToUnicodeErrors(t *testing.T) {
 	}
 	var e embedder
 	c := order[0].chunks[0]
-	if _, _, err := e.chunkFont(order[0].face, c); err != nil {
+	if _, _, err := e.chunkFont(order[0].face, c, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, err := Write(doc, Options{})
@@ -329,7 +329,7 @@ func FuzzAddToUnicode(f *testing.F) {
 	}
 	var e embedder
 	c := order[0].chunks[0]
-	if _, _, err := e.chunkFont(order[0].face, c); err != nil {
+	if _, _, err := e.chunkFont(order[0].face, c, nil); err != nil {
 		f.Fatal(err)
 	}
 	orig := b[:bytes.Index(b, []byte("%%EOF\n"))+len("%%EOF\n")]
