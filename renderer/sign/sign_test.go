@@ -231,11 +231,11 @@ func TestSignChecksValidityAtSigningTime(t *testing.T) {
 		want string    // "" when Sign must succeed
 	}{
 		{"worker outlives PEM certificate", pem, rp.leaf.NotAfter.Add(24 * time.Hour),
-			"sign pdf: signing certificate expired on 2043-01-09T15:04:05Z (now 2043-01-10T15:04:05Z): renew -sign-cert (CARTA_SIGN_CERT)"},
+			`sign pdf: the signing certificate of "Comitė Ciudadano (RSA test)" (Comitė Ciudadano) expired on 2043-01-09 15:04:05 UTC (now 2043-01-10 15:04:05 UTC): get a renewed certificate and key from its CA and set -sign-cert (CARTA_SIGN_CERT) to them`},
 		{"worker outlives PKCS#12 certificate", p12, rp.leaf.NotAfter.Add(time.Second),
-			"sign pdf: signing certificate expired on 2043-01-09T15:04:05Z (now 2043-01-09T15:04:06Z): renew -sign-p12 (CARTA_SIGN_P12)"},
+			`sign pdf: the signing certificate of "Comitė Ciudadano (RSA test)" (Comitė Ciudadano) expired on 2043-01-09 15:04:05 UTC (now 2043-01-09 15:04:06 UTC): get a renewed certificate and key from its CA and set -sign-p12 (CARTA_SIGN_P12) to them`},
 		{"clock set back before NotBefore", pem, rp.leaf.NotBefore.Add(-time.Second),
-			"sign pdf: signing certificate not valid before 2022-01-09T15:04:05Z (now 2022-01-09T15:04:04Z): check the clock or -sign-cert (CARTA_SIGN_CERT)"},
+			`sign pdf: the signing certificate of "Comitė Ciudadano (RSA test)" (Comitė Ciudadano) is not valid before 2022-01-09 15:04:05 UTC (now 2022-01-09 15:04:04 UTC): check the clock or -sign-cert (CARTA_SIGN_CERT)`},
 		{"last valid instant", pem, rp.leaf.NotAfter, ""},
 		{"first valid instant", pem, rp.leaf.NotBefore, ""},
 	}
@@ -293,7 +293,7 @@ func TestLoadErrors(t *testing.T) {
 		{"key file holds a certificate", Config{CertFile: rp.certPEM, KeyFile: rp.certPEM}, "load signing key: -sign-key (CARTA_SIGN_KEY): no PEM private key"},
 		{"certificate file holds a key", Config{CertFile: rp.keyPEM, KeyFile: rp.keyPEM}, "load signing certificate: -sign-cert (CARTA_SIGN_CERT): no PEM CERTIFICATE block"},
 		{"certificate of another key", Config{CertFile: rp.caOnlyCert, KeyFile: rp.keyPEM}, "load signing certificate: -sign-cert (CARTA_SIGN_CERT): no certificate matches the private key"},
-		{"expired certificate", Config{CertFile: rp.expiredCert, KeyFile: rp.keyPEM}, "load signing certificate: -sign-cert (CARTA_SIGN_CERT): certificate \"CN=Comitė Ciudadano (RSA test),O=Comitė Ciudadano\" is valid from 2022-01-09T15:04:05Z to 2023-01-08T15:04:05Z, not now (2023-01-09T15:04:05Z)"},
+		{"expired certificate", Config{CertFile: rp.expiredCert, KeyFile: rp.keyPEM}, `load signing certificate: -sign-cert (CARTA_SIGN_CERT): the certificate of "Comitė Ciudadano (RSA test)" <letters@comite.example> (Comitė Ciudadano) is valid from 2022-01-09 15:04:05 UTC to 2023-01-08 15:04:05 UTC, not now (2023-01-09 15:04:05 UTC): get a renewed certificate and key from its CA and set -sign-cert (CARTA_SIGN_CERT) to them`},
 		{"certificate not for signing", Config{CertFile: rp.signingForbidden, KeyFile: rp.forbiddenKeyPEM}, "may not sign"},
 	}
 	for _, tt := range tests {
