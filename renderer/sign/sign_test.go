@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
@@ -86,7 +87,7 @@ func TestSignValidates(t *testing.T) {
 			if !bytes.HasPrefix(signed, unsigned) {
 				t.Fatal("signed PDF does not start with the unsigned letter's bytes")
 			}
-			checkCMS(t, signed, tt.pki)
+			checkCMS(t, signed, tt.pki.leaf)
 			qpdfCheck(t, signed)
 
 			nss := nssDB(t, tt.pki)
@@ -392,7 +393,7 @@ func TestPDFText(t *testing.T) {
 // exactly the byte ranges, its signed attributes are those of CAdES
 // baseline B-B with no signing-time, and the signature verifies with the
 // certificate's key.
-func checkCMS(t *testing.T, signed []byte, p *pki) {
+func checkCMS(t *testing.T, signed []byte, leaf *x509.Certificate) {
 	t.Helper()
 	m := regexp.MustCompile(`/ByteRange \[0 (\d+) (\d+) (\d+)\s*\]`).FindSubmatch(signed)
 	if m == nil {
@@ -427,6 +428,7 @@ func checkCMS(t *testing.T, signed []byte, p *pki) {
 			SignedAttrs  asn1.RawValue `asn1:"optional,tag:0"`
 			SignatureAlg pkix.AlgorithmIdentifier
 			Signature    []byte
+			UnsignedAttr asn1.RawValue `asn1:"optional,tag:1"`
 		} `asn1:"set"`
 	}
 	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
@@ -443,7 +445,7 @@ func checkCMS(t *testing.T, signed []byte, p *pki) {
 	h.Write(signed[:a])
 	h.Write(signed[b:])
 	digest := h.Sum(nil)
-	certHash := sha256.Sum256(p.leaf.Raw)
+	certHash := sha256.Sum256(leaf.Raw)
 	got := map[string][]byte{}
 	for rest := si.SignedAttrs.Bytes; len(rest) > 0; {
 		var attr struct {
@@ -469,7 +471,7 @@ func checkCMS(t *testing.T, signed []byte, p *pki) {
 	toSign := bytes.Clone(si.SignedAttrs.FullBytes)
 	toSign[0] = 0x31 // SET OF
 	ah := sha256.Sum256(toSign)
-	switch k := p.leaf.PublicKey.(type) {
+	switch k := leaf.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if err := rsa.VerifyPKCS1v15(k, crypto.SHA256, ah[:], si.Signature); err != nil {
 			t.Errorf("RSA signature does not verify: %v", err)
