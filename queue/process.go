@@ -232,8 +232,8 @@ const (
 	MetaLayoutVersion = "carta-layout-version" // layout version
 	MetaFonts         = "carta-fonts"          // font families and versions, e.g. "Liberation Serif 2.1.4, DejaVu Sans 2.37"
 	MetaSignedBy      = "carta-signed-by"      // the signer's name, only on signed PDFs
-	// MetaSignatureLevel is the PAdES level of the signature (B-B, B-T
-	// or B-LT), only on signed PDFs whose signer tells it.
+	// MetaSignatureLevel is the PAdES level of the signature (B-B, B-T,
+	// B-LT or B-LTA), only on signed PDFs whose signer tells it.
 	MetaSignatureLevel = "carta-signature-level"
 )
 

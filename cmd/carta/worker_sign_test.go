@@ -115,7 +115,7 @@ func TestWorkerSignsLetters(t *testing.T) {
 
 // TestWorkerTSAOutage runs "carta worker" with a timestamp authority and
 // LTV: while the TSA is down the job is retried and nothing is stored nor
-// reported; once it is back the letter is stored with a B-LT signature,
+// reported; once it is back the letter is stored with a B-LTA signature,
 // and the event and the object metadata say so.
 func TestWorkerTSAOutage(t *testing.T) {
 	t.Parallel()
@@ -123,7 +123,7 @@ func TestWorkerTSAOutage(t *testing.T) {
 	a.SetTSADown(true)
 	c := newCluster(t)
 	c.worker(c.versity.Endpoint(), "-sign-cert", a.CertFile, "-sign-key", a.KeyFile,
-		"-sign-tsa-url", a.TSAURL, "-sign-tsa-ca", a.TSARootFile, "-sign-ltv", "-max-deliver", "100")
+		"-sign-tsa-url", a.TSAURL, "-sign-tsa-ca", a.TSARootFile, "-sign-ltv", "-sign-lta", "-max-deliver", "100")
 	c.submit(queuetest.Job("tsa-down-1"), "tsa-down-1")
 
 	// At least two deliveries (three TSA attempts each) find the TSA down.
@@ -147,17 +147,19 @@ func TestWorkerTSAOutage(t *testing.T) {
 
 	a.SetTSADown(false)
 	r := c.waitResult("tsa-down-1")
-	if r.Status != client.StatusDone || r.SignedBy != signtest.SignerName || r.SignatureLevel != "B-LT" || r.Attempts < 2 {
-		t.Fatalf("result = %+v, want done, signed by %s at level B-LT after at least 2 attempts", r, signtest.SignerName)
+	if r.Status != client.StatusDone || r.SignedBy != signtest.SignerName || r.SignatureLevel != "B-LTA" || r.Attempts < 2 {
+		t.Fatalf("result = %+v, want done, signed by %s at level B-LTA after at least 2 attempts", r, signtest.SignerName)
 	}
 	body, meta, err := st.Get(context.Background(), r.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta["carta-signature-level"] != "B-LT" {
-		t.Errorf("carta-signature-level = %q, want B-LT", meta["carta-signature-level"])
+	if meta["carta-signature-level"] != "B-LTA" {
+		t.Errorf("carta-signature-level = %q, want B-LTA", meta["carta-signature-level"])
 	}
-	if !bytes.Contains(body, []byte("/Type /DSS")) || !bytes.Contains(body, []byte("/SubFilter /ETSI.CAdES.detached")) {
-		t.Error("the stored letter has no DSS or no PAdES signature")
+	for _, w := range []string{"/Type /DSS", "/SubFilter /ETSI.CAdES.detached", "/SubFilter /ETSI.RFC3161"} {
+		if !bytes.Contains(body, []byte(w)) {
+			t.Errorf("the stored letter lacks %s", w)
+		}
 	}
 }

@@ -55,8 +55,9 @@ type Result struct {
 	// letter carries a digital signature; absent when it is unsigned.
 	SignedBy string `json:"signed_by,omitempty"`
 	// SignatureLevel is the PAdES baseline level of that signature
-	// (sign.Signer.Level): "B-B", "B-T" (with a trusted timestamp) or
-	// "B-LT" (with the validation data too); absent when unsigned.
+	// (sign.Signer.Level): "B-B", "B-T" (with a trusted timestamp),
+	// "B-LT" (with the validation data too) or "B-LTA" (and a document
+	// timestamp); absent when unsigned.
 	SignatureLevel string `json:"signature_level,omitempty"`
 	// Copies are the per-recipient copies, when the job asked for them
 	// (output.copies "per-recipient"); absent otherwise.

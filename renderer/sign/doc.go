@@ -36,10 +36,15 @@
 //     dictionaries are written: they are optional in PAdES, and
 //     validators look up the DSS as a whole.
 //
-// B-LTA (a document timestamp over the whole file, renewed before the
-// TSA's certificate expires) is not made; see the README.
+//   - B-LTA (Config.LTA): a third update adds a document timestamp: a
+//     second signature field whose /Type /DocTimeStamp dictionary
+//     (/SubFilter /ETSI.RFC3161) holds an RFC 3161 token from the same
+//     TSA over the whole file but the token. Its validation data is
+//     already in the DSS (same TSA). Renewing it (a new DSS and document
+//     timestamp before the TSA's certificate expires) is not done: that
+//     needs a job re-reading stored letters.
 //
-// The signature field is a widget annotation merged with its field on
+// Each signature field is a widget annotation merged with its field on
 // page 1: /P points to the page, the page's /Annots lists it (the page
 // object is rewritten in the signature's update), it is invisible
 // (/Rect [0 0 0 0]) but printable and locked (/F 132), and it has an

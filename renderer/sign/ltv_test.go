@@ -452,6 +452,7 @@ func TestLoadTSAAndLTVErrors(t *testing.T) {
 		{"missing CA file", func(c *Config) { c.TSACAFile = "/nonexistent/ca.pem" }, "load timestamp authority: -sign-tsa-ca (CARTA_SIGN_TSA_CA): open /nonexistent/ca.pem"},
 		{"password file without user", func(c *Config) { c.TSAPasswordFile = a.KeyFile }, "load timestamp authority: -sign-tsa-password-file (CARTA_SIGN_TSA_PASSWORD_FILE) is set but -sign-tsa-username (CARTA_SIGN_TSA_USERNAME) is not"},
 		{"TSA option without TSA", func(c *Config) { c.TSAURL = "" }, "load timestamp authority: -sign-tsa-ca (CARTA_SIGN_TSA_CA) is set but -sign-tsa-url (CARTA_SIGN_TSA_URL) is not"},
+		{"LTA without LTV", func(c *Config) { c.LTV, c.LTA = false, true }, "load signing settings: -sign-lta (CARTA_SIGN_LTA) needs -sign-ltv (CARTA_SIGN_LTV) (PAdES B-LTA builds on B-LT)"},
 		{"LTV without TSA", func(c *Config) { c.TSAURL, c.TSACAFile = "", "" }, "load signing settings: -sign-ltv (CARTA_SIGN_LTV) needs a timestamp authority (PAdES B-LT builds on B-T): set -sign-tsa-url (CARTA_SIGN_TSA_URL)"},
 		{"LTV without the chain", func(c *Config) { c.CertFile = leafOnly }, `load signing certificate: -sign-cert (CARTA_SIGN_CERT): the chain of "Comitė Ciudadano" <letters@comite.example> (Comitė Ciudadano, MX) is incomplete: the certificate of its issuer "Carta Test Signing CA" (Carta tests) is missing: add it (up to the root) to -sign-cert (CARTA_SIGN_CERT)`},
 	}
@@ -465,5 +466,67 @@ func TestLoadTSAAndLTVErrors(t *testing.T) {
 				t.Errorf("Load error = %v, want one starting %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSignLTA: a B-LTA letter ends with a document timestamp over the
+// whole file that openssl verifies against the TSA's CA; pdfsig finds the
+// signature valid and lists the document timestamp as covering the
+// whole document (poppler cannot validate document timestamps itself).
+func TestSignLTA(t *testing.T) {
+	t.Parallel()
+	a := signtest.New(t)
+	cfg := signtestConfig(a, true)
+	cfg.LTA = true
+	s, err := Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Level() != LevelBLTA {
+		t.Errorf("Level() = %s, want %s", s.Level(), LevelBLTA)
+	}
+	signed, err := s.Sign(testLetter(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qpdfCheck(t, signed)
+	ranges := regexp.MustCompile(`/ByteRange \[0 (\d+) (\d+) (\d+)\s*\]`).FindAllSubmatch(signed, -1)
+	if len(ranges) != 2 || !bytes.Contains(signed, []byte("/Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161")) {
+		t.Fatalf("%d byte ranges, want the signature's and the document timestamp's", len(ranges))
+	}
+	var r [3]int
+	for i := range r {
+		r[i], _ = strconv.Atoi(string(ranges[1][i+1]))
+	}
+	if r[1]+r[2] != len(signed) {
+		t.Fatalf("the document timestamp covers [0 %d %d %d], not the whole file of %d bytes", r[0], r[1], r[2], len(signed))
+	}
+	der, err := hex.DecodeString(string(signed[r[0]+1 : r[1]-1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var token asn1.RawValue
+	if _, err := asn1.Unmarshal(der, &token); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tokFile, dataFile := filepath.Join(dir, "token.der"), filepath.Join(dir, "data")
+	if err := os.WriteFile(tokFile, token.FullBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dataFile, append(bytes.Clone(signed[:r[0]]), signed[r[1]:]...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	openssl := needTool(t, "openssl")
+	out, err := exec.Command(openssl, "ts", "-verify", "-in", tokFile, "-token_in", "-data", dataFile, "-CAfile", a.TSARootFile).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Verification: OK") {
+		t.Errorf("openssl ts -verify of the document timestamp: %v\n%s", err, out)
+	}
+	got := pdfsig(t, signed, signtestNSS(t, a))
+	for _, w := range []string{"Signature Field Name: Signature1", "Signature Validation: Signature is Valid.", "Certificate Validation: Certificate is Trusted.",
+		"Signature Field Name: DocumentTimestamp1", "Signer Certificate Common Name: Carta Test TSA", "Total document signed"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("pdfsig output lacks %q:\n%s", w, got)
+		}
 	}
 }

@@ -54,8 +54,9 @@ func TestSignWidgetPDFA(t *testing.T) {
 		return errs
 	}
 	base := errorsOf("unsigned", letter)
-	for _, level := range []string{LevelBB, LevelBLT} {
-		cfg := signtestConfig(a, level == LevelBLT)
+	for _, level := range []string{LevelBB, LevelBLTA} {
+		cfg := signtestConfig(a, level == LevelBLTA)
+		cfg.LTA = level == LevelBLTA
 		if level == LevelBB {
 			cfg = Config{CertFile: a.CertFile, KeyFile: a.KeyFile}
 		}

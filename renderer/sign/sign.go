@@ -82,6 +82,10 @@ type Config struct {
 	// up to the root in the certificate setting. A revoked signer
 	// certificate is refused before signing. Default: false.
 	LTV bool
+	// LTA adds, after the LTV data, a document timestamp over the whole
+	// file from the TSA (PAdES B-LTA) (-sign-lta, CARTA_SIGN_LTA). It
+	// needs LTV. Default: false.
+	LTA bool
 	// HTTPTimeout bounds each request to the TSA, an OCSP responder or a
 	// CRL distribution point [10s].
 	HTTPTimeout time.Duration
@@ -105,9 +109,10 @@ func (c Config) Configured() bool {
 
 // Levels of PAdES baseline signatures that a Signer makes (Signer.Level).
 const (
-	LevelBB  = "B-B"  // signature only; the signing time is the signer's clock
-	LevelBT  = "B-T"  // with a signature timestamp from a TSA
-	LevelBLT = "B-LT" // and the validation data in a DSS
+	LevelBB   = "B-B"   // signature only; the signing time is the signer's clock
+	LevelBT   = "B-T"   // with a signature timestamp from a TSA
+	LevelBLT  = "B-LT"  // and the validation data in a DSS
+	LevelBLTA = "B-LTA" // and a document timestamp over it all
 )
 
 // Signer signs PDFs with one certificate and key. It is safe for
@@ -126,7 +131,7 @@ type Signer struct {
 	tsa         *tsa                // nil: no timestamp
 	tsaRoots    []*x509.Certificate // the certificates of Config.TSACAFile
 	tokenLen    atomic.Int64        // the largest timestamp token seen
-	ltv         bool
+	ltv, lta    bool
 	signerChain []*x509.Certificate // cert up to its root, with LTV
 	httpTimeout time.Duration
 	attempts    int
@@ -212,7 +217,7 @@ func Load(cfg Config) (*Signer, error) {
 		name = cert.Subject.Organization[0]
 	}
 	s := &Signer{key: signer, cert: cert, chain: chain, name: name, reason: cfg.Reason, location: cfg.Location, now: now, where: where,
-		ltv: cfg.LTV, httpTimeout: cfg.HTTPTimeout, attempts: cfg.Attempts, backoff: cfg.Backoff}
+		ltv: cfg.LTV, lta: cfg.LTA, httpTimeout: cfg.HTTPTimeout, attempts: cfg.Attempts, backoff: cfg.Backoff}
 	if s.httpTimeout <= 0 {
 		s.httpTimeout = 10 * time.Second
 	}
@@ -242,6 +247,9 @@ func Load(cfg Config) (*Signer, error) {
 			s.tsaRoots, _ = readPEMCerts(cfg.TSACAFile) // read by newTSA already
 		}
 		s.tokenLen.Store(8 << 10)
+	}
+	if cfg.LTA && !cfg.LTV {
+		return nil, fmt.Errorf("load signing settings: %s needs %s (PAdES B-LTA builds on B-LT)", setting("sign-lta"), setting("sign-ltv"))
 	}
 	if cfg.LTV {
 		if s.signerChain, err = buildChain(cert, chain, where); err != nil {
@@ -344,9 +352,12 @@ func (s *Signer) Name() string { return s.name }
 func (s *Signer) Certificate() *x509.Certificate { return s.cert }
 
 // Level is the PAdES baseline level of the signatures s makes: LevelBB,
-// LevelBT with a TSA, LevelBLT with a TSA and LTV.
+// LevelBT with a TSA, LevelBLT with a TSA and LTV, LevelBLTA with LTA
+// too.
 func (s *Signer) Level() string {
 	switch {
+	case s.lta:
+		return LevelBLTA
 	case s.ltv:
 		return LevelBLT
 	case s.tsa != nil:
@@ -368,7 +379,7 @@ func (s *Signer) Level() string {
 // reached or its answer is wrong. With LTV, the revocation status of the
 // signer's chain is fetched first (a revoked certificate is refused), and
 // after signing, that of the TSA's chain; all of it is appended in a DSS
-// update (B-LT).
+// update (B-LT). With LTA, a document timestamp follows (B-LTA).
 //
 // pdf must be an unencrypted PDF with classic cross-reference tables and
 // no form (Carta's renderer writes such PDFs).
@@ -422,6 +433,18 @@ func (s *Signer) Sign(pdf []byte) ([]byte, error) {
 		if out, err = appendDSS(out, v); err != nil {
 			return nil, fmt.Errorf("sign pdf: add validation data: %w", err)
 		}
+	}
+	if s.lta {
+		signed := out
+		out, token, err := s.appendDocTimestamp(ctx, signed, int(s.tokenLen.Load())+64)
+		if errors.Is(err, errTooSmall) {
+			s.tokenLen.Store(int64(len(token)) + 1024)
+			out, _, err = s.appendDocTimestamp(ctx, signed, len(token)+1024)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sign pdf: %w", err)
+		}
+		return out, nil
 	}
 	return out, nil
 }
