@@ -17,6 +17,7 @@
 //     signing-certificate-v2 (RFC 5035). As PAdES requires, the CMS has
 //     no signing-time attribute: the claimed signing time is the /M entry
 //     of the signature dictionary (the signer's clock).
+//
 //   - B-T (Config.TSAURL): the CMS also carries, as the unsigned
 //     signature-time-stamp attribute, an RFC 3161 timestamp token over
 //     the signature value from the configured timestamp authority. The
@@ -24,6 +25,7 @@
 //     Config.TSACAFile, its chain. A TSA that cannot be reached after
 //     Config.Attempts tries fails Sign: no untimestamped signature is
 //     returned.
+//
 //   - B-LT (Config.LTV): before signing, the revocation status of every
 //     certificate of the signer's chain but the root is fetched (OCSP
 //     from the certificate's AIA responder, else a CRL from its
