@@ -10,6 +10,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/digitorus/pkcs7"
@@ -39,8 +40,9 @@ var (
 // the attributes. Its AddSignerChain always adds a signing-time attribute
 // (the library's wall clock), which PAdES forbids (ETSI EN 319 142-1,
 // 5.4: the claimed signing time is /M), and offers no option to leave it
-// out; so cms removes that attribute and signs the remaining attributes
-// again (resign), the only part written here.
+// out; so cms gives the library only the public key, removes that
+// attribute and signs the remaining attributes itself (resign), the only
+// part written here.
 func (s *Signer) cms(content []byte, stamp func(sigValue []byte) ([]byte, error)) ([]byte, error) {
 	certHash := sha256.Sum256(s.cert.Raw)
 	// SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 };
@@ -57,7 +59,9 @@ func (s *Signer) cms(content []byte, stamp func(sigValue []byte) ([]byte, error)
 	sd.SetDigestAlgorithm(oidSHA256)
 	// No parents: the library would check their order and take the
 	// issuer's name from the first; the chain is added as is below.
-	if err := sd.AddSignerChain(s.cert, s.key, nil, pkcs7.SignerInfoConfig{
+	// The library is given the public key only: its signature (over
+	// attributes with signing-time) would be thrown away.
+	if err := sd.AddSignerChain(s.cert, publicOnly{s.key.Public()}, nil, pkcs7.SignerInfoConfig{
 		ExtraSignedAttributes: []pkcs7.Attribute{{Type: oidSigningCertificateV2, Value: asn1.RawValue{FullBytes: scv2}}},
 	}); err != nil {
 		return nil, fmt.Errorf("make cms: %w", err)
@@ -98,6 +102,14 @@ func (s *Signer) cms(content []byte, stamp func(sigValue []byte) ([]byte, error)
 	}
 	return out, nil
 }
+
+// publicOnly is a crypto.Signer that makes no signature: the library
+// learns the key type from it, and the real signature is made by resign.
+type publicOnly struct{ pub crypto.PublicKey }
+
+func (p publicOnly) Public() crypto.PublicKey { return p.pub }
+
+func (p publicOnly) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return nil, nil }
 
 // resign signs the signed attributes attrs (each a DER Attribute): the
 // signature covers them encoded as a DER SET OF (tag 0x31), sorted.

@@ -60,9 +60,10 @@
 // and parses and checks the answers; golang.org/x/crypto/ocsp makes OCSP
 // requests and checks responses; crypto/x509 parses and checks CRLs.
 // Written here, because no library reachable does it: (1) signing the
-// signed attributes again without signing-time, because pkcs7's
-// AddSignerChain always adds that attribute (with its own clock) and
-// PAdES forbids it; (2) the PDF side (reading the trailer, catalog and
+// signed attributes without signing-time (the library is given only the
+// public key, and its signing-time attribute is removed), because
+// pkcs7's AddSignerChain always adds that attribute (with its own clock)
+// and PAdES forbids it; (2) the PDF side (reading the trailer, catalog and
 // first page of Carta's classic-xref PDFs and writing the incremental
 // updates), because the Go PDF libraries reachable either rewrite the
 // whole file, which would change the signed bytes, or cannot write a

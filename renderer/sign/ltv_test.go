@@ -51,12 +51,8 @@ func signatureCMS(t *testing.T, signed []byte) ([]byte, int) {
 	a, _ := strconv.Atoi(string(m[1]))
 	b, _ := strconv.Atoi(string(m[2]))
 	c, _ := strconv.Atoi(string(m[3]))
-	der, err := hex.DecodeString(strings.TrimRight(string(signed[a+1:b-1]), "0"))
-	if err != nil {
-		// The trailing zeros of the padding may have eaten a zero of
-		// the DER; decode with one back.
-		der, err = hex.DecodeString(strings.TrimRight(string(signed[a+1:b-1]), "0") + "0")
-	}
+	// The CMS is followed by zero padding, which asn1.Unmarshal leaves.
+	der, err := hex.DecodeString(string(signed[a+1 : b-1]))
 	if err != nil {
 		t.Fatalf("decode /Contents: %v", err)
 	}
