@@ -51,7 +51,13 @@
 // object is rewritten in the signature's update), it is invisible
 // (/Rect [0 0 0 0]) but printable and locked (/F 132), and it has an
 // appearance (/AP /N, an empty form XObject) as PDF/A requires of every
-// annotation.
+// annotation. In a tagged PDF (one with /StructTreeRoot) the widget also
+// gets a /Form structure element, appended to the document element and
+// reached from the widget's /StructParent through the parent tree, an
+// alternate name (/TU), and the page gets /Tabs /S, as PDF/UA wants. A
+// structure tree of a shape Sign does not know (a parent tree split in
+// /Kids, a root with several kids) is left as it is, the widget
+// untagged, rather than the letter left unsigned.
 //
 // # Libraries, and what is written here
 //

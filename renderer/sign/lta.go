@@ -44,6 +44,15 @@ func (s *Signer) appendDocTimestamp(ctx context.Context, pdf []byte, capacity in
 		return nil, nil, fmt.Errorf("document timestamp: page %d has no direct /Annots array", pageRef.num)
 	}
 	sigNum, fieldNum, apNum := tr.size, tr.size+1, tr.size+2
+	size, extra := apNum+1, ""
+	tag, err := tagWidget(pdf, tr, entries, pageRef, fieldNum, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tag != nil {
+		size++
+		extra = fmt.Sprintf(" /TU (Document timestamp) /StructParent %d", tag.structParent)
+	}
 	appendRef := func(arr []byte, n int) string {
 		return fmt.Sprintf("%s %d 0 R]", strings.TrimSuffix(strings.TrimSpace(string(arr)), "]"), n)
 	}
@@ -64,18 +73,13 @@ func (s *Signer) appendDocTimestamp(ctx context.Context, pdf []byte, capacity in
 	contentsEnd := out.Len()
 	out.WriteString("\n>>\nendobj\n")
 	offsets[fieldNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (DocumentTimestamp1) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>>>\nendobj\n",
-		fieldNum, sigNum, pageRef.num, pageRef.gen, apNum)
+	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (DocumentTimestamp1) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>%s>>\nendobj\n",
+		fieldNum, sigNum, pageRef.num, pageRef.gen, apNum, extra)
 	offsets[apNum] = out.Len()
 	fmt.Fprintf(&out, "%d 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 0 0] /Resources <<>> /Length 0>>\nstream\n\nendstream\nendobj\n", apNum)
 	offsets[pageRef.num] = out.Len()
-	fmt.Fprintf(&out, "%d %d obj\n<<", pageRef.num, pageRef.gen)
-	for _, e := range page {
-		if e.key != "Annots" {
-			fmt.Fprintf(&out, "/%s %s\n", e.key, e.val)
-		}
-	}
-	fmt.Fprintf(&out, "/Annots %s\n>>\nendobj\n", appendRef(annots, fieldNum))
+	out.WriteString(objectText(pageRef, page, map[string]string{"Annots": appendRef(annots, fieldNum)}))
+	writeTagging(&out, tag, offsets)
 	offsets[tr.root.num] = out.Len()
 	fmt.Fprintf(&out, "%d %d obj\n<<", tr.root.num, tr.root.gen)
 	for _, e := range entries {
@@ -90,7 +94,7 @@ func (s *Signer) appendDocTimestamp(ctx context.Context, pdf []byte, capacity in
 		}
 	}
 	fmt.Fprintf(&out, "/Fields %s>>\n>>\nendobj\n", appendRef(fieldsVal, fieldNum))
-	writeXref(&out, tr, offsets, apNum+1)
+	writeXref(&out, tr, offsets, size)
 
 	b := out.Bytes()
 	copy(b[brStart:], byteRangeText(contentsStart, contentsEnd, len(b)-contentsEnd))

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,15 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 	}
 
 	sigNum, fieldNum, apNum := tr.size, tr.size+1, tr.size+2
+	size, extra := apNum+1, ""
+	tag, err := tagWidget(pdf, tr, entries, pageRef, fieldNum, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tag != nil {
+		size++
+		extra = fmt.Sprintf(" /TU (Digital signature) /StructParent %d", tag.structParent)
+	}
 	var out bytes.Buffer
 	out.Grow(len(pdf) + 2*capacity + 4096)
 	out.Write(pdf)
@@ -85,20 +95,21 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 	// rectangle) but printable (/F 4) and locked (/F 128), on page 1 (/P
 	// and the page's /Annots), with an empty appearance as PDF/A wants.
 	offsets[fieldNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>>>\nendobj\n",
-		fieldNum, sigNum, pageRef.num, pageRef.gen, apNum)
+	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>%s>>\nendobj\n",
+		fieldNum, sigNum, pageRef.num, pageRef.gen, apNum, extra)
 	offsets[apNum] = out.Len()
 	fmt.Fprintf(&out, "%d 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 0 0] /Resources <<>> /Length 0>>\nstream\n\nendstream\nendobj\n", apNum)
 
-	// Page 1 again, with the widget in /Annots.
+	// Page 1 again, with the widget in /Annots (and, when tagged, the
+	// tab order of the structure, as PDF/UA wants of pages with
+	// annotations); the structure tree objects tagWidget changed.
 	offsets[pageRef.num] = out.Len()
-	fmt.Fprintf(&out, "%d %d obj\n<<", pageRef.num, pageRef.gen)
-	for _, e := range page {
-		if e.key != "Annots" {
-			fmt.Fprintf(&out, "/%s %s\n", e.key, e.val)
-		}
+	pageSet := map[string]string{"Annots": fmt.Sprintf("%s %d 0 R]", strings.TrimSuffix(strings.TrimSpace(annots), "]"), fieldNum)}
+	if _, ok := page.get("Tabs"); tag != nil && !ok {
+		pageSet["Tabs"] = "/S"
 	}
-	fmt.Fprintf(&out, "/Annots %s %d 0 R]\n>>\nendobj\n", strings.TrimSuffix(strings.TrimSpace(annots), "]"), fieldNum)
+	out.WriteString(objectText(pageRef, page, pageSet))
+	writeTagging(&out, tag, offsets)
 
 	// The catalog again, with the form added. ETSI.CAdES.detached is a
 	// PDF 2.0 (or PDF 1.7 with the ESIC extension) feature.
@@ -114,7 +125,7 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 	}
 	out.WriteString("\n>>\nendobj\n")
 
-	writeXref(&out, tr, offsets, apNum+1)
+	writeXref(&out, tr, offsets, size)
 
 	// Fill in /ByteRange, sign everything but /Contents.
 	b := out.Bytes()
@@ -130,6 +141,17 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 	}
 	hex.Encode(b[contentsStart+1:], sig)
 	return b, sig, nil
+}
+
+// writeTagging writes the objects of t, if any, noting their offsets.
+func writeTagging(out *bytes.Buffer, t *tagging, offsets map[int]int) {
+	if t == nil {
+		return
+	}
+	for _, n := range slices.Sorted(maps.Keys(t.objects)) {
+		offsets[n] = out.Len()
+		out.WriteString(t.objects[n])
+	}
 }
 
 // errTooSmall says the space reserved for the CMS was too small.
