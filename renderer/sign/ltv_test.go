@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -290,6 +291,8 @@ func TestSignLTV(t *testing.T) {
 		t.Error("the DSS lacks the root's CRL not revoking the intermediate CA")
 	}
 
+	checkDSSWithOpenSSL(t, a, streams)
+
 	got := pdfsig(t, signed, signtestNSS(t, a))
 	for _, w := range []string{"Signature Validation: Signature is Valid.", "Not total document signed", "Certificate Validation: Certificate is Trusted."} {
 		if !strings.Contains(got, w) {
@@ -299,6 +302,47 @@ func TestSignLTV(t *testing.T) {
 	// The part up to the signature is wholly signed.
 	if got := pdfsig(t, before, signtestNSS(t, a)); !strings.Contains(got, "Total document signed") || !strings.Contains(got, "Signature is Valid") {
 		t.Errorf("pdfsig of the file without the DSS update:\n%s", got)
+	}
+}
+
+// checkDSSWithOpenSSL checks the revocation data of a DSS with openssl:
+// each OCSP response verifies and says "good" for the signer's or the
+// TSA's certificate, and the CRL verifies against the root.
+func checkDSSWithOpenSSL(t *testing.T, a *signtest.Authority, streams map[string][][]byte) {
+	t.Helper()
+	openssl := needTool(t, "openssl")
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	pemOf := func(c *x509.Certificate) []byte {
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+	}
+	leaf, inter, tsaCert, tsaRoot := write("leaf.pem", pemOf(a.Leaf)), write("inter.pem", pemOf(a.Inter)), write("tsa.pem", pemOf(a.TSA)), a.TSARootFile
+	roots := write("roots.pem", append(pemOf(a.Root), pemOf(a.TSARoot)...))
+	good := map[string]bool{}
+	for i, der := range streams["OCSPs"] {
+		resp := write(fmt.Sprintf("ocsp%d.der", i), der)
+		for _, c := range []struct{ name, cert, issuer string }{{"signer", leaf, inter}, {"TSA", tsaCert, tsaRoot}} {
+			out, err := exec.Command(openssl, "ocsp", "-respin", resp, "-issuer", c.issuer, "-cert", c.cert, "-CAfile", roots, "-verify_other", inter).CombinedOutput()
+			if err == nil && strings.Contains(string(out), "Response verify OK") && strings.Contains(string(out), c.cert+": good") {
+				good[c.name] = true
+			}
+		}
+	}
+	if !good["signer"] || !good["TSA"] {
+		t.Errorf("openssl ocsp found good, verified responses for %v, want the signer and the TSA", good)
+	}
+	for i, der := range streams["CRLs"] {
+		crl := write(fmt.Sprintf("crl%d.der", i), der)
+		out, err := exec.Command(openssl, "crl", "-inform", "DER", "-in", crl, "-CAfile", roots, "-noout").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "verify OK") {
+			t.Errorf("openssl crl: %v\n%s", err, out)
+		}
 	}
 }
 
@@ -418,8 +462,12 @@ func TestSignTSAAuthentication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Sign(letter); err == nil || !strings.Contains(err.Error(), "HTTP 401 Unauthorized: check -sign-tsa-username (CARTA_SIGN_TSA_USERNAME) and -sign-tsa-password-file (CARTA_SIGN_TSA_PASSWORD_FILE)") {
+	before := a.TSARequests.Load()
+	if _, err := s.Sign(letter); err == nil || !strings.Contains(err.Error(), a.TSAURL+": HTTP 401 Unauthorized: check -sign-tsa-username (CARTA_SIGN_TSA_USERNAME) and -sign-tsa-password-file (CARTA_SIGN_TSA_PASSWORD_FILE)") {
 		t.Errorf("no credentials: %v", err)
+	}
+	if n := a.TSARequests.Load() - before; n != 1 {
+		t.Errorf("refused credentials were tried %d times, want once", n)
 	}
 	cfg.TSAUsername, cfg.TSAPasswordFile = "carta", pass
 	if s, err = Load(cfg); err != nil {

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -123,6 +124,10 @@ func (t *tsa) stamp(ctx context.Context, sigValue []byte) (*timestamp.Timestamp,
 	var body []byte
 	err = retry(ctx, t.attempts, t.backoff, func() (bool, error) {
 		body, err = t.post(ctx, req)
+		var he *httpError
+		if errors.As(err, &he) && he.code >= 400 && he.code < 500 && he.code != http.StatusRequestTimeout && he.code != http.StatusTooManyRequests {
+			return false, err // asking again gets the same answer
+		}
 		return true, err
 	})
 	if err != nil {
@@ -190,12 +195,20 @@ func (t *tsa) post(ctx context.Context, req []byte) ([]byte, error) {
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("HTTP %s: check %s and %s", resp.Status, setting("sign-tsa-username"), setting("sign-tsa-password-file"))
+		return nil, &httpError{resp.StatusCode, fmt.Sprintf("HTTP %s: check %s and %s", resp.Status, setting("sign-tsa-username"), setting("sign-tsa-password-file"))}
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("HTTP %s", resp.Status)
+		return nil, &httpError{resp.StatusCode, "HTTP " + resp.Status}
 	}
 	return body, nil
 }
+
+// httpError is an HTTP answer other than 200 OK.
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
 
 // retry runs f up to attempts times, pausing backoff, then twice that,
 // and so on, between attempts; it stops early when f succeeds or says
