@@ -163,3 +163,23 @@ func TestWorkerTSAOutage(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerTSAOutageFails: a TSA that stays down past -max-deliver
+// deliveries fails the job with a result that says so; nothing is stored.
+func TestWorkerTSAOutageFails(t *testing.T) {
+	t.Parallel()
+	a := signtest.New(t)
+	a.SetTSADown(true)
+	c := newCluster(t)
+	c.worker(c.versity.Endpoint(), "-sign-cert", a.CertFile, "-sign-key", a.KeyFile, "-sign-tsa-url", a.TSAURL, "-max-deliver", "2")
+	c.submit(queuetest.Job("tsa-down-2"), "tsa-down-2")
+	r := c.waitResult("tsa-down-2")
+	want := "sign pdf: timestamp signature: -sign-tsa-url (CARTA_SIGN_TSA_URL) " + a.TSAURL + ": 3 attempts: HTTP 503 Service Unavailable"
+	if r.Status != client.StatusFailed || r.Error == nil || !strings.Contains(r.Error.Message, want) || r.Attempts != 2 {
+		t.Fatalf("result = %+v (error %+v), want failed after 2 attempts with %q", r, r.Error, want)
+	}
+	st := queuetest.Store(t, c.versity.Endpoint(), "letters", nil, false)
+	if _, _, err := st.Get(context.Background(), "letters/tsa-down-2.pdf"); err == nil {
+		t.Error("a letter was stored although the TSA never answered")
+	}
+}
