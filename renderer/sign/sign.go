@@ -128,9 +128,8 @@ type Signer struct {
 	where    string // the setting holding the certificate, for errors
 	capacity int    // bytes reserved for the CMS in /Contents, without a timestamp token
 
-	tsa         *tsa                // nil: no timestamp
-	tsaRoots    []*x509.Certificate // the certificates of Config.TSACAFile
-	tokenLen    atomic.Int64        // the largest timestamp token seen
+	tsa         *tsa         // nil: no timestamp
+	tokenLen    atomic.Int64 // the largest timestamp token seen
 	ltv, lta    bool
 	signerChain []*x509.Certificate // cert up to its root, with LTV
 	httpTimeout time.Duration
@@ -242,9 +241,6 @@ func Load(cfg Config) (*Signer, error) {
 		c.HTTPTimeout, c.Attempts, c.Backoff = s.httpTimeout, s.attempts, s.backoff
 		if s.tsa, err = newTSA(c); err != nil {
 			return nil, err
-		}
-		if cfg.TSACAFile != "" {
-			s.tsaRoots, _ = readPEMCerts(cfg.TSACAFile) // read by newTSA already
 		}
 		s.tokenLen.Store(8 << 10)
 	}
@@ -422,7 +418,7 @@ func (s *Signer) Sign(pdf []byte) ([]byte, error) {
 		return nil, fmt.Errorf("sign pdf: %w", err)
 	}
 	if s.ltv {
-		pool := append(append([]*x509.Certificate(nil), ts.Certificates...), s.tsaRoots...)
+		pool := append(append([]*x509.Certificate(nil), ts.Certificates...), s.tsa.rootCerts...)
 		chain, err := buildChain(tsaSigner(ts), pool, setting("sign-tsa-ca"))
 		if err != nil {
 			return nil, fmt.Errorf("sign pdf: add validation data: the timestamp authority's certificate: %w", err)

@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type tsa struct {
 	username, password string
 	policy             asn1.ObjectIdentifier // nil: the TSA's default
 	roots              *x509.CertPool        // nil: the chain is not verified
+	rootCerts          []*x509.Certificate   // the certificates of roots
 	client             *http.Client
 	attempts           int
 	backoff            time.Duration
@@ -52,9 +54,10 @@ func newTSA(cfg Config) (*tsa, error) {
 	}
 	if cfg.TSAPolicy != "" {
 		for _, part := range strings.Split(cfg.TSAPolicy, ".") {
-			var n int
-			if _, err := fmt.Sscanf(part, "%d", &n); err != nil || fmt.Sprint(n) != part || n < 0 {
-				return nil, fmt.Errorf("load timestamp authority: %s: %q is not an object identifier (e.g. 1.3.6.1.4.1.601.10.3.1)", setting("sign-tsa-policy"), cfg.TSAPolicy)
+			n, err := strconv.Atoi(part)
+			if err != nil || n < 0 || strconv.Itoa(n) != part {
+				t.policy = nil
+				break
 			}
 			t.policy = append(t.policy, n)
 		}
@@ -67,7 +70,7 @@ func newTSA(cfg Config) (*tsa, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load timestamp authority: %s: %w", setting("sign-tsa-ca"), err)
 		}
-		t.roots = x509.NewCertPool()
+		t.roots, t.rootCerts = x509.NewCertPool(), certs
 		for _, c := range certs {
 			t.roots.AddCert(c)
 		}
