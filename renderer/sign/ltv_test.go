@@ -497,6 +497,13 @@ func TestLoadTSAAndLTVErrors(t *testing.T) {
 		{"LTV without TSA", func(c *Config) { c.TSAURL, c.TSACAFile = "", "" }, "load signing settings: -sign-ltv (CARTA_SIGN_LTV) needs a timestamp authority (PAdES B-LT builds on B-T): set -sign-tsa-url (CARTA_SIGN_TSA_URL)"},
 		{"LTV without the chain", func(c *Config) { c.CertFile = leafOnly }, `load signing certificate: -sign-cert (CARTA_SIGN_CERT): the chain of "Comitė Ciudadano" <letters@comite.example> (Comitė Ciudadano, MX) is incomplete: the certificate of its issuer "Carta Test Signing CA" (Carta tests) is missing: add it (up to the root) to -sign-cert (CARTA_SIGN_CERT)`},
 	}
+	rp, _ := testPKI(t)
+	tests = append(tests, struct {
+		name string
+		edit func(c *Config)
+		want string
+	}{"LTV with a certificate without revocation addresses", func(c *Config) { c.CertFile, c.KeyFile, c.Now = rp.certPEM, rp.keyPEM, fixedClock },
+		`load signing certificate: -sign-cert (CARTA_SIGN_CERT): the certificate of "Comitė Ciudadano (RSA test)" (Comitė Ciudadano) names no OCSP responder and no CRL distribution point, so -sign-ltv (CARTA_SIGN_LTV) has no revocation data to embed`})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

@@ -251,6 +251,12 @@ func Load(cfg Config) (*Signer, error) {
 		if s.signerChain, err = buildChain(cert, chain, where); err != nil {
 			return nil, fmt.Errorf("load signing certificate: %s: %w", where, err)
 		}
+		for _, c := range s.signerChain[:len(s.signerChain)-1] {
+			if len(c.OCSPServer) == 0 && len(c.CRLDistributionPoints) == 0 {
+				return nil, fmt.Errorf("load signing certificate: %s: the certificate of %s names no OCSP responder and no CRL distribution point, so %s has no revocation data to embed: use a certificate from a CA that publishes them, or leave out %s",
+					where, describeCert(c), setting("sign-ltv"), setting("sign-ltv"))
+			}
+		}
 	}
 	return s, nil
 }
