@@ -35,7 +35,9 @@
 //     stored letter is signed; and copies, for a job with output.copies
 //     "per-recipient", one {name, key, sha256, bytes, pages, recipient,
 //     signed_by} per recipient in the order of recipients (recipient is
-//     that recipient's name). key, sha256, bytes and pages describe the
+//     that recipient's name). Addition (issue 15): signature_level, on
+//     the letter and each copy, the PAdES level of the signature ("B-B",
+//     "B-T", "B-LT" or "B-LTA"). key, sha256, bytes and pages describe the
 //     combined letter; every sha256 and bytes is that of the object as
 //     stored (signed, if signed).
 //   - Dead letters: stream "CARTA_DEAD", subject "carta.dead.<id>", body
@@ -52,7 +54,8 @@
 //     provenance: carta-job-sha256 (sha256 of the canonical job,
 //     renderer.CanonicalJobSHA256), carta-layout, carta-layout-version,
 //     carta-fonts, carta-bytes (size as stored) and, on signed PDFs only,
-//     carta-signed-by. carta-sha256 and carta-bytes are of the stored
+//     carta-signed-by and (issue 15) carta-signature-level (B-B, B-T, B-LT
+//     or B-LTA). carta-sha256 and carta-bytes are of the stored
 //     bytes, signed if signed. A value that is not printable ASCII is
 //     written as an RFC 2047 encoded word (see MetadataValue).
 //

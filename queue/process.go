@@ -202,9 +202,10 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 
 	out := w.newResult(r, client.StatusDone)
 	out.Key, out.SHA256, out.Bytes, out.Pages, out.SignedBy = r.key, stored[0].sha256, stored[0].bytes, stored[0].pages, stored[0].signedBy
+	out.SignatureLevel = stored[0].level
 	for i, o := range outs[1:] {
 		c := client.Copy{Name: o.Name, Key: o.Key, SHA256: stored[i+1].sha256, Bytes: stored[i+1].bytes,
-			Pages: stored[i+1].pages, SignedBy: stored[i+1].signedBy}
+			Pages: stored[i+1].pages, SignedBy: stored[i+1].signedBy, SignatureLevel: stored[i+1].level}
 		if o.Recipient >= 0 && o.Recipient < len(j.Letter.Recipients) {
 			c.Recipient = j.Letter.Recipients[o.Recipient].Name
 		}
@@ -231,6 +232,9 @@ const (
 	MetaLayoutVersion = "carta-layout-version" // layout version
 	MetaFonts         = "carta-fonts"          // font families and versions, e.g. "Liberation Serif 2.1.4, DejaVu Sans 2.37"
 	MetaSignedBy      = "carta-signed-by"      // the signer's name, only on signed PDFs
+	// MetaSignatureLevel is the PAdES level of the signature (B-B, B-T,
+	// B-LT or B-LTA), only on signed PDFs whose signer tells it.
+	MetaSignatureLevel = "carta-signature-level"
 )
 
 // MetadataValue decodes a metadata value written by the worker (see the
@@ -264,6 +268,16 @@ type storedPDF struct {
 	bytes    int64
 	pages    int
 	signedBy string
+	level    string // PAdES level of the signature, when signed
+}
+
+// signatureLevel is the PAdES level of s's signatures, when s tells it
+// (*sign.Signer does, with a Level method); "" otherwise.
+func signatureLevel(s Signer) string {
+	if l, ok := s.(interface{ Level() string }); ok {
+		return l.Level()
+	}
+	return ""
 }
 
 // storePDF uploads one PDF of job j (body: o.PDF, signed when signedBy is
@@ -274,6 +288,9 @@ type storedPDF struct {
 // reported. Any other object fails the job and is left alone.
 func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string, o renderer.Output, body []byte, sum, signedBy string) (storedPDF, *failure) {
 	st := storedPDF{sha256: sum, bytes: int64(len(body)), pages: o.Pages, signedBy: signedBy}
+	if signedBy != "" {
+		st.level = signatureLevel(w.cfg.Signer)
+	}
 	meta := map[string]string{
 		MetaJobID:     j.ID,
 		MetaSHA256:    st.sha256,
@@ -283,7 +300,7 @@ func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string
 		MetaJobSHA256: jobSHA,
 	}
 	pv := o.Provenance
-	for k, v := range map[string]string{MetaLayout: pv.Layout, MetaLayoutVersion: pv.LayoutVersion, MetaFonts: pv.Fonts, MetaSignedBy: signedBy} {
+	for k, v := range map[string]string{MetaLayout: pv.Layout, MetaLayoutVersion: pv.LayoutVersion, MetaFonts: pv.Fonts, MetaSignedBy: signedBy, MetaSignatureLevel: st.level} {
 		if v != "" {
 			meta[k] = metaValue(v)
 		}
@@ -301,7 +318,7 @@ func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string
 			return st, nil
 		case jobSHA != "" && have[MetaJobSHA256] == jobSHA && have[MetaSHA256] != "" && nerr == nil && perr == nil:
 			r.log.Info("object already stored by an earlier delivery of this job: kept", "key", o.Key, "sha256", have[MetaSHA256])
-			return storedPDF{sha256: have[MetaSHA256], bytes: n, pages: pages, signedBy: MetadataValue(have[MetaSignedBy])}, nil
+			return storedPDF{sha256: have[MetaSHA256], bytes: n, pages: pages, signedBy: MetadataValue(have[MetaSignedBy]), level: have[MetaSignatureLevel]}, nil
 		default:
 			return st, permanent(client.CodeStorageFailed, fmt.Errorf(
 				"store letter: %s already holds a different object (sha256 %q, this letter %s); left unchanged",

@@ -54,7 +54,7 @@ func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		digest := sha256.Sum256(pdf)
-		sum, signedBy = hex.EncodeToString(digest[:]), ", signed by "+signer.Name()
+		sum, signedBy = hex.EncodeToString(digest[:]), ", signed by "+signer.Name()+" (PAdES "+signer.Level()+")"
 	}
 	dest := *out
 	if dest == "" {

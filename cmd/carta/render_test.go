@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/carta-letters/carta/renderer/sign/signtest"
 )
 
 const referenceJob = "../../../shared/jobs/nals-2023.json"
@@ -127,5 +129,34 @@ func TestRenderSigned(t *testing.T) {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("pdfsig output lacks %q:\n%s", want, report)
 		}
+	}
+}
+
+// TestRenderSignedLTA: "carta render" with a TSA, -sign-ltv and
+// -sign-lta writes a B-LTA letter and says so.
+func TestRenderSignedLTA(t *testing.T) {
+	t.Parallel()
+	a := signtest.New(t)
+	out := filepath.Join(t.TempDir(), "signed.pdf")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"render", referenceJob, "-o", out, "-sign-cert", a.CertFile, "-sign-key", a.KeyFile,
+		"-sign-tsa-url", a.TSAURL, "-sign-tsa-ca", a.TSARootFile, "-sign-ltv", "-sign-lta"}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+	}
+	if want := "signed by " + signtest.SignerName + " (PAdES B-LTA)"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout %q lacks %q", stdout.String(), want)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"/SubFilter /ETSI.CAdES.detached", "/Type /DSS", "/SubFilter /ETSI.RFC3161"} {
+		if !bytes.Contains(data, []byte(w)) {
+			t.Errorf("the letter lacks %s", w)
+		}
+	}
+	if a.TSARequests.Load() != 2 || a.OCSPRequests.Load() < 2 || a.CRLRequests.Load() < 1 {
+		t.Errorf("TSA %d, OCSP %d, CRL %d requests; want 2 timestamps and the revocation data", a.TSARequests.Load(), a.OCSPRequests.Load(), a.CRLRequests.Load())
 	}
 }

@@ -18,6 +18,7 @@ type signFlags struct {
 var signFlagNames = []string{
 	"sign-p12", "sign-p12-password", "sign-p12-password-file",
 	"sign-cert", "sign-key", "sign-name", "sign-reason", "sign-location",
+	"sign-tsa-url", "sign-tsa-username", "sign-tsa-password-file", "sign-tsa-ca", "sign-tsa-policy", "sign-ltv", "sign-lta",
 }
 
 // addSignFlags defines the signing flags on fs. With none of -sign-p12,
@@ -32,6 +33,13 @@ func addSignFlags(fs *flag.FlagSet) *signFlags {
 	fs.StringVar(&f.cfg.Name, "sign-name", "", "signer name written into the signature (default: the certificate's common name)")
 	fs.StringVar(&f.cfg.Reason, "sign-reason", "", "reason for signing written into the signature")
 	fs.StringVar(&f.cfg.Location, "sign-location", "", "place of signing written into the signature")
+	fs.StringVar(&f.cfg.TSAURL, "sign-tsa-url", "", "RFC 3161 timestamp authority URL: each signature gets a trusted timestamp (PAdES B-T); no letter is stored without one")
+	fs.StringVar(&f.cfg.TSAUsername, "sign-tsa-username", "", "HTTP basic-auth user for -sign-tsa-url")
+	fs.StringVar(&f.cfg.TSAPasswordFile, "sign-tsa-password-file", "", "file whose first line is the password of -sign-tsa-username")
+	fs.StringVar(&f.cfg.TSACAFile, "sign-tsa-ca", "", "PEM file of the CA certificates the timestamp authority must chain to (needed with -sign-ltv)")
+	fs.StringVar(&f.cfg.TSAPolicy, "sign-tsa-policy", "", "timestamp policy OID to ask the timestamp authority for (default: its own)")
+	fs.BoolVar(&f.cfg.LTV, "sign-ltv", false, "embed the certificate chains and their OCSP responses or CRLs after each signature (PAdES B-LT; needs -sign-tsa-url)")
+	fs.BoolVar(&f.cfg.LTA, "sign-lta", false, "after the -sign-ltv data, add a document timestamp over the whole file (PAdES B-LTA)")
 	return f
 }
 
@@ -63,6 +71,13 @@ func (f *signFlags) signer() (*sign.Signer, error) {
 			{"sign-name", f.cfg.Name},
 			{"sign-reason", f.cfg.Reason},
 			{"sign-location", f.cfg.Location},
+			{"sign-tsa-url", f.cfg.TSAURL},
+			{"sign-tsa-username", f.cfg.TSAUsername},
+			{"sign-tsa-password-file", f.cfg.TSAPasswordFile},
+			{"sign-tsa-ca", f.cfg.TSACAFile},
+			{"sign-tsa-policy", f.cfg.TSAPolicy},
+			{"sign-ltv", map[bool]string{true: "true"}[f.cfg.LTV]},
+			{"sign-lta", map[bool]string{true: "true"}[f.cfg.LTA]},
 		} {
 			if s.val != "" {
 				return nil, fmt.Errorf("load signing key: -%s (%s) is set but no key is: set -sign-p12 (%s) or -sign-cert (%s) and -sign-key (%s)",

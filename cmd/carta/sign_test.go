@@ -65,6 +65,9 @@ func TestSignFlags(t *testing.T) {
 		{name: "PEM files and name by environment", env: map[string]string{"CARTA_SIGN_CERT": certFile, "CARTA_SIGN_KEY": keyFile, "CARTA_SIGN_NAME": "Mélanie Joly"}, wantName: "Mélanie Joly"},
 		{name: "flag wins over environment", env: map[string]string{"CARTA_SIGN_CERT": certFile, "CARTA_SIGN_KEY": keyFile, "CARTA_SIGN_NAME": "env"}, args: []string{"-sign-name", "flag"}, wantName: "flag"},
 		{name: "reason without a key", args: []string{"-sign-reason", "Joint letter"}, wantErr: "load signing key: -sign-reason (CARTA_SIGN_REASON) is set but no key is"},
+		{name: "TSA URL without a key", env: map[string]string{"CARTA_SIGN_TSA_URL": "http://127.0.0.1:1/tsa"}, wantErr: "load signing key: -sign-tsa-url (CARTA_SIGN_TSA_URL) is set but no key is"},
+		{name: "LTV by environment needs a TSA", env: map[string]string{"CARTA_SIGN_CERT": certFile, "CARTA_SIGN_KEY": keyFile, "CARTA_SIGN_LTV": "true"}, wantErr: "-sign-ltv (CARTA_SIGN_LTV) needs a timestamp authority (PAdES B-LT builds on B-T): set -sign-tsa-url (CARTA_SIGN_TSA_URL)"},
+		{name: "bad TSA URL by flag", args: []string{"-sign-cert", certFile, "-sign-key", keyFile, "-sign-tsa-url", "tsa.example"}, wantErr: `load timestamp authority: -sign-tsa-url (CARTA_SIGN_TSA_URL): "tsa.example" is not an http:// or https:// URL`},
 		{name: "missing key file names flag and variable", env: map[string]string{"CARTA_SIGN_CERT": certFile, "CARTA_SIGN_KEY": "/nonexistent/key.pem"}, wantErr: "load signing key: -sign-key (CARTA_SIGN_KEY): open /nonexistent/key.pem"},
 	}
 	for _, tt := range tests {

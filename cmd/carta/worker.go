@@ -90,7 +90,7 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 
 // runWorker implements "carta worker".
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("worker", "usage: carta worker [flags]\n\nTakes letter jobs from NATS JetStream, renders them and stores the PDFs in S3.\nS3 credentials come from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, roles, ...).\nWith -sign-p12, or -sign-cert and -sign-key, every PDF is signed (PAdES B-B) before it is stored.\n\nFlags:", stderr)
+	fs := newFlagSet("worker", "usage: carta worker [flags]\n\nTakes letter jobs from NATS JetStream, renders them and stores the PDFs in S3.\nS3 credentials come from the AWS standard chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, roles, ...).\nWith -sign-p12, or -sign-cert and -sign-key, every PDF is signed (PAdES B-B; B-T with -sign-tsa-url; B-LT with -sign-ltv too; B-LTA with -sign-lta too) before it is stored.\n\nFlags:", stderr)
 	f := defineWorkerFlags(fs)
 	if code, ok := parseFlags(fs, args, os.LookupEnv, true, stderr); !ok {
 		return code
@@ -125,7 +125,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	cfg.Logger = log
 	if signer != nil { // a nil *sign.Signer in the interface would not be nil
 		cfg.Signer = signer
-		log.Info("signing letters", "signer", signer.Name())
+		log.Info("signing letters", "signer", signer.Name(), "level", "PAdES "+signer.Level())
 	}
 
 	f.nats.Logger = log

@@ -16,6 +16,7 @@ import (
 	"github.com/carta-letters/carta/queue"
 	"github.com/carta-letters/carta/queue/client"
 	"github.com/carta-letters/carta/queue/queuetest"
+	"github.com/carta-letters/carta/renderer/sign/signtest"
 )
 
 // TestWorkerSignFlagsRefused: a signing option without a key, or a key
@@ -109,5 +110,76 @@ func TestWorkerSignsLetters(t *testing.T) {
 				t.Errorf("%s: pdfsig output lacks %q:\n%s", o.key, w, out)
 			}
 		}
+	}
+}
+
+// TestWorkerTSAOutage runs "carta worker" with a timestamp authority and
+// LTV: while the TSA is down the job is retried and nothing is stored nor
+// reported; once it is back the letter is stored with a B-LTA signature,
+// and the event and the object metadata say so.
+func TestWorkerTSAOutage(t *testing.T) {
+	t.Parallel()
+	a := signtest.New(t)
+	a.SetTSADown(true)
+	c := newCluster(t)
+	c.worker(c.versity.Endpoint(), "-sign-cert", a.CertFile, "-sign-key", a.KeyFile,
+		"-sign-tsa-url", a.TSAURL, "-sign-tsa-ca", a.TSARootFile, "-sign-ltv", "-sign-lta", "-max-deliver", "100")
+	c.submit(queuetest.Job("tsa-down-1"), "tsa-down-1")
+
+	// At least two deliveries (three TSA attempts each) find the TSA down.
+	deadline := time.Now().Add(90 * time.Second)
+	for a.TSARequests.Load() < 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker asked the TSA %d times in 90 s", a.TSARequests.Load())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.mu.Lock()
+	n := len(c.results)
+	c.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("a result was published while the TSA was down: %+v", c.results)
+	}
+	st := queuetest.Store(t, c.versity.Endpoint(), "letters", nil, false)
+	if _, _, err := st.Get(context.Background(), "letters/tsa-down-1.pdf"); err == nil {
+		t.Fatal("a letter was stored while the TSA was down")
+	}
+
+	a.SetTSADown(false)
+	r := c.waitResult("tsa-down-1")
+	if r.Status != client.StatusDone || r.SignedBy != signtest.SignerName || r.SignatureLevel != "B-LTA" || r.Attempts < 2 {
+		t.Fatalf("result = %+v, want done, signed by %s at level B-LTA after at least 2 attempts", r, signtest.SignerName)
+	}
+	body, meta, err := st.Get(context.Background(), r.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["carta-signature-level"] != "B-LTA" {
+		t.Errorf("carta-signature-level = %q, want B-LTA", meta["carta-signature-level"])
+	}
+	for _, w := range []string{"/Type /DSS", "/SubFilter /ETSI.CAdES.detached", "/SubFilter /ETSI.RFC3161"} {
+		if !bytes.Contains(body, []byte(w)) {
+			t.Errorf("the stored letter lacks %s", w)
+		}
+	}
+}
+
+// TestWorkerTSAOutageFails: a TSA that stays down past -max-deliver
+// deliveries fails the job with a result that says so; nothing is stored.
+func TestWorkerTSAOutageFails(t *testing.T) {
+	t.Parallel()
+	a := signtest.New(t)
+	a.SetTSADown(true)
+	c := newCluster(t)
+	c.worker(c.versity.Endpoint(), "-sign-cert", a.CertFile, "-sign-key", a.KeyFile, "-sign-tsa-url", a.TSAURL, "-max-deliver", "2")
+	c.submit(queuetest.Job("tsa-down-2"), "tsa-down-2")
+	r := c.waitResult("tsa-down-2")
+	want := "sign pdf: timestamp signature: -sign-tsa-url (CARTA_SIGN_TSA_URL) " + a.TSAURL + ": 3 attempts: HTTP 503 Service Unavailable"
+	if r.Status != client.StatusFailed || r.Error == nil || !strings.Contains(r.Error.Message, want) || r.Attempts != 2 {
+		t.Fatalf("result = %+v (error %+v), want failed after 2 attempts with %q", r, r.Error, want)
+	}
+	st := queuetest.Store(t, c.versity.Endpoint(), "letters", nil, false)
+	if _, _, err := st.Get(context.Background(), "letters/tsa-down-2.pdf"); err == nil {
+		t.Error("a letter was stored although the TSA never answered")
 	}
 }

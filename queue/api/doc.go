@@ -65,7 +65,7 @@
 // The result event says whether a letter is signed (signed_by) and lists
 // its per-recipient copies (copies). GET /v1/jobs/{id} and GET
 // /v1/letters give each copy with its download URL (pdf_url); the staff
-// page has a Signature column ("Signed by …" or "Not signed") and, under
+// page has a Signature column ("Signed by … (PAdES B-LT)" or "Not signed") and, under
 // each letter's download button, a list of its copies, one link per
 // recipient.
 package api

@@ -54,6 +54,11 @@ type Result struct {
 	// SignedBy is the signer's name (sign.Signer.Name) when the stored
 	// letter carries a digital signature; absent when it is unsigned.
 	SignedBy string `json:"signed_by,omitempty"`
+	// SignatureLevel is the PAdES baseline level of that signature
+	// (sign.Signer.Level): "B-B", "B-T" (with a trusted timestamp),
+	// "B-LT" (with the validation data too) or "B-LTA" (and a document
+	// timestamp); absent when unsigned.
+	SignatureLevel string `json:"signature_level,omitempty"`
 	// Copies are the per-recipient copies, when the job asked for them
 	// (output.copies "per-recipient"); absent otherwise.
 	Copies []Copy `json:"copies,omitempty"`
@@ -75,6 +80,8 @@ type Copy struct {
 	Pages     int    `json:"pages"`               // pages of the copy
 	Recipient string `json:"recipient"`           // the name of the recipient the copy is addressed to
 	SignedBy  string `json:"signed_by,omitempty"` // the signer's name when the stored copy is signed
+	// SignatureLevel is the PAdES level of the copy's signature, as Result.SignatureLevel.
+	SignatureLevel string `json:"signature_level,omitempty"`
 }
 
 // ResultError says why a job failed.

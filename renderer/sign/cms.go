@@ -8,38 +8,123 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/asn1"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 
+	"github.com/digitorus/pkcs7"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // Object identifiers used in the CMS.
 var (
-	oidData                 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
-	oidSignedData           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-	oidContentType          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
-	oidMessageDigest        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+	oidData                 = pkcs7.OIDData
+	oidSignedData           = pkcs7.OIDSignedData
+	oidMessageDigest        = pkcs7.OIDAttributeMessageDigest
+	oidSigningTime          = pkcs7.OIDAttributeSigningTime
 	oidSigningCertificateV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
-	oidSHA256               = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
-	oidRSAEncryption        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
-	oidECDSAWithSHA256      = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	oidTimeStampToken       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
+	oidSHA256               = pkcs7.OIDDigestAlgorithmSHA256
 )
 
-// tag0 is the context-specific constructed tag [0].
-var tag0 = cbasn1.Tag(0).ContextSpecific().Constructed()
-
-// cms returns a detached CMS SignedData (DER) over content whose SHA-256
-// is digest, with the signed attributes of CAdES baseline B-B:
+// cms returns a detached CMS SignedData (DER) over content (the signed
+// byte ranges), with the signed attributes of CAdES baseline B-B:
 // content-type, message-digest and signing-certificate-v2, and no
-// signing-time.
-func (s *Signer) cms(digest []byte) ([]byte, error) {
-	attrs := s.signedAttrs(digest)
-	// The signature covers the attributes encoded as a SET OF (tag 0x31),
-	// while the SignerInfo carries them as [0] IMPLICIT.
+// signing-time. When stamp is not nil it is given the signature value and
+// its token is added as the unsigned signature-time-stamp attribute
+// (CAdES baseline B-T).
+//
+// github.com/digitorus/pkcs7 encodes the SignedData, the SignerInfo and
+// the attributes. Its AddSignerChain always adds a signing-time attribute
+// (the library's wall clock), which PAdES forbids (ETSI EN 319 142-1,
+// 5.4: the claimed signing time is /M), and offers no option to leave it
+// out; so cms gives the library only the public key, removes that
+// attribute and signs the remaining attributes itself (resign), the only
+// part written here.
+func (s *Signer) cms(content []byte, stamp func(sigValue []byte) ([]byte, error)) ([]byte, error) {
+	certHash := sha256.Sum256(s.cert.Raw)
+	// SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 };
+	// in the ESSCertIDv2 hashAlgorithm is omitted (its default is SHA-256)
+	// and issuerSerial too, as CAdES baseline advises.
+	scv2, err := asn1.Marshal(struct{ Certs []struct{ Hash []byte } }{[]struct{ Hash []byte }{{certHash[:]}}})
+	if err != nil {
+		return nil, fmt.Errorf("encode signing-certificate-v2: %w", err)
+	}
+	sd, err := pkcs7.NewSignedData(content)
+	if err != nil {
+		return nil, fmt.Errorf("make cms: %w", err)
+	}
+	sd.SetDigestAlgorithm(oidSHA256)
+	// No parents: the library would check their order and take the
+	// issuer's name from the first; the chain is added as is below.
+	// The library is given the public key only: its signature (over
+	// attributes with signing-time) would be thrown away.
+	if err := sd.AddSignerChain(s.cert, publicOnly{s.key.Public()}, nil, pkcs7.SignerInfoConfig{
+		ExtraSignedAttributes: []pkcs7.Attribute{{Type: oidSigningCertificateV2, Value: asn1.RawValue{FullBytes: scv2}}},
+	}); err != nil {
+		return nil, fmt.Errorf("make cms: %w", err)
+	}
+	for _, c := range s.chain {
+		sd.AddCertificate(c)
+	}
+	si := &sd.GetSignedData().SignerInfos[0]
+	kept := si.AuthenticatedAttributes[:0]
+	for _, a := range si.AuthenticatedAttributes {
+		if !a.Type.Equal(oidSigningTime) {
+			kept = append(kept, a)
+		}
+	}
+	si.AuthenticatedAttributes = kept
+	attrs := make([][]byte, len(si.AuthenticatedAttributes))
+	for i, a := range si.AuthenticatedAttributes {
+		if attrs[i], err = asn1.Marshal(a); err != nil {
+			return nil, fmt.Errorf("encode signed attributes: %w", err)
+		}
+	}
+	if si.EncryptedDigest, err = s.resign(attrs); err != nil {
+		return nil, err
+	}
+	if stamp != nil {
+		token, err := stamp(si.EncryptedDigest)
+		if err != nil {
+			return nil, err
+		}
+		if err := si.SetUnauthenticatedAttributes([]pkcs7.Attribute{{Type: oidTimeStampToken, Value: asn1.RawValue{FullBytes: token}}}); err != nil {
+			return nil, fmt.Errorf("add timestamp token: %w", err)
+		}
+	}
+	sd.Detach()
+	out, err := sd.Finish()
+	if err != nil {
+		return nil, fmt.Errorf("encode cms: %w", err)
+	}
+	return out, nil
+}
+
+// publicOnly is a crypto.Signer that makes no signature: the library
+// learns the key type from it, and the real signature is made by resign.
+type publicOnly struct{ pub crypto.PublicKey }
+
+func (p publicOnly) Public() crypto.PublicKey { return p.pub }
+
+func (p publicOnly) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return nil, nil }
+
+// resign signs the signed attributes attrs (each a DER Attribute): the
+// signature covers them encoded as a DER SET OF (tag 0x31), sorted.
+func (s *Signer) resign(attrs [][]byte) ([]byte, error) {
+	if len(attrs) != 3 {
+		return nil, errors.New("make cms: unexpected signed attributes from the CMS library")
+	}
+	attrs = slices.Clone(attrs)
+	slices.SortFunc(attrs, bytes.Compare)
 	var set cryptobyte.Builder
-	set.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(attrs) })
+	set.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+		for _, a := range attrs {
+			b.AddBytes(a)
+		}
+	})
 	toSign, err := set.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("encode signed attributes: %w", err)
@@ -49,97 +134,12 @@ func (s *Signer) cms(digest []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign attributes: %w", err)
 	}
-
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
-		b.AddASN1ObjectIdentifier(oidSignedData)
-		b.AddASN1(tag0, func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
-				b.AddASN1Int64(1) // version
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { addAlgorithm(b, oidSHA256, false) })
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // EncapsulatedContentInfo, detached
-					b.AddASN1ObjectIdentifier(oidData)
-				})
-				b.AddASN1(tag0, func(b *cryptobyte.Builder) { // certificates
-					b.AddBytes(s.cert.Raw)
-					for _, c := range s.chain {
-						b.AddBytes(c.Raw)
-					}
-				})
-				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { // signerInfos
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
-						b.AddASN1Int64(1) // version: sid is issuerAndSerialNumber
-						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-							b.AddBytes(s.cert.RawIssuer)
-							b.AddASN1BigInt(s.cert.SerialNumber)
-						})
-						addAlgorithm(b, oidSHA256, false)
-						b.AddASN1(tag0, func(b *cryptobyte.Builder) { b.AddBytes(attrs) })
-						switch s.key.Public().(type) {
-						case *rsa.PublicKey:
-							addAlgorithm(b, oidRSAEncryption, true)
-						case *ecdsa.PublicKey:
-							addAlgorithm(b, oidECDSAWithSHA256, false)
-						}
-						b.AddASN1OctetString(sig)
-					})
-				})
-			})
-		})
-	})
-	out, err := b.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("encode cms: %w", err)
-	}
-	return out, nil
+	return sig, nil
 }
 
-// signedAttrs returns the DER of the signed attributes, each an Attribute
-// SEQUENCE, concatenated in DER SET OF order.
-func (s *Signer) signedAttrs(digest []byte) []byte {
-	certHash := sha256.Sum256(s.cert.Raw)
-	attrs := [][]byte{
-		attribute(oidContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) }),
-		attribute(oidMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest) }),
-		attribute(oidSigningCertificateV2, func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SigningCertificateV2
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // certs
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ESSCertIDv2
-						// hashAlgorithm is omitted: its default is SHA-256.
-						// issuerSerial is omitted as CAdES baseline advises.
-						b.AddASN1OctetString(certHash[:])
-					})
-				})
-			})
-		}),
-	}
-	slices.SortFunc(attrs, bytes.Compare)
-	return bytes.Join(attrs, nil)
-}
-
-// attribute encodes an Attribute with one value.
-func attribute(oid asn1.ObjectIdentifier, value func(*cryptobyte.Builder)) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1ObjectIdentifier(oid)
-		b.AddASN1(cbasn1.SET, value)
-	})
-	return b.BytesOrPanic() // only fixed, well-formed values
-}
-
-// addAlgorithm adds an AlgorithmIdentifier, with NULL parameters if null.
-func addAlgorithm(b *cryptobyte.Builder, oid asn1.ObjectIdentifier, null bool) {
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1ObjectIdentifier(oid)
-		if null {
-			b.AddASN1NULL()
-		}
-	})
-}
-
-// maxCMSLen is an upper bound of the length of s.cms's output: the
-// certificates, the largest signature the key makes, and room for the
-// fixed structure and attributes.
+// maxCMSLen is an upper bound of the length of s.cms's output without a
+// timestamp token: the certificates, the largest signature the key makes,
+// and room for the fixed structure and attributes.
 func (s *Signer) maxCMSLen() int {
 	n := len(s.cert.Raw) + len(s.cert.RawIssuer) + len(s.cert.SerialNumber.Bytes())
 	for _, c := range s.chain {

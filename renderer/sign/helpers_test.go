@@ -110,10 +110,10 @@ func makePKI(dir string, leafKey crypto.Signer, cn string) (*pki, error) {
 		return nil, err
 	}
 	ca, _ := x509.ParseCertificate(caDER)
-	issue := func(serial int64, notAfter time.Time, usage x509.KeyUsage, key crypto.Signer) (*x509.Certificate, error) {
+	issue := func(serial int64, notAfter time.Time, usage x509.KeyUsage, key crypto.Signer, extra ...pkix.AttributeTypeAndValue) (*x509.Certificate, error) {
 		tmpl := &x509.Certificate{
 			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: cn, Organization: []string{"Comitė Ciudadano"}},
+			Subject:      pkix.Name{CommonName: cn, Organization: []string{"Comitė Ciudadano"}, ExtraNames: extra},
 			NotBefore:    signTime.AddDate(-1, 0, 0),
 			NotAfter:     notAfter,
 			KeyUsage:     usage,
@@ -129,7 +129,10 @@ func makePKI(dir string, leafKey crypto.Signer, cn string) (*pki, error) {
 	if err != nil {
 		return nil, err
 	}
-	expired, err := issue(3, signTime.AddDate(0, 0, -1), x509.KeyUsageDigitalSignature, leafKey)
+	// An e-mail address in the subject, as many CAs write it (PKCS #9
+	// emailAddress), which error messages must print readably.
+	expired, err := issue(3, signTime.AddDate(0, 0, -1), x509.KeyUsageDigitalSignature, leafKey,
+		pkix.AttributeTypeAndValue{Type: oidEmailAddress, Value: "letters@comite.example"})
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,13 @@ package sign
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 )
@@ -15,34 +16,55 @@ import (
 // byteRangeWidth is the width reserved for each number of /ByteRange.
 const byteRangeWidth = 10
 
-// sign appends the signature update to pdf, signing at time t.
-func (s *Signer) sign(pdf []byte, t time.Time) ([]byte, error) {
+// stampFunc returns an RFC 3161 timestamp token (DER) over a signature
+// value.
+type stampFunc func(sigValue []byte) ([]byte, error)
+
+// sign appends the signature update to pdf, signing at time t with
+// capacity bytes reserved for the CMS, and returns the signed PDF and the
+// CMS. The update holds the signature dictionary, the signature field (a
+// widget annotation of page 1), the widget's empty appearance, page 1
+// with the widget added to its /Annots, and the catalog with the form.
+// errTooSmall is returned when the CMS does not fit capacity.
+func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([]byte, []byte, error) {
 	if !hasPrefix(pdf, "%PDF-") {
-		return nil, errors.New("not a PDF: no %PDF- header")
+		return nil, nil, errors.New("not a PDF: no %PDF- header")
 	}
 	tr, err := readTrailer(pdf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rootOff, err := objectOffset(pdf, tr, tr.root.num)
+	catalog, entries, err := readDictObject(pdf, tr, tr.root, "catalog")
 	if err != nil {
-		return nil, fmt.Errorf("find catalog %d: %w", tr.root.num, err)
-	}
-	catalog, err := readObjectDict(pdf, rootOff, tr.root)
-	if err != nil {
-		return nil, fmt.Errorf("read catalog %d: %w", tr.root.num, err)
-	}
-	entries, err := parseDict(catalog)
-	if err != nil {
-		return nil, fmt.Errorf("read catalog %d: %w", tr.root.num, err)
+		return nil, nil, err
 	}
 	if _, ok := entries.get("AcroForm"); ok {
-		return nil, errors.New("the PDF already has a form (/AcroForm); signing such PDFs is not supported")
+		return nil, nil, errors.New("the PDF already has a form (/AcroForm); signing such PDFs is not supported")
+	}
+	pageRef, page, err := firstPage(pdf, tr, entries)
+	if err != nil {
+		return nil, nil, err
+	}
+	annots := "[]"
+	if v, ok := page.get("Annots"); ok {
+		if !hasPrefix(v, "[") {
+			return nil, nil, fmt.Errorf("page %d: /Annots is not a direct array; signing such PDFs is not supported", pageRef.num)
+		}
+		annots = string(v)
 	}
 
-	sigNum, fieldNum := tr.size, tr.size+1
+	sigNum, fieldNum, apNum := tr.size, tr.size+1, tr.size+2
+	size, extra := apNum+1, ""
+	tag, err := tagWidget(pdf, tr, entries, pageRef, fieldNum, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tag != nil {
+		size++
+		extra = fmt.Sprintf(" /TU (Digital signature) /StructParent %d", tag.structParent)
+	}
 	var out bytes.Buffer
-	out.Grow(len(pdf) + 2*s.capacity + 2048)
+	out.Grow(len(pdf) + 2*capacity + 4096)
 	out.Write(pdf)
 	if last := pdf[len(pdf)-1]; last != '\n' && last != '\r' {
 		out.WriteByte('\n')
@@ -58,7 +80,7 @@ func (s *Signer) sign(pdf []byte, t time.Time) ([]byte, error) {
 	out.WriteString("\n/Contents ")
 	contentsStart := out.Len()
 	out.WriteByte('<')
-	out.Write(bytes.Repeat([]byte("0"), 2*s.capacity))
+	out.Write(bytes.Repeat([]byte("0"), 2*capacity))
 	out.WriteByte('>')
 	contentsEnd := out.Len()
 	fmt.Fprintf(&out, "\n/M %s", pdfDate(t))
@@ -69,9 +91,25 @@ func (s *Signer) sign(pdf []byte, t time.Time) ([]byte, error) {
 	}
 	out.WriteString("\n/Prop_Build <</App <</Name /Carta>>>>\n>>\nendobj\n")
 
-	// The signature field and its invisible widget.
+	// The signature field merged with its widget: invisible (empty
+	// rectangle) but printable (/F 4) and locked (/F 128), on page 1 (/P
+	// and the page's /Annots), with an empty appearance as PDF/A wants.
 	offsets[fieldNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V %d 0 R /F 132 /Rect [0 0 0 0]>>\nendobj\n", fieldNum, sigNum)
+	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>%s>>\nendobj\n",
+		fieldNum, sigNum, pageRef.num, pageRef.gen, apNum, extra)
+	offsets[apNum] = out.Len()
+	fmt.Fprintf(&out, "%d 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 0 0] /Resources <<>> /Length 0>>\nstream\n\nendstream\nendobj\n", apNum)
+
+	// Page 1 again, with the widget in /Annots (and, when tagged, the
+	// tab order of the structure, as PDF/UA wants of pages with
+	// annotations); the structure tree objects tagWidget changed.
+	offsets[pageRef.num] = out.Len()
+	pageSet := map[string]string{"Annots": fmt.Sprintf("%s %d 0 R]", strings.TrimSuffix(strings.TrimSpace(annots), "]"), fieldNum)}
+	if _, ok := page.get("Tabs"); tag != nil && !ok {
+		pageSet["Tabs"] = "/S"
+	}
+	out.WriteString(objectText(pageRef, page, pageSet))
+	writeTagging(&out, tag, offsets)
 
 	// The catalog again, with the form added. ETSI.CAdES.detached is a
 	// PDF 2.0 (or PDF 1.7 with the ESIC extension) feature.
@@ -87,50 +125,115 @@ func (s *Signer) sign(pdf []byte, t time.Time) ([]byte, error) {
 	}
 	out.WriteString("\n>>\nendobj\n")
 
-	// Cross-reference section and trailer.
+	writeXref(&out, tr, offsets, size)
+
+	// Fill in /ByteRange, sign everything but /Contents.
+	b := out.Bytes()
+	copy(b[brStart:], byteRangeText(contentsStart, contentsEnd, len(b)-contentsEnd))
+	content := make([]byte, 0, len(b)-(contentsEnd-contentsStart))
+	content = append(append(content, b[:contentsStart]...), b[contentsEnd:]...)
+	sig, err := s.cms(content, stamp)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sig) > capacity {
+		return nil, sig, fmt.Errorf("%w: signature of %d bytes, %d reserved", errTooSmall, len(sig), capacity)
+	}
+	hex.Encode(b[contentsStart+1:], sig)
+	return b, sig, nil
+}
+
+// writeTagging writes the objects of t, if any, noting their offsets.
+func writeTagging(out *bytes.Buffer, t *tagging, offsets map[int]int) {
+	if t == nil {
+		return
+	}
+	for _, n := range slices.Sorted(maps.Keys(t.objects)) {
+		offsets[n] = out.Len()
+		out.WriteString(t.objects[n])
+	}
+}
+
+// errTooSmall says the space reserved for the CMS was too small.
+var errTooSmall = errors.New("signature does not fit the space reserved")
+
+// writeXref writes the cross-reference section of an incremental update
+// of the objects at offsets (keyed by number; generation 0 except for
+// the catalog) and its trailer, with /Size size and /Prev the section of
+// tr, then startxref and %%EOF.
+func writeXref(out *bytes.Buffer, tr *trailer, offsets map[int]int, size int) {
 	xref := out.Len()
 	out.WriteString("xref\n")
-	nums := []int{tr.root.num, sigNum, fieldNum}
+	nums := make([]int, 0, len(offsets))
+	for n := range offsets {
+		nums = append(nums, n)
+	}
 	slices.Sort(nums)
 	for i := 0; i < len(nums); {
 		j := i + 1
 		for j < len(nums) && nums[j] == nums[j-1]+1 {
 			j++
 		}
-		fmt.Fprintf(&out, "%d %d\n", nums[i], j-i)
+		fmt.Fprintf(out, "%d %d\n", nums[i], j-i)
 		for _, n := range nums[i:j] {
-			gen := 0
-			if n == tr.root.num {
-				gen = tr.root.gen
-			}
-			fmt.Fprintf(&out, "%010d %05d n \n", offsets[n], gen)
+			fmt.Fprintf(out, "%010d %05d n \n", offsets[n], tr.gens[n])
 		}
 		i = j
 	}
-	fmt.Fprintf(&out, "trailer\n<</Size %d /Root %d %d R", fieldNum+1, tr.root.num, tr.root.gen)
+	fmt.Fprintf(out, "trailer\n<</Size %d /Root %d %d R", size, tr.root.num, tr.root.gen)
 	if v, ok := tr.dict.get("Info"); ok {
-		fmt.Fprintf(&out, " /Info %s", v)
+		fmt.Fprintf(out, " /Info %s", v)
 	}
 	if v, ok := tr.dict.get("ID"); ok {
-		fmt.Fprintf(&out, " /ID %s", v)
+		fmt.Fprintf(out, " /ID %s", v)
 	}
-	fmt.Fprintf(&out, " /Prev %d>>\nstartxref\n%d\n%%%%EOF\n", tr.offset, xref)
+	fmt.Fprintf(out, " /Prev %d>>\nstartxref\n%d\n%%%%EOF\n", tr.offset, xref)
+}
 
-	// Fill in /ByteRange, hash everything but /Contents, and sign.
-	b := out.Bytes()
-	copy(b[brStart:], byteRangeText(contentsStart, contentsEnd, len(b)-contentsEnd))
-	h := sha256.New()
-	h.Write(b[:contentsStart])
-	h.Write(b[contentsEnd:])
-	sig, err := s.cms(h.Sum(nil))
+// readDictObject reads the dictionary of object r; what names it in
+// errors.
+func readDictObject(pdf []byte, tr *trailer, r ref, what string) ([]byte, dict, error) {
+	off, err := objectOffset(pdf, tr, r.num)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("find %s %d: %w", what, r.num, err)
 	}
-	if len(sig) > s.capacity {
-		return nil, fmt.Errorf("signature of %d bytes does not fit the %d reserved", len(sig), s.capacity)
+	raw, err := readObjectDict(pdf, off, r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s %d: %w", what, r.num, err)
 	}
-	hex.Encode(b[contentsStart+1:], sig)
-	return b, nil
+	d, err := parseDict(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s %d: %w", what, r.num, err)
+	}
+	tr.gens[r.num] = r.gen
+	return raw, d, nil
+}
+
+// firstPage finds page 1 through the page tree of catalog.
+func firstPage(pdf []byte, tr *trailer, catalog dict) (ref, dict, error) {
+	v, _ := catalog.get("Pages")
+	r, err := parseRef(v)
+	if err != nil {
+		return ref{}, nil, fmt.Errorf("read catalog: /Pages: %w", err)
+	}
+	for depth := 0; depth < 32; depth++ {
+		_, d, err := readDictObject(pdf, tr, r, "page tree node")
+		if err != nil {
+			return ref{}, nil, err
+		}
+		if t, _ := d.get("Type"); string(t) == "/Page" {
+			return r, d, nil
+		}
+		kids, _ := d.get("Kids")
+		toks := fields(bytes.Trim(kids, "[]"), 3)
+		if len(toks) < 3 {
+			return ref{}, nil, fmt.Errorf("read page tree node %d: no /Kids", r.num)
+		}
+		if r, err = parseRef(bytes.Join(toks, []byte(" "))); err != nil {
+			return ref{}, nil, fmt.Errorf("read page tree node %d: /Kids: %w", r.num, err)
+		}
+	}
+	return ref{}, nil, errors.New("read page tree: too deep")
 }
 
 // byteRangeText is the /ByteRange array [0 a b c], padded with spaces to a
@@ -195,6 +298,7 @@ type trailer struct {
 	dict   dict
 	size   int
 	root   ref
+	gens   map[int]int // generation of objects read, for rewriting them
 }
 
 // readTrailer finds the newest cross-reference section and its trailer.
@@ -218,7 +322,7 @@ func readTrailer(pdf []byte) (*trailer, error) {
 	if _, ok := d.get("Encrypt"); ok {
 		return nil, errors.New("read trailer: encrypted PDFs are not supported")
 	}
-	tr := &trailer{offset: off, dict: d}
+	tr := &trailer{offset: off, dict: d, gens: map[int]int{}}
 	v, _ := d.get("Size")
 	if tr.size, err = strconv.Atoi(string(v)); err != nil || tr.size < 1 {
 		return nil, fmt.Errorf("read trailer: bad /Size %q", v)

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
@@ -11,8 +12,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/digitorus/timestamp"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -51,6 +54,48 @@ type Config struct {
 	// (-sign-location, CARTA_SIGN_LOCATION); default: none.
 	Location string
 
+	// TSAURL is the URL of an RFC 3161 timestamp authority (-sign-tsa-url,
+	// CARTA_SIGN_TSA_URL); when set, each signature carries a signature
+	// timestamp token (PAdES B-T) and Sign fails when the TSA cannot give
+	// one; default: none (PAdES B-B).
+	TSAURL string
+	// TSAUsername is the HTTP basic-auth user for TSAURL
+	// (-sign-tsa-username, CARTA_SIGN_TSA_USERNAME); default: none.
+	TSAUsername string
+	// TSAPasswordFile is a file whose first line is the password of
+	// TSAUsername (-sign-tsa-password-file,
+	// CARTA_SIGN_TSA_PASSWORD_FILE).
+	TSAPasswordFile string
+	// TSACAFile is a PEM file of the CA certificates the TSA's
+	// certificate must chain to (-sign-tsa-ca, CARTA_SIGN_TSA_CA);
+	// default: the token's signature is checked but not its chain. With
+	// LTV the TSA's root must be here (tokens rarely carry it).
+	TSACAFile string
+	// TSAPolicy is the TSA policy OID asked for (-sign-tsa-policy,
+	// CARTA_SIGN_TSA_POLICY), e.g. 1.3.6.1.4.1.601.10.3.1; default: the
+	// TSA's own.
+	TSAPolicy string
+	// LTV adds long-term validation data (PAdES B-LT) after each
+	// signature (-sign-ltv, CARTA_SIGN_LTV): the certificates of the
+	// signer's and the TSA's chains and an OCSP response or CRL for each
+	// but the roots, in a DSS. It needs TSAURL and the full signer chain
+	// up to the root in the certificate setting. A revoked signer
+	// certificate is refused before signing. Default: false.
+	LTV bool
+	// LTA adds, after the LTV data, a document timestamp over the whole
+	// file from the TSA (PAdES B-LTA) (-sign-lta, CARTA_SIGN_LTA). It
+	// needs LTV. Default: false.
+	LTA bool
+	// HTTPTimeout bounds each request to the TSA, an OCSP responder or a
+	// CRL distribution point [10s].
+	HTTPTimeout time.Duration
+	// Attempts is how many times each such request is tried before Sign
+	// fails [3]; Backoff is the pause after the first failed attempt,
+	// doubled after each further one [1s]. (The queue retries a failed
+	// signing later, with its own backoff.)
+	Attempts int
+	Backoff  time.Duration
+
 	// Now is the clock giving the signing time (/M); default time.Now.
 	// Tests fix it. Load and every Signer.Sign refuse a certificate that
 	// is not valid at Now().
@@ -61,6 +106,14 @@ type Config struct {
 func (c Config) Configured() bool {
 	return c.P12File != "" || c.CertFile != "" || c.KeyFile != ""
 }
+
+// Levels of PAdES baseline signatures that a Signer makes (Signer.Level).
+const (
+	LevelBB   = "B-B"   // signature only; the signing time is the signer's clock
+	LevelBT   = "B-T"   // with a signature timestamp from a TSA
+	LevelBLT  = "B-LT"  // and the validation data in a DSS
+	LevelBLTA = "B-LTA" // and a document timestamp over it all
+)
 
 // Signer signs PDFs with one certificate and key. It is safe for
 // concurrent use.
@@ -73,7 +126,15 @@ type Signer struct {
 	location string
 	now      func() time.Time
 	where    string // the setting holding the certificate, for errors
-	capacity int    // bytes reserved for the CMS in /Contents
+	capacity int    // bytes reserved for the CMS in /Contents, without a timestamp token
+
+	tsa         *tsa         // nil: no timestamp
+	tokenLen    atomic.Int64 // the largest timestamp token seen
+	ltv, lta    bool
+	signerChain []*x509.Certificate // cert up to its root, with LTV
+	httpTimeout time.Duration
+	attempts    int
+	backoff     time.Duration
 }
 
 // setting names a configuration setting by its flag and variable, e.g.
@@ -141,11 +202,11 @@ func Load(cfg Config) (*Signer, error) {
 	chain := append(append([]*x509.Certificate(nil), certs[:leaf]...), certs[leaf+1:]...)
 	t := now()
 	if t.Before(cert.NotBefore) || t.After(cert.NotAfter) {
-		return nil, fmt.Errorf("load signing certificate: %s: certificate %q is valid from %s to %s, not now (%s)",
-			where, cert.Subject.String(), cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("load signing certificate: %s: the certificate of %s is valid from %s to %s, not now (%s): %s",
+			where, describeCert(cert), day(cert.NotBefore), day(cert.NotAfter), day(t), renewAdvice(where))
 	}
 	if cert.KeyUsage != 0 && cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
-		return nil, fmt.Errorf("load signing certificate: %s: certificate %q may not sign (its key usage has neither digitalSignature nor nonRepudiation)", where, cert.Subject.String())
+		return nil, fmt.Errorf("load signing certificate: %s: the certificate of %s may not sign (its key usage has neither digitalSignature nor nonRepudiation): ask its CA for a signing certificate", where, describeCert(cert))
 	}
 	name := cfg.Name
 	if name == "" {
@@ -154,8 +215,49 @@ func Load(cfg Config) (*Signer, error) {
 	if name == "" && len(cert.Subject.Organization) > 0 {
 		name = cert.Subject.Organization[0]
 	}
-	s := &Signer{key: signer, cert: cert, chain: chain, name: name, reason: cfg.Reason, location: cfg.Location, now: now, where: where}
+	s := &Signer{key: signer, cert: cert, chain: chain, name: name, reason: cfg.Reason, location: cfg.Location, now: now, where: where,
+		ltv: cfg.LTV, lta: cfg.LTA, httpTimeout: cfg.HTTPTimeout, attempts: cfg.Attempts, backoff: cfg.Backoff}
+	if s.httpTimeout <= 0 {
+		s.httpTimeout = 10 * time.Second
+	}
+	if s.attempts <= 0 {
+		s.attempts = 3
+	}
+	if s.backoff <= 0 {
+		s.backoff = time.Second
+	}
 	s.capacity = s.maxCMSLen()
+	if cfg.TSAURL == "" {
+		for _, o := range []struct{ flag, val string }{{"sign-tsa-username", cfg.TSAUsername}, {"sign-tsa-password-file", cfg.TSAPasswordFile}, {"sign-tsa-ca", cfg.TSACAFile}, {"sign-tsa-policy", cfg.TSAPolicy}} {
+			if o.val != "" {
+				return nil, fmt.Errorf("load timestamp authority: %s is set but %s is not", setting(o.flag), setting("sign-tsa-url"))
+			}
+		}
+		if cfg.LTV {
+			return nil, fmt.Errorf("load signing settings: %s needs a timestamp authority (PAdES B-LT builds on B-T): set %s", setting("sign-ltv"), setting("sign-tsa-url"))
+		}
+	} else {
+		c := cfg
+		c.HTTPTimeout, c.Attempts, c.Backoff = s.httpTimeout, s.attempts, s.backoff
+		if s.tsa, err = newTSA(c); err != nil {
+			return nil, err
+		}
+		s.tokenLen.Store(8 << 10)
+	}
+	if cfg.LTA && !cfg.LTV {
+		return nil, fmt.Errorf("load signing settings: %s needs %s (PAdES B-LTA builds on B-LT)", setting("sign-lta"), setting("sign-ltv"))
+	}
+	if cfg.LTV {
+		if s.signerChain, err = buildChain(cert, chain, where); err != nil {
+			return nil, fmt.Errorf("load signing certificate: %s: %w", where, err)
+		}
+		for _, c := range s.signerChain[:len(s.signerChain)-1] {
+			if len(c.OCSPServer) == 0 && len(c.CRLDistributionPoints) == 0 {
+				return nil, fmt.Errorf("load signing certificate: %s: the certificate of %s names no OCSP responder and no CRL distribution point, so %s has no revocation data to embed: use a certificate from a CA that publishes them, or leave out %s",
+					where, describeCert(c), setting("sign-ltv"), setting("sign-ltv"))
+			}
+		}
+	}
 	return s, nil
 }
 
@@ -251,13 +353,35 @@ func (s *Signer) Name() string { return s.name }
 // Certificate is the signing certificate.
 func (s *Signer) Certificate() *x509.Certificate { return s.cert }
 
-// Sign returns pdf with a PAdES B-B signature appended as an incremental
-// update: the result starts with pdf's bytes unchanged. The signing time
-// is the signer's clock; Sign refuses to sign when the certificate is not
-// valid at that time (a long-running worker outliving its certificate),
-// e.g.
+// Level is the PAdES baseline level of the signatures s makes: LevelBB,
+// LevelBT with a TSA, LevelBLT with a TSA and LTV, LevelBLTA with LTA
+// too.
+func (s *Signer) Level() string {
+	switch {
+	case s.lta:
+		return LevelBLTA
+	case s.ltv:
+		return LevelBLT
+	case s.tsa != nil:
+		return LevelBT
+	}
+	return LevelBB
+}
+
+// Sign returns pdf with a PAdES signature of s.Level() appended as
+// incremental updates: the result starts with pdf's bytes unchanged. The
+// signing time (/M) is the signer's clock; Sign refuses to sign when the
+// certificate is not valid at that time (a long-running worker outliving
+// its certificate), e.g.
 //
-//	sign pdf: signing certificate expired on 2043-01-09T15:04:05Z: renew -sign-cert (CARTA_SIGN_CERT)
+//	sign pdf: the signing certificate of "Comitė Ciudadano" <letters@example.org> expired on 2043-01-09 15:04:05 UTC (now 2043-01-10 15:04:05 UTC): get a renewed certificate and key from its CA and set -sign-cert (CARTA_SIGN_CERT) to them
+//
+// With a TSA the signature value is timestamped (B-T); Sign fails rather
+// than return a signature without the timestamp when the TSA cannot be
+// reached or its answer is wrong. With LTV, the revocation status of the
+// signer's chain is fetched first (a revoked certificate is refused), and
+// after signing, that of the TSA's chain; all of it is appended in a DSS
+// update (B-LT). With LTA, a document timestamp follows (B-LTA).
 //
 // pdf must be an unencrypted PDF with classic cross-reference tables and
 // no form (Carta's renderer writes such PDFs).
@@ -266,9 +390,63 @@ func (s *Signer) Sign(pdf []byte) ([]byte, error) {
 	if err := s.checkValidity(t); err != nil {
 		return nil, fmt.Errorf("sign pdf: %w", err)
 	}
-	out, err := s.sign(pdf, t)
+	ctx := context.Background()
+	var v *validation
+	if s.ltv {
+		v = &validation{}
+		if err := s.revocation(ctx, s.signerChain, v); err != nil {
+			return nil, fmt.Errorf("sign pdf: check the signing certificate: %w", err)
+		}
+	}
+	var (
+		ts    *timestamp.Timestamp
+		stamp stampFunc
+	)
+	capacity := s.capacity
+	if s.tsa != nil {
+		capacity += int(s.tokenLen.Load()) + 64
+		stamp = func(sig []byte) ([]byte, error) {
+			var err error
+			if ts, err = s.tsa.stamp(ctx, sig); err != nil {
+				return nil, err
+			}
+			return ts.RawToken, nil
+		}
+	}
+	out, cms, err := s.sign(pdf, t, capacity, stamp)
+	if errors.Is(err, errTooSmall) && s.tsa != nil {
+		// A larger token than ever before: remember, reserve and sign
+		// again (the TSA is asked again).
+		s.tokenLen.Store(int64(len(ts.RawToken)) + 1024)
+		out, _, err = s.sign(pdf, t, len(cms)+1024, stamp)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sign pdf: %w", err)
+	}
+	if s.ltv {
+		pool := append(append([]*x509.Certificate(nil), ts.Certificates...), s.tsa.rootCerts...)
+		chain, err := buildChain(tsaSigner(ts), pool, setting("sign-tsa-ca"))
+		if err != nil {
+			return nil, fmt.Errorf("sign pdf: add validation data: the timestamp authority's certificate: %w", err)
+		}
+		if err := s.revocation(ctx, chain, v); err != nil {
+			return nil, fmt.Errorf("sign pdf: add validation data: the timestamp authority's certificate: %w", err)
+		}
+		if out, err = appendDSS(out, v); err != nil {
+			return nil, fmt.Errorf("sign pdf: add validation data: %w", err)
+		}
+	}
+	if s.lta {
+		signed := out
+		out, token, err := s.appendDocTimestamp(ctx, signed, int(s.tokenLen.Load())+64)
+		if errors.Is(err, errTooSmall) {
+			s.tokenLen.Store(int64(len(token)) + 1024)
+			out, _, err = s.appendDocTimestamp(ctx, signed, len(token)+1024)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sign pdf: %w", err)
+		}
+		return out, nil
 	}
 	return out, nil
 }
@@ -278,11 +456,11 @@ func (s *Signer) Sign(pdf []byte) ([]byte, error) {
 func (s *Signer) checkValidity(t time.Time) error {
 	switch {
 	case t.After(s.cert.NotAfter):
-		return fmt.Errorf("signing certificate expired on %s (now %s): renew %s",
-			s.cert.NotAfter.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339), s.where)
+		return fmt.Errorf("the signing certificate of %s expired on %s (now %s): %s",
+			describeCert(s.cert), day(s.cert.NotAfter), day(t), renewAdvice(s.where))
 	case t.Before(s.cert.NotBefore):
-		return fmt.Errorf("signing certificate not valid before %s (now %s): check the clock or %s",
-			s.cert.NotBefore.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339), s.where)
+		return fmt.Errorf("the signing certificate of %s is not valid before %s (now %s): check the clock or %s",
+			describeCert(s.cert), day(s.cert.NotBefore), day(t), s.where)
 	}
 	return nil
 }

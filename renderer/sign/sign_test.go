@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
@@ -86,7 +87,7 @@ func TestSignValidates(t *testing.T) {
 			if !bytes.HasPrefix(signed, unsigned) {
 				t.Fatal("signed PDF does not start with the unsigned letter's bytes")
 			}
-			checkCMS(t, signed, tt.pki)
+			checkCMS(t, signed, tt.pki.leaf)
 			qpdfCheck(t, signed)
 
 			nss := nssDB(t, tt.pki)
@@ -231,11 +232,11 @@ func TestSignChecksValidityAtSigningTime(t *testing.T) {
 		want string    // "" when Sign must succeed
 	}{
 		{"worker outlives PEM certificate", pem, rp.leaf.NotAfter.Add(24 * time.Hour),
-			"sign pdf: signing certificate expired on 2043-01-09T15:04:05Z (now 2043-01-10T15:04:05Z): renew -sign-cert (CARTA_SIGN_CERT)"},
+			`sign pdf: the signing certificate of "Comitė Ciudadano (RSA test)" (Comitė Ciudadano) expired on 2043-01-09 15:04:05 UTC (now 2043-01-10 15:04:05 UTC): get a renewed certificate and key from its CA and set -sign-cert (CARTA_SIGN_CERT) to them`},
 		{"worker outlives PKCS#12 certificate", p12, rp.leaf.NotAfter.Add(time.Second),
-			"sign pdf: signing certificate expired on 2043-01-09T15:04:05Z (now 2043-01-09T15:04:06Z): renew -sign-p12 (CARTA_SIGN_P12)"},
+			`sign pdf: the signing certificate of "Comitė Ciudadano (RSA test)" (Comitė Ciudadano) expired on 2043-01-09 15:04:05 UTC (now 2043-01-09 15:04:06 UTC): get a renewed certificate and key from its CA and set -sign-p12 (CARTA_SIGN_P12) to them`},
 		{"clock set back before NotBefore", pem, rp.leaf.NotBefore.Add(-time.Second),
-			"sign pdf: signing certificate not valid before 2022-01-09T15:04:05Z (now 2022-01-09T15:04:04Z): check the clock or -sign-cert (CARTA_SIGN_CERT)"},
+			`sign pdf: the signing certificate of "Comitė Ciudadano (RSA test)" (Comitė Ciudadano) is not valid before 2022-01-09 15:04:05 UTC (now 2022-01-09 15:04:04 UTC): check the clock or -sign-cert (CARTA_SIGN_CERT)`},
 		{"last valid instant", pem, rp.leaf.NotAfter, ""},
 		{"first valid instant", pem, rp.leaf.NotBefore, ""},
 	}
@@ -293,7 +294,7 @@ func TestLoadErrors(t *testing.T) {
 		{"key file holds a certificate", Config{CertFile: rp.certPEM, KeyFile: rp.certPEM}, "load signing key: -sign-key (CARTA_SIGN_KEY): no PEM private key"},
 		{"certificate file holds a key", Config{CertFile: rp.keyPEM, KeyFile: rp.keyPEM}, "load signing certificate: -sign-cert (CARTA_SIGN_CERT): no PEM CERTIFICATE block"},
 		{"certificate of another key", Config{CertFile: rp.caOnlyCert, KeyFile: rp.keyPEM}, "load signing certificate: -sign-cert (CARTA_SIGN_CERT): no certificate matches the private key"},
-		{"expired certificate", Config{CertFile: rp.expiredCert, KeyFile: rp.keyPEM}, "load signing certificate: -sign-cert (CARTA_SIGN_CERT): certificate \"CN=Comitė Ciudadano (RSA test),O=Comitė Ciudadano\" is valid from 2022-01-09T15:04:05Z to 2023-01-08T15:04:05Z, not now (2023-01-09T15:04:05Z)"},
+		{"expired certificate", Config{CertFile: rp.expiredCert, KeyFile: rp.keyPEM}, `load signing certificate: -sign-cert (CARTA_SIGN_CERT): the certificate of "Comitė Ciudadano (RSA test)" <letters@comite.example> (Comitė Ciudadano) is valid from 2022-01-09 15:04:05 UTC to 2023-01-08 15:04:05 UTC, not now (2023-01-09 15:04:05 UTC): get a renewed certificate and key from its CA and set -sign-cert (CARTA_SIGN_CERT) to them`},
 		{"certificate not for signing", Config{CertFile: rp.signingForbidden, KeyFile: rp.forbiddenKeyPEM}, "may not sign"},
 	}
 	for _, tt := range tests {
@@ -392,7 +393,7 @@ func TestPDFText(t *testing.T) {
 // exactly the byte ranges, its signed attributes are those of CAdES
 // baseline B-B with no signing-time, and the signature verifies with the
 // certificate's key.
-func checkCMS(t *testing.T, signed []byte, p *pki) {
+func checkCMS(t *testing.T, signed []byte, leaf *x509.Certificate) {
 	t.Helper()
 	m := regexp.MustCompile(`/ByteRange \[0 (\d+) (\d+) (\d+)\s*\]`).FindSubmatch(signed)
 	if m == nil {
@@ -427,6 +428,7 @@ func checkCMS(t *testing.T, signed []byte, p *pki) {
 			SignedAttrs  asn1.RawValue `asn1:"optional,tag:0"`
 			SignatureAlg pkix.AlgorithmIdentifier
 			Signature    []byte
+			UnsignedAttr asn1.RawValue `asn1:"optional,tag:1"`
 		} `asn1:"set"`
 	}
 	if _, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil {
@@ -443,7 +445,7 @@ func checkCMS(t *testing.T, signed []byte, p *pki) {
 	h.Write(signed[:a])
 	h.Write(signed[b:])
 	digest := h.Sum(nil)
-	certHash := sha256.Sum256(p.leaf.Raw)
+	certHash := sha256.Sum256(leaf.Raw)
 	got := map[string][]byte{}
 	for rest := si.SignedAttrs.Bytes; len(rest) > 0; {
 		var attr struct {
@@ -469,7 +471,7 @@ func checkCMS(t *testing.T, signed []byte, p *pki) {
 	toSign := bytes.Clone(si.SignedAttrs.FullBytes)
 	toSign[0] = 0x31 // SET OF
 	ah := sha256.Sum256(toSign)
-	switch k := p.leaf.PublicKey.(type) {
+	switch k := leaf.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if err := rsa.VerifyPKCS1v15(k, crypto.SHA256, ah[:], si.Signature); err != nil {
 			t.Errorf("RSA signature does not verify: %v", err)
