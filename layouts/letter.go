@@ -171,8 +171,11 @@ func (c *composer) letter(newPage bool, defCols int) error {
 	if err := c.letterMain(); err != nil {
 		return err
 	}
-	if newPage && mark < len(c.items) {
-		c.items[mark].newPage = true
+	if mark < len(c.items) {
+		// A new page, or kept with what precedes it (the letterhead's
+		// rule, or the rule closing a statement).
+		c.items[mark].newPage = newPage
+		c.items[mark].keep = !newPage
 	}
 	return c.signatories(defCols)
 }
@@ -207,7 +210,9 @@ func (c *composer) letterMain() error {
 			return err
 		}
 	}
-	if err := c.text(l.Salutation, block{st: body, x: x, w: w, space: 16}); err != nil {
+	// The subject stays with the salutation, and the salutation with the
+	// first two lines of the body (the first block keeps with it below).
+	if err := c.text(l.Salutation, block{st: body, x: x, w: w, space: 16, keepPrev: l.Subject != ""}); err != nil {
 		return err
 	}
 	keep := true // the first block stays with the salutation

@@ -126,6 +126,15 @@ func TestBreakLines(t *testing.T) {
 	}
 }
 
+// fill returns n copies of v.
+func fill(n int, v float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
 func TestBalance(t *testing.T) {
 	t.Parallel()
 	ones := func(n int) []float64 {
@@ -154,7 +163,8 @@ func TestBalance(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			splits, _, ok := balance(tt.hs, tt.ncol, 2, tt.avail)
+			n := len(tt.hs)
+			splits, _, ok := balance(tt.hs, fill(n, 2), fill(n, 0), tt.ncol, tt.avail)
 			if ok != tt.ok || !slices.Equal(splits, tt.splits) {
 				t.Errorf("balance = %v, %v; want %v, %v", splits, ok, tt.splits, tt.ok)
 			}
@@ -170,7 +180,7 @@ func TestBalanceWithinOneLine(t *testing.T) {
 			for i := range hs {
 				hs[i] = 10
 			}
-			splits, _, ok := balance(hs, ncol, 2, 1000)
+			splits, _, ok := balance(hs, fill(n, 2), fill(n, 0), ncol, 1000)
 			if !ok {
 				t.Fatalf("%d entries in %d columns: do not fit", n, ncol)
 			}

@@ -34,6 +34,10 @@ type Statement struct {
 	Date       string   `json:"date,omitempty"` // YYYY-MM-DD
 	Dateline   string   `json:"dateline,omitempty"`
 	Paragraphs []string `json:"paragraphs,omitempty"`
+	// LetterNewPage starts the letter that follows the statement on a
+	// new page (layout joint-statement); by default the letter follows
+	// on the same page when its opening fits there.
+	LetterNewPage bool `json:"letter_new_page,omitempty"`
 }
 
 // Letter is the letter itself.
