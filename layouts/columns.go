@@ -13,9 +13,14 @@ import (
 const (
 	colGutter  = 14.0 // between columns
 	minColW    = 96.0 // columns are never narrower; the count is clamped
-	entryGap   = 3.5  // between entries in a column
+	entryGap   = 3.0  // between entries in a column
 	memberInd  = 9.0  // indent of group members and notes
 	hangIndent = 7.0  // indent of the wrapped lines of a name
+
+	nameSize   = 9.0 // an entry's name
+	nameLead   = 11.2
+	memberSize = 8.0 // a group's members and an entry's note
+	memberLead = 10.0
 )
 
 // atom is the smallest piece of the signatory list a column break never
@@ -69,8 +74,8 @@ func (c *composer) signatories(defCols int) error {
 	}
 	h1 := int32(len(c.items))
 
-	name := tstyle{font: fonts.Regular, size: 9.5, lead: 11.9, color: black}
-	member := tstyle{font: fonts.Regular, size: 8.5, lead: 10.6, color: black}
+	name := tstyle{font: fonts.Regular, size: nameSize, lead: nameLead, color: black}
+	member := tstyle{font: fonts.Regular, size: memberSize, lead: memberLead, color: black}
 	note := member
 	note.font = fonts.Italic
 	atoms := make([]atom, 0, len(order))
@@ -145,7 +150,7 @@ func (c *composer) signatories(defCols int) error {
 func (c *composer) contHeading(group string, colW float64) (int32, int32, error) {
 	i0 := int32(len(c.items))
 	c.spans = append(c.spans[:0], markup.Span{Text: group + " "}, markup.Span{Text: c.loc.continued(), Style: markup.Italic})
-	st := tstyle{font: fonts.Regular, size: 9.5, lead: 11.9, color: black}
+	st := tstyle{font: fonts.Regular, size: nameSize, lead: nameLead, color: black}
 	if err := c.para(block{st: st, x: c.left, w: colW, indent: hangIndent}); err != nil {
 		return 0, 0, err
 	}

@@ -95,9 +95,12 @@ type glyph struct {
 }
 
 // line is a range of glyphs set on one line, trailing spaces excluded.
+// A line that breaks a word ends with a hyphen, drawn after glyph b-1
+// and counted in w.
 type line struct {
 	a, b int
 	w    float64
+	hyph bool
 }
 
 // composer lays out one document. It is created per call to Lay and
@@ -121,6 +124,7 @@ type composer struct {
 	faces  []*fonts.Face // the faces glyphs refer to
 	spans  []markup.Span
 	lines  []line
+	size   float64 // the size c.glyphs were shaped at
 
 	// Pagination cursor: items before flushed are placed; y is the next
 	// free position on page, atTop whether the page has no item yet.
@@ -337,6 +341,7 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 	if cap(c.glyphs) < n {
 		c.glyphs = make([]glyph, 0, n)
 	}
+	c.size = size
 	gs := c.glyphs[:n] // at most one glyph per byte
 	k := 0
 	for si, sp := range c.spans {
@@ -387,6 +392,7 @@ func (c *composer) breakLines(w0, w1 float64) {
 	g := c.glyphs
 	n := len(g)
 	i := 0
+outer:
 	for {
 		for i < n && g[i].cls == clsSpace {
 			i++
@@ -418,7 +424,15 @@ func (c *composer) breakLines(w0, w1 float64) {
 				if bEnd > start {
 					end, next, lw = bEnd, bNext, bW
 				} else {
-					end, next, lw = i, i, x
+					// No break point: break the word, with a hyphen.
+					var hyph bool
+					end, lw, hyph = c.breakWord(start, i, x, width)
+					next = end
+					if hyph {
+						c.lines = append(c.lines, line{a: start, b: end, w: lw, hyph: true})
+						i = next
+						continue outer
+					}
 				}
 				break
 			}
@@ -501,6 +515,9 @@ func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
 		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.faces[g[j].face], s: s, color: st.color})
 		x += w
 		j = k
+	}
+	if ln.hyph {
+		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.hyphenFace(ln.b - 1), s: "-", color: st.color})
 	}
 }
 

@@ -91,7 +91,7 @@ func (c *composer) statement() (bool, error) {
 		space = 10
 	}
 	for _, p := range s.Paragraphs {
-		if err := c.marked(p, block{st: body, x: x, w: w, space: space, keepPrev: keep}); err != nil {
+		if err := c.marked(p, block{st: body, x: x, w: c.bodyWidth(), space: space, keepPrev: keep}); err != nil {
 			return false, err
 		}
 		keep, space = false, paraGap

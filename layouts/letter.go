@@ -11,12 +11,21 @@ import (
 
 // Body typography.
 const (
-	bodySize   = 11.0
-	bodyLead   = 14.3 // 1.3
-	paraGap    = 8.0  // between paragraphs
-	listIndent = 22.0
-	labelGap   = 7.0 // between a list label and its text
+	bodySize = 11.0
+	bodyLead = 15.0 // 1.36
+	// bodyMeasure is the widest body line in ems of bodySize: Liberation
+	// Serif (Times metrics) sets about 2.3 characters an em of running
+	// text, so 34 ems hold about 78 characters.
+	bodyMeasure = 34.0
+	paraGap     = 8.0 // between paragraphs
+	listIndent  = 22.0
+	labelGap    = 7.0 // between a list label and its text
 )
+
+// bodyWidth is the measure of body text: at most bodyMeasure ems of the
+// body size, so that a line holds about 65 to 85 characters, and never
+// wider than the text column.
+func (c *composer) bodyWidth() float64 { return min(c.width(), bodyMeasure*bodySize) }
 
 func bodyStyle() tstyle {
 	return tstyle{font: fonts.Regular, size: bodySize, lead: bodyLead, color: black}
@@ -202,7 +211,7 @@ func (c *composer) recipientOrder() []int {
 func (c *composer) letterMain() error {
 	l := &c.j.Letter
 	body := bodyStyle()
-	x, w := c.left, c.width()
+	x, w := c.left, c.bodyWidth()
 	if l.Subject != "" {
 		bold := body
 		bold.font = fonts.Bold

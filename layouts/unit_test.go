@@ -78,6 +78,9 @@ func setLines(t *testing.T, s string, w float64) []string {
 		for _, g := range c.glyphs[ln.a:ln.b] {
 			b.WriteString(c.spans[g.span].Text[g.off : g.off+int32(g.n)])
 		}
+		if ln.hyph {
+			b.WriteRune(hyphen)
+		}
 		got := b.String()
 		if width := fonts.Serif().Face(fonts.Regular).Width(got, 11); math.Abs(width-ln.w) > 1e-6 || (ln.w > w && ln.b-ln.a > 1) {
 			t.Errorf("line %q: width %.3f, measured %.3f, limit %.1f", got, ln.w, width, w)
@@ -102,7 +105,9 @@ func TestBreakLines(t *testing.T) {
 		{"after slash", "Pop No'j/Guatemala", []string{"Pop No'j/", "Guatemala"}},
 		{"after em dash", "pathway—including", []string{"pathway—", "including"}},
 		{"not after a leading hyphen", "a -5 b", []string{"a", "-5", "b"}},
-		{"by character", strings.Repeat("x", 26), []string{strings.Repeat("x", 9), strings.Repeat("x", 9), strings.Repeat("x", 8)}},
+		{"by character, with a hyphen", strings.Repeat("x", 26), []string{strings.Repeat("x", 9) + "-", strings.Repeat("x", 9) + "-", strings.Repeat("x", 8)}},
+		{"hyphen counted in the width", strings.Repeat("x", 20), []string{strings.Repeat("x", 8) + "-", strings.Repeat("x", 8) + "-", "xxxx"}},
+		{"no second hyphen after a dash", "aaaaaaaa–bbbbbbbbbbbbbbbbbbbb", []string{"aaaaaaaa–", "bbbbbbbbb-", "bbbbbbbbb-", "bb"}},
 		{"newline", "first\nsecond", []string{"first", "second"}},
 		{"empty", "", nil},
 	}

@@ -189,7 +189,7 @@ func checkColumnsRead(t *testing.T, j *job.Job, pdf []byte) columnReport {
 		height = 841.89
 	}
 	ws, units := listWords(t, j, pageWords(t, pdf), height)
-	const gap, tol = 3.5, 1.0
+	const gap, tol = 3.0, 1.0
 	key := func(w colWord) [2]int { return [2]int{w.page, w.col} }
 	for _, u := range units {
 		a, b := ws[u.first], ws[u.end-1]
@@ -269,7 +269,7 @@ func checkColumnsRead(t *testing.T, j *job.Job, pdf []byte) columnReport {
 	}
 	if perPage[last] == ncol || perPage[last] > 1 {
 		rep.lastSpan = hi - lo
-		// A unit's words box is about 10.5 pt of its 11.9 pt line: allow
+		// A unit's word boxes are about 10 pt of its 11.2 pt line: allow
 		// the difference beside the gap.
 		if hi-lo > tallest+gap+3 {
 			t.Errorf("page %d: columns unbalanced, heights from %.1f to %.1f pt, tallest unit %.1f pt", last+1, lo, hi, tallest)
