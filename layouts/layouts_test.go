@@ -224,6 +224,22 @@ func TestScenarios(t *testing.T) {
 			j.Letter.Signatories = &job.Signatories{Entries: []job.Entry{{Name: "Ελληνικό Συμβούλιο για τους Πρόσφυγες"}, {Name: "Громадська організація «Право на захист»"}, {Name: "Trung tâm Hỗ trợ Người di cư Việt Nam"}, {Name: "Comitė Ciudadano"}, {Name: "საქართველოს ახალგაზრდა იურისტთა ასოციაცია"}}}
 			return j
 		}},
+		{"three-signers-side-by-side", func() *job.Job {
+			j := baseJob()
+			j.Letter.Signers = []job.Signer{
+				{Name: "Ana López Hernández", Title: "Coordinadora General", Organization: "Coalición por los Derechos", Signature: pngURL(300, 100)},
+				{Name: "Jean-Baptiste Ndayishimiye", Title: "Directeur exécutif", Organization: "Réseau Solidarité Migrants"},
+				{Name: "Mary O’Connor", Title: "Executive Director", Organization: "Center for Refugee Studies", Signature: pngURL(120, 100)},
+			}
+			return j
+		}},
+		{"five-signers-in-two-rows", func() *job.Job {
+			j := baseJob()
+			for i := range 5 {
+				j.Letter.Signers = append(j.Letter.Signers, job.Signer{Name: fmt.Sprintf("Firmante %d", i+1), Title: "Directora"})
+			}
+			return j
+		}},
 		{"group-members", func() *job.Job {
 			j := baseJob()
 			j.Letter.Signatories = &job.Signatories{Heading: "Organizaciones firmantes", Columns: 2, Sort: "alpha", Entries: []job.Entry{

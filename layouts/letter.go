@@ -261,39 +261,10 @@ func (c *composer) letterMain() error {
 	if err := c.text(l.Closing, block{st: body, x: x, w: w, space: 14, keepPrev: true}); err != nil {
 		return err
 	}
-	for i := range l.Signers {
-		if err := c.signer(&l.Signers[i], i); err != nil {
-			return err
-		}
+	if err := c.signers(); err != nil {
+		return err
 	}
 	return c.copies()
-}
-
-// signer sets one signer: the signature image if any, then name, title
-// and organization, kept together (and, for the first, with the closing).
-func (c *composer) signer(s *job.Signer, i int) error {
-	body := bodyStyle()
-	space := 22.0
-	if i > 0 {
-		space = 18
-	}
-	if s.Signature != "" {
-		p, err := decodeDataURL(s.Signature)
-		if err != nil {
-			return fmt.Errorf("lay out letter: signers[%d].signature: %w", i, err)
-		}
-		w, h := p.fit(38, 180)
-		it := c.addItem(h+4, 6, true)
-		c.images = append(c.images, imageRec{item: it, x: c.left, dy: 2, w: w, h: h, data: p.data, format: p.format, name: "signature-" + strconv.Itoa(i+1)})
-		space = 0
-	}
-	ss := make([]string, 0, 3)
-	for _, v := range []string{s.Name, s.Title, s.Organization} {
-		if v != "" {
-			ss = append(ss, v)
-		}
-	}
-	return c.stack(ss, body, c.left, c.width(), space, i == 0 || s.Signature != "")
 }
 
 // copies sets the cc block: a localised label, then one person per line,
