@@ -1,6 +1,7 @@
 package layouts
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -151,5 +152,60 @@ func TestSignersSpaceAndOrder(t *testing.T) {
 		if want := map[int]int{1: 1, 2: 2, 3: 3, 4: 2, 5: 3, 7: 3}[n]; perRow != want {
 			t.Errorf("%d signers: %d in the first row, want %d", n, perRow, want)
 		}
+	}
+}
+
+// TestDINReturnLine: the DIN return address is always a postal address:
+// name and first letterhead line, shrunk down to 6 pt, else that line
+// alone; a letterhead without lines, or with a first line too long even
+// alone, is refused naming the field.
+func TestDINReturnLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		head       string
+		lines      []string
+		want       string  // the return line drawn
+		size       float64 // at this size
+		field, msg string  // or refused
+	}{
+		{"name and address at 7 pt", "Red Migrante", []string{"Calle 5 de Mayo 12, 06000 Ciudad de México", "+52 55 1234 5678"}, "Red Migrante · Calle 5 de Mayo 12, 06000 Ciudad de México", 7, "", ""},
+		{"shrunk to keep the address", "Coordinadora de Organizaciones", []string{"Calle 5 de Mayo 12, 06000 Ciudad de México"}, "Coordinadora de Organizaciones · Calle 5 de Mayo 12, 06000 Ciudad de México", 6.5, "", ""},
+		{"the address alone", strings.Repeat("Coordinadora Nacional de Organizaciones ", 3), []string{"Calle 5 de Mayo 12, 06000 Ciudad de México"}, "Calle 5 de Mayo 12, 06000 Ciudad de México", 7, "", ""},
+		{"no lines", "Red Migrante", nil, "", 0, "letterhead.lines", "must give the sender's postal address"},
+		{"address too long", "Red Migrante", []string{strings.Repeat("Avenida de los Insurgentes Sur ", 5)}, "", 0, "letterhead.lines[0]", "is too long for the din5008-a return address line (80 mm) even alone at 6 pt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j := windowJob("din5008-a", 4)
+			j.Letterhead.Name, j.Letterhead.Lines = tt.head, tt.lines
+			j = decode(t, j)
+			l, _ := Lookup("din5008-a")
+			d, err := l.Lay(j)
+			if tt.field != "" {
+				var verr *job.ValidationError
+				if !errors.As(err, &verr) || verr.Problems[0].Field != tt.field || !strings.Contains(verr.Problems[0].Message, tt.msg) {
+					t.Fatalf("got %v, want %s: %s", err, tt.field, tt.msg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			win, _ := AddressWindow("din5008-a")
+			var got []Text
+			for _, tx := range d.Pages[0].Texts {
+				if tx.Y > win.Y && tx.Y < win.Y+17.7*mm && tx.X < win.X+win.W {
+					got = append(got, tx)
+				}
+			}
+			if len(got) != 1 || got[0].S != tt.want || got[0].Size != tt.size {
+				t.Fatalf("return line %+v, want %q at %g pt", got, tt.want, tt.size)
+			}
+			if b := textBox(got[0]); b.x1 > win.X+win.W {
+				t.Errorf("return line ends at %.1f, past the field's edge %.1f", b.x1, win.X+win.W)
+			}
+		})
 	}
 }
