@@ -113,7 +113,7 @@ type composer struct {
 	left, right float64 // the text column
 	bottom      float64 // no item extends below this
 	accent      RGB     // the letterhead's accent colour, black if none
-	first       int     // the recipient the address block starts with (a copy's recipient); 0 by default
+	first       int     // the recipient a window layout puts in the window (a copy's recipient); 0 by default
 
 	items  []item
 	runs   []run

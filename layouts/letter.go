@@ -171,7 +171,9 @@ func (c *composer) letter(newPage bool, defCols int) error {
 	if mark < len(c.items) {
 		space = 18
 	}
-	for _, i := range c.recipientOrder() {
+	// Every copy names the recipients in the job's order: the sender's
+	// order of precedence.
+	for i := range l.Recipients {
 		if err := c.stack(personLines(&l.Recipients[i]), body, x, w, space, false); err != nil {
 			return err
 		}
@@ -187,23 +189,6 @@ func (c *composer) letter(newPage bool, defCols int) error {
 		c.items[mark].keep = !newPage
 	}
 	return c.signatories(defCols)
-}
-
-// recipientOrder returns the indexes of the recipients in the order the
-// address block names them: the copy's recipient (c.first) first, then the
-// others in the job's order.
-func (c *composer) recipientOrder() []int {
-	n := len(c.j.Letter.Recipients)
-	out := make([]int, 0, n)
-	if c.first >= 0 && c.first < n {
-		out = append(out, c.first)
-	}
-	for i := range n {
-		if i != c.first {
-			out = append(out, i)
-		}
-	}
-	return out
 }
 
 // letterMain sets the letter from the subject line to the cc block:

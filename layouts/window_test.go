@@ -244,15 +244,16 @@ func TestWindowCopies(t *testing.T) {
 	}
 }
 
-// TestLetterCopies leads the address block of a plain letter's copy with
-// its recipient, the others following in the job's order.
+// TestLetterCopies keeps the recipients of a plain letter's copy in the
+// job's order: each copy is the combined letter.
 func TestLetterCopies(t *testing.T) {
 	t.Parallel()
 	j := windowJob("letter", 5)
 	j.Locale = "en-US"
 	j = decode(t, j)
 	l, _ := Lookup("letter")
-	for i, want := range [][]int{{0, 1, 2}, {1, 0, 2}, {2, 0, 1}} {
+	combined := dump(lay(t, j))
+	for i, want := range [][]int{{0, 1, 2}, {0, 1, 2}, {0, 1, 2}} {
 		d, err := LayCopy(l, j, i)
 		if err != nil {
 			t.Fatal(err)
@@ -266,12 +267,14 @@ func TestLetterCopies(t *testing.T) {
 			}
 			last = at
 		}
+		if dump(d) != combined {
+			t.Errorf("copy %d differs from the combined letter", i)
+		}
 	}
 	if _, err := LayCopy(l, j, 3); err == nil {
 		t.Error("LayCopy of recipient 3 of 3 succeeded")
 	}
-	combined, first := lay(t, j), mustLayCopy(t, l, j, 0)
-	if dump(combined) != dump(first) {
+	if first := mustLayCopy(t, l, j, 0); combined != dump(first) {
 		t.Error("the first recipient's copy differs from the combined letter")
 	}
 }

@@ -38,7 +38,10 @@ const maxSlugBytes = job.CopySlugBytes
 // each recipient whose address does not fit. Like Render it is pure and
 // deterministic: the same job always gives the same outputs, byte for
 // byte, and the keys are unique within the job.
-func RenderAll(j *job.Job) ([]Output, error) {
+func RenderAll(j *job.Job) ([]Output, error) { return RenderAllWith(j, Options{}) }
+
+// RenderAllWith is RenderAll with options (see RenderWith).
+func RenderAllWith(j *job.Job, o Options) ([]Output, error) {
 	if j.PerRecipient() {
 		// Every copy's address at once, before anything is rendered (the
 		// combined letter's own is checked as Render lays it out).
@@ -56,7 +59,7 @@ func RenderAll(j *job.Job) ([]Output, error) {
 	if j.PerRecipient() {
 		fonts = pdf.NewFontCache()
 	}
-	combined, err := render(j, fonts)
+	combined, err := render(j, o, fonts)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +85,7 @@ func RenderAll(j *job.Job) ([]Output, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lay out copy %d of letter %s: %w", i+1, j.ID, err)
 		}
-		res, err := write(j, doc, combined.Provenance, fonts) // the job's provenance, computed once
+		res, err := write(j, doc, combined.Provenance, combined.Date, fonts) // the job's provenance, computed once
 		if err != nil {
 			return nil, fmt.Errorf("copy %d: %w", i+1, err)
 		}
