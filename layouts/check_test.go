@@ -119,7 +119,7 @@ func jobStrings(j *job.Job) []string {
 	person := func(p job.Person) {
 		add(p.Honorific, p.Name, p.Title, p.Organization)
 		add(p.Address...)
-		add(p.Country)
+		add((&composer{j: j}).country(p.Country)) // a code prints as the country's name
 	}
 	add(j.Letterhead.Name)
 	add(j.Letterhead.Lines...)

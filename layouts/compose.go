@@ -592,12 +592,18 @@ func (c *composer) flush() {
 }
 
 // finish places the page furniture (running headers on later pages, a
-// "Page i of N" footer on every page) and builds the Document.
+// "Page i of N" footer on every page of a letter of two pages or more,
+// or of every letter if the job asks) and builds the Document.
 func (c *composer) finish() (*Document, error) {
 	c.flush()
 	n := int(c.page) + 1
 	if len(c.items) > 0 {
-		n = int(c.items[len(c.items)-1].page) + 1
+		// The last page holding an item (a signatory group's continued
+		// heading is added after the entries it sits among).
+		n = 0
+		for i := range c.items {
+			n = max(n, int(c.items[i].page)+1)
+		}
 	}
 	doc := &Document{Width: c.W, Height: c.H, Pages: make([]Page, n), Meta: c.meta()}
 
@@ -655,9 +661,12 @@ func (c *composer) finish() (*Document, error) {
 		pg := &doc.Pages[it.page]
 		pg.Images = append(pg.Images, Image{X: im.x + it.dx, Y: it.y + im.dy, W: im.w, H: im.h, Data: im.data, Format: im.format, Name: im.name})
 	}
-	// Footers, centred.
+	// Footers, centred: none on a one-page letter unless the job asks.
 	var buf []byte
 	for p := range doc.Pages {
+		if n == 1 && !c.j.PageNumbersAlways() {
+			break
+		}
 		buf = c.loc.pageOf(buf[:0], p+1, n)
 		s := string(buf)
 		w := c.measure(s, fonts.Regular, furnitureSz)

@@ -174,7 +174,7 @@ func (c *composer) letter(newPage bool, defCols int) error {
 	// Every copy names the recipients in the job's order: the sender's
 	// order of precedence.
 	for i := range l.Recipients {
-		if err := c.stack(personLines(&l.Recipients[i]), body, x, w, space, false); err != nil {
+		if err := c.stack(c.personLines(&l.Recipients[i]), body, x, w, space, false); err != nil {
 			return err
 		}
 		space = 10
@@ -264,7 +264,7 @@ func (c *composer) copies() error {
 	lw := c.measure(label, st.font, st.size)
 	x := c.left + lw + 6
 	for i := range cc {
-		s := strings.Join(personLines(&cc[i]), ", ")
+		s := strings.Join(c.personLines(&cc[i]), ", ")
 		b := block{st: st, x: x, w: c.right - x, indent: 12, keepPrev: true, whole: true}
 		if i == 0 {
 			b.space, b.keepPrev, b.label, b.labelGap = 20, false, label, 6

@@ -397,7 +397,7 @@ func (c *composer) measureAddress(ss []string, size, w float64) (n, wrapped int,
 // 8 pt is refused with a *job.ValidationError naming the field.
 func (c *composer) fitAddress(s *windowSpec, i int) (addrFit, error) {
 	p := &c.j.Letter.Recipients[i]
-	ss := personLines(p)
+	ss := c.personLines(p)
 	var sizes []float64
 	for sz := addrSize; sz >= addrMinSize-1e-9; sz -= 0.5 {
 		sizes = append(sizes, sz)
@@ -439,7 +439,7 @@ func (c *composer) fitAddress(s *windowSpec, i int) (addrFit, error) {
 // placed so that the faces' boxes stay inside the line.
 func (c *composer) address(s *windowSpec, i int, fit addrFit) {
 	st := tstyle{font: fonts.Regular, size: fit.size, lead: fit.lead, color: black}
-	ss := personLines(&c.j.Letter.Recipients[i])
+	ss := c.personLines(&c.j.Letter.Recipients[i])
 	_, _, asc, desc, _ := c.measureAddress(ss, fit.size, s.zone.W) // shaping succeeded in fitAddress
 	dy := (fit.lead-(asc+desc)*fit.size)/2 + asc*fit.size
 	for _, line := range ss {
@@ -519,7 +519,7 @@ func (c *composer) addressees(first int) error {
 		if i == first {
 			continue
 		}
-		s := strings.Join(personLines(&rs[i]), ", ")
+		s := strings.Join(c.personLines(&rs[i]), ", ")
 		if err := c.text(s, block{st: st, x: c.left, w: c.width(), indent: 12, space: 2, keepPrev: true, whole: true}); err != nil {
 			return err
 		}

@@ -111,4 +111,8 @@ type Output struct {
 	// address block (the envelope window on window layouts) and the other
 	// recipients still named as in the letter. See Copies and CopySuffixBytes.
 	Copies string `json:"copies,omitempty"`
+	// PageNumbers is "auto" (the default, also when empty): a "Page i of
+	// N" footer on letters of two pages or more, none on a one-page
+	// letter; or "always": on every letter. See PageNumbers.
+	PageNumbers string `json:"page_numbers,omitempty"`
 }
