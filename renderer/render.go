@@ -18,7 +18,7 @@ const Version = "0.1.0"
 // MaxPages is the most pages one letter may have: 200. A job within every
 // limit of package job can still ask for thousands of pages (paragraphs of
 // blank lines, say); such a job is refused as invalid rather than written.
-// The reference letter has 5 pages; the same letter with 640 signatories
+// The reference letter has 4 pages; the same letter with 640 signatories
 // in four columns has 10.
 const MaxPages = 200
 
