@@ -421,12 +421,19 @@ outer:
 				continue
 			}
 			if x+gi.w > width+eps && i > start {
-				if bEnd > start {
+				// A word that cannot fit a line of its own is broken
+				// here rather than moved whole to the next line.
+				lo := start // the word to break starts here
+				if bEnd > start && i-bNext >= minWordHead && c.segmentWidth(bNext) > w1+eps {
+					lo = bNext
+				}
+				if bEnd > start && lo == start {
 					end, next, lw = bEnd, bNext, bW
 				} else {
-					// No break point: break the word, with a hyphen.
+					// No break point, or a word too long for any line:
+					// break the word, with a hyphen.
 					var hyph bool
-					end, lw, hyph = c.breakWord(start, i, x, width)
+					end, lw, hyph = c.breakWord(lo, i, x, width)
 					next = end
 					if hyph {
 						c.lines = append(c.lines, line{a: start, b: end, w: lw, hyph: true})

@@ -107,6 +107,7 @@ func TestBreakLines(t *testing.T) {
 		{"not after a leading hyphen", "a -5 b", []string{"a", "-5", "b"}},
 		{"by character, with a hyphen", strings.Repeat("x", 26), []string{strings.Repeat("x", 9) + "-", strings.Repeat("x", 9) + "-", strings.Repeat("x", 8)}},
 		{"hyphen counted in the width", strings.Repeat("x", 20), []string{strings.Repeat("x", 8) + "-", strings.Repeat("x", 8) + "-", "xxxx"}},
+		{"a word too long for any line starts where it is", "ab " + strings.Repeat("x", 30), []string{"ab xxxxxx-", strings.Repeat("x", 9) + "-", strings.Repeat("x", 9) + "-", "xxxxxx"}},
 		{"no second hyphen after a dash", "aaaaaaaa–bbbbbbbbbbbbbbbbbbbb", []string{"aaaaaaaa–", "bbbbbbbbb-", "bbbbbbbbb-", "bb"}},
 		{"newline", "first\nsecond", []string{"first", "second"}},
 		{"empty", "", nil},
