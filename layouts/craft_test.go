@@ -209,3 +209,35 @@ func TestDINReturnLine(t *testing.T) {
 		})
 	}
 }
+
+// TestHyphenInNarrowColumns: a name broken inside a word in a narrow
+// signatory column ends each broken line with a hyphen, and the name
+// reads back whole without them.
+func TestHyphenInNarrowColumns(t *testing.T) {
+	t.Parallel()
+	long := "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft"
+	j := baseJob()
+	j.Letter.Signatories = &job.Signatories{Columns: 4, Entries: []job.Entry{{Name: long}, {Name: "Kurz"}}}
+	d := lay(t, decode(t, j))
+	var lines []string
+	for _, tx := range signatoryTexts(d, 0) {
+		if tx.S == "-" {
+			lines[len(lines)-1] += "-" // the hyphen is a run of its own after the line's text
+			continue
+		}
+		if tx.S != "Kurz" {
+			lines = append(lines, tx.S)
+		}
+	}
+	if len(lines) < 3 {
+		t.Fatalf("lines %q: the name is not broken", lines)
+	}
+	for i, l := range lines[:len(lines)-1] {
+		if !strings.HasSuffix(l, "-") {
+			t.Errorf("line %d %q of a broken word has no hyphen", i+1, l)
+		}
+	}
+	if got := strings.ReplaceAll(strings.Join(lines, ""), "-", ""); got != long {
+		t.Errorf("reads back %q", got)
+	}
+}
