@@ -71,11 +71,14 @@ func RenderAllWith(j *job.Job, o Options) ([]Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, window := layouts.AddressWindow(l.Name())
 	for i := range j.Letter.Recipients {
-		if i == 0 {
-			// Recipient 0's copy is the combined letter (layouts.LayCopy):
-			// the same bytes, in a slice of its own so that a signer
-			// working in place signs each output once.
+		if i == 0 || !window {
+			// Recipient 0's copy is the combined letter (layouts.LayCopy),
+			// and so is every copy of a layout without a window, whose
+			// copies keep the recipients in the job's order: the same
+			// bytes, in a slice of its own so that a signer working in
+			// place signs each output once.
 			res := *combined
 			res.PDF = bytes.Clone(combined.PDF)
 			outs = append(outs, Output{Name: CopyName(j, i), Recipient: i, Key: CopyKey(j, i), Result: &res})
