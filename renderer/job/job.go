@@ -107,9 +107,10 @@ type Output struct {
 	Key string `json:"key,omitempty"`
 	// Copies is "none" (the default, also when empty): one PDF, the
 	// combined letter; or "per-recipient": the combined letter plus one
-	// copy per recipient, each with that recipient's full address in the
-	// address block (the envelope window on window layouts) and the other
-	// recipients still named as in the letter. See Copies and CopySuffixBytes.
+	// copy per recipient: on window layouts with that recipient's full
+	// address in the envelope window and the others named after it; on
+	// the other layouts the combined letter itself, every recipient named
+	// in the job's order. See Copies and CopySuffixBytes.
 	Copies string `json:"copies,omitempty"`
 	// PageNumbers is "auto" (the default, also when empty): a "Page i of
 	// N" footer on letters of two pages or more, none on a one-page
