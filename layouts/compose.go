@@ -95,9 +95,12 @@ type glyph struct {
 }
 
 // line is a range of glyphs set on one line, trailing spaces excluded.
+// A line that breaks a word ends with a hyphen, drawn after glyph b-1
+// and counted in w.
 type line struct {
 	a, b int
 	w    float64
+	hyph bool
 }
 
 // composer lays out one document. It is created per call to Lay and
@@ -110,7 +113,7 @@ type composer struct {
 	left, right float64 // the text column
 	bottom      float64 // no item extends below this
 	accent      RGB     // the letterhead's accent colour, black if none
-	first       int     // the recipient the address block starts with (a copy's recipient); 0 by default
+	first       int     // the recipient a window layout puts in the window (a copy's recipient); 0 by default
 
 	items  []item
 	runs   []run
@@ -121,6 +124,7 @@ type composer struct {
 	faces  []*fonts.Face // the faces glyphs refer to
 	spans  []markup.Span
 	lines  []line
+	size   float64 // the size c.glyphs were shaped at
 
 	// Pagination cursor: items before flushed are placed; y is the next
 	// free position on page, atTop whether the page has no item yet.
@@ -337,6 +341,7 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 	if cap(c.glyphs) < n {
 		c.glyphs = make([]glyph, 0, n)
 	}
+	c.size = size
 	gs := c.glyphs[:n] // at most one glyph per byte
 	k := 0
 	for si, sp := range c.spans {
@@ -387,6 +392,7 @@ func (c *composer) breakLines(w0, w1 float64) {
 	g := c.glyphs
 	n := len(g)
 	i := 0
+outer:
 	for {
 		for i < n && g[i].cls == clsSpace {
 			i++
@@ -415,10 +421,25 @@ func (c *composer) breakLines(w0, w1 float64) {
 				continue
 			}
 			if x+gi.w > width+eps && i > start {
-				if bEnd > start {
+				// A word that cannot fit a line of its own is broken
+				// here rather than moved whole to the next line.
+				lo := start // the word to break starts here
+				if bEnd > start && i-bNext >= minWordHead && c.segmentWidth(bNext) > w1+eps {
+					lo = bNext
+				}
+				if bEnd > start && lo == start {
 					end, next, lw = bEnd, bNext, bW
 				} else {
-					end, next, lw = i, i, x
+					// No break point, or a word too long for any line:
+					// break the word, with a hyphen.
+					var hyph bool
+					end, lw, hyph = c.breakWord(lo, i, x, width)
+					next = end
+					if hyph {
+						c.lines = append(c.lines, line{a: start, b: end, w: lw, hyph: true})
+						i = next
+						continue outer
+					}
 				}
 				break
 			}
@@ -502,6 +523,9 @@ func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
 		x += w
 		j = k
 	}
+	if ln.hyph {
+		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.hyphenFace(ln.b - 1), s: "-", color: st.color})
+	}
 }
 
 // text sets a paragraph of plain text (no markup).
@@ -575,12 +599,18 @@ func (c *composer) flush() {
 }
 
 // finish places the page furniture (running headers on later pages, a
-// "Page i of N" footer on every page) and builds the Document.
+// "Page i of N" footer on every page of a letter of two pages or more,
+// or of every letter if the job asks) and builds the Document.
 func (c *composer) finish() (*Document, error) {
 	c.flush()
 	n := int(c.page) + 1
 	if len(c.items) > 0 {
-		n = int(c.items[len(c.items)-1].page) + 1
+		// The last page holding an item (a signatory group's continued
+		// heading is added after the entries it sits among).
+		n = 0
+		for i := range c.items {
+			n = max(n, int(c.items[i].page)+1)
+		}
 	}
 	doc := &Document{Width: c.W, Height: c.H, Pages: make([]Page, n), Meta: c.meta()}
 
@@ -638,9 +668,12 @@ func (c *composer) finish() (*Document, error) {
 		pg := &doc.Pages[it.page]
 		pg.Images = append(pg.Images, Image{X: im.x + it.dx, Y: it.y + im.dy, W: im.w, H: im.h, Data: im.data, Format: im.format, Name: im.name})
 	}
-	// Footers, centred.
+	// Footers, centred: none on a one-page letter unless the job asks.
 	var buf []byte
 	for p := range doc.Pages {
+		if n == 1 && !c.j.PageNumbersAlways() {
+			break
+		}
 		buf = c.loc.pageOf(buf[:0], p+1, n)
 		s := string(buf)
 		w := c.measure(s, fonts.Regular, furnitureSz)

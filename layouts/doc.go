@@ -11,27 +11,33 @@
 //     salutation, body, closing, signers, cc block and the signatory list.
 //     A statement or contact block in the job is not dropped: the statement
 //     comes first, closed by a rule, and the contact block last.
-//   - "joint-statement": the press statement under the letterhead, the
-//     letter from a new page, then the press contact block.
+//   - "joint-statement": the press statement under the letterhead, then
+//     after a rule the letter, on the same page when its opening fits
+//     there (from a new page with statement.letter_new_page), then the
+//     press contact block.
 //   - "din5008-a", "din5008-b": A4 letters for DL window envelopes after
 //     DIN 5008 form A and form B. The letterhead fills the top 27 mm (A)
 //     or 45 mm (B); under it, the 85 × 45 mm address field 20 mm from the
 //     left edge holds a one-line return address (7 pt) at the foot of its
-//     17.7 mm upper zone and the recipient's address in its 27.3 mm
+//     17.7 mm upper zone (the sender's name and postal address, the
+//     letterhead's first line, 7 pt down to 6 pt, else that line alone;
+//     refused when there is none or it does not fit) and the recipient's
+//     address in its 27.3 mm
 //     address zone, written 25 mm from the edge. The information block
 //     (the letterhead's lines when the band has no room for them, the
 //     reference, the date) starts 125 mm from the left edge. Fold marks
 //     at 87 and 192 mm (A) or 105 and 210 mm (B), the hole mark at
 //     148.5 mm. The text column is 25 mm from the left edge, 20 mm from
 //     the right.
-//   - "us-window": US Letter for a #10 window envelope (window 4.5 ×
-//     1.125 in, 0.875 in from the left and 0.5 in from the bottom of the
-//     envelope). Folded in thirds and resting on its fold, centred in the
-//     envelope, the sheet shows through the window from 0.375 to 4.875 in
-//     across and 2.042 to 3.167 in down; the address is set from 1 to
-//     4.25 in across (robust to the sheet sliding 0.5 in either way) and
-//     centred between 1/16 in inside the window's top and bottom. Fold
-//     marks at 11/3 and 22/3 in.
+//   - "us-window": US Letter for a #10 window envelope (4.125 × 9.5 in,
+//     window 4.5 × 1.125 in, 0.875 in from the left and 0.5 in from the
+//     bottom of the envelope), Z-folded at the fold marks, 3.875 and 7.75
+//     in from the top, the address panel outward. The folded sheet has
+//     0.25 in of play up and down and 1 in across, and wherever it lies
+//     the window shows the page from 0.875 to 4.375 in across and 2.5 to
+//     3.375 in down (AddressWindow); the address keeps 1/8 in inside
+//     that on every side (USPS DMM 601.6.3), centred vertically: five
+//     lines at most.
 //
 // A window layout puts the first recipient's full address in the window
 // (a copy's recipient, see LayCopy) and names the other recipients under
@@ -39,8 +45,8 @@
 // follows the letter on a new page. The address is set in 10 pt on a
 // 12.9 pt line, shrunk in half-point steps to 8 pt, wrapping a long line
 // only if nothing fits unwrapped; lines never overlap. An address that
-// does not fit even so (more than 8 lines of Latin text in any of the
-// three windows) is refused with a *job.ValidationError naming the field
+// does not fit even so (more than 8 lines of Latin text in a DIN window,
+// more than 5 in us-window) is refused with a *job.ValidationError naming the field
 // ("letter.recipients[0].address: 9 lines do not fit the din5008-a
 // address window (at most 8)"), never clipped. AddressWindow gives each
 // window's rectangle on the page, CheckAddresses checks addresses without
@@ -48,9 +54,10 @@
 //
 // # Copies
 //
-// LayCopy lays out one recipient's copy: that recipient's full address
-// leads the address block (fills the window), the others follow in the
-// job's order, named as in the combined letter; the first recipient's
+// LayCopy lays out one recipient's copy: on a window layout that
+// recipient's full address fills the window and the others follow in the
+// job's order; on the other layouts every copy keeps the recipients in
+// the job's order, as the combined letter does. The first recipient's
 // copy is the combined letter.
 //
 // To add a layout, write a type with Name and Lay methods in its own file
@@ -61,22 +68,35 @@
 // # Typesetting
 //
 // Pages are Letter, A4 or Legal with 1 in side margins; no text comes
-// within 0.4 in of an edge. Body text is 11 pt Liberation Serif on a 14.3
-// pt line, ragged right. A line breaks at spaces and after hyphens, dashes
-// and slashes; a word wider than its column (a URL, an e-mail address) is
-// broken between characters so that it never overflows. Runes the primary
+// within 0.4 in of an edge. Body text is 11 pt Liberation Serif on a 15
+// pt line, ragged right, at most 34 ems wide (about 78 characters a
+// line). A line breaks at spaces and after hyphens, dashes and slashes;
+// a word wider than its column (a URL, an e-mail address) is broken
+// between characters and the line ends with a hyphen (hyphen.go), so
+// that it never overflows. Runes the primary
 // face lacks are drawn with the family's fallback faces, each Text run
 // holding only runes of its face.
 //
 // Paragraphs, list items and headings accept the inline markup of package
 // markup (**bold**, *italic*, \* and \\). Page breaks leave at least two
-// lines of a paragraph on each side, keep headings with what follows and
-// the closing with the signers. The signatory list flows in columns (3 by
-// default, fewer on pages too narrow for 96 pt columns) and is balanced on
-// its last page.
+// lines of a paragraph on each side, keep the subject with the
+// salutation and the salutation with two lines of the body, headings with
+// the two lines that follow, and the closing with the signers. Signers
+// stand up to three a row in the given order, each name under 15.5 mm of
+// clear space for a signature (signers.go).
+//
+// The signatory list flows in columns (3 by default, fewer on pages too
+// narrow for 96 pt columns; columns.go): every page but the last fills
+// its columns top to bottom; a column breaks only between entries or
+// between a group's members, and a column continuing a group repeats its
+// name marked "(cont.)" in the letter's language; the last page is
+// balanced.
 //
 // The first page carries the letterhead; later pages a running header
-// with the letterhead's name. Every page has a "Page i of N" footer.
+// with the letterhead's name. Letters of two pages or more have a "Page i
+// of N" footer on every page; a one-page letter only with
+// output.page_numbers "always". A two-letter country code prints as the
+// country's name in the letter's language (country.go).
 //
 // # Locales
 //

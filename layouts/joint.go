@@ -9,8 +9,9 @@ import (
 )
 
 // jointStatement is a press statement that wraps a letter: the statement
-// under the letterhead, the letter from a new page, then the press
-// contact block.
+// under the letterhead, then the letter after a rule on the same page
+// when its opening fits there (from a new page if the statement asks
+// with letter_new_page), then the press contact block.
 type jointStatement struct{}
 
 // Name returns "joint-statement".
@@ -32,7 +33,11 @@ func (jointStatement) layFor(j *job.Job, first int) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.letter(hasStatement, 3); err != nil {
+	newPage := hasStatement && j.Statement.LetterNewPage
+	if hasStatement && !newPage {
+		c.rule(c.left, c.right, 1, 18, 0.6, c.ruleColor(), false)
+	}
+	if err := c.letter(newPage, 3); err != nil {
 		return nil, err
 	}
 	if err := c.contact(); err != nil {
@@ -86,7 +91,7 @@ func (c *composer) statement() (bool, error) {
 		space = 10
 	}
 	for _, p := range s.Paragraphs {
-		if err := c.marked(p, block{st: body, x: x, w: w, space: space, keepPrev: keep}); err != nil {
+		if err := c.marked(p, block{st: body, x: x, w: c.bodyWidth(), space: space, keepPrev: keep}); err != nil {
 			return false, err
 		}
 		keep, space = false, paraGap

@@ -224,6 +224,63 @@ func TestScenarios(t *testing.T) {
 			j.Letter.Signatories = &job.Signatories{Entries: []job.Entry{{Name: "Ελληνικό Συμβούλιο για τους Πρόσφυγες"}, {Name: "Громадська організація «Право на захист»"}, {Name: "Trung tâm Hỗ trợ Người di cư Việt Nam"}, {Name: "Comitė Ciudadano"}, {Name: "საქართველოს ახალგაზრდა იურისტთა ასოციაცია"}}}
 			return j
 		}},
+		{"three-signers-side-by-side", func() *job.Job {
+			j := baseJob()
+			j.Letter.Signers = []job.Signer{
+				{Name: "Ana López Hernández", Title: "Coordinadora General", Organization: "Coalición por los Derechos", Signature: pngURL(300, 100)},
+				{Name: "Jean-Baptiste Ndayishimiye", Title: "Directeur exécutif", Organization: "Réseau Solidarité Migrants"},
+				{Name: "Mary O’Connor", Title: "Executive Director", Organization: "Center for Refugee Studies", Signature: pngURL(120, 100)},
+			}
+			return j
+		}},
+		{"five-signers-in-two-rows", func() *job.Job {
+			j := baseJob()
+			for i := range 5 {
+				j.Letter.Signers = append(j.Letter.Signers, job.Signer{Name: fmt.Sprintf("Firmante %d", i+1), Title: "Directora"})
+			}
+			return j
+		}},
+		{"country-codes-es", func() *job.Job {
+			j := baseJob()
+			j.Locale = "es-MX"
+			j.Letter.Recipients = []job.Person{
+				{Name: "Andrés Manuel López Obrador", Address: []string{"Palacio Nacional", "06066 Ciudad de México"}, Country: "MX"},
+				{Name: "Annalena Baerbock", Address: []string{"Werderscher Markt 1", "10117 Berlin"}, Country: "DE"},
+				{Name: "Antony Blinken", Address: []string{"2201 C St NW", "Washington, DC 20520"}, Country: "Estados Unidos"},
+			}
+			return j
+		}},
+		{"page-numbers-always", func() *job.Job {
+			j := baseJob()
+			j.Output = &job.Output{PageNumbers: "always"}
+			return j
+		}},
+		{"ten-recipients-subject-a4", func() *job.Job {
+			j := baseJob()
+			j.PageSize = "a4"
+			j.Letter.Recipients = nil
+			for i := range 10 {
+				j.Letter.Recipients = append(j.Letter.Recipients, job.Person{Honorific: "H.E.", Name: fmt.Sprintf("Minister %d", i+1), Title: "Minister of Foreign Affairs", Organization: "Ministry of Foreign Affairs", Address: []string{"1 Government Square"}})
+			}
+			j.Letter.Subject = "Protection of asylum seekers along the migratory route through the Americas"
+			j.Letter.Body = []job.Block{{Text: ptr(strings.Repeat("We write to you about the situation of people on the move in the region. ", 6))}}
+			return j
+		}},
+		{"group-70-in-4-columns-a4", func() *job.Job {
+			j := baseJob()
+			j.PageSize = "a4"
+			members := make([]string, 70)
+			for i := range members {
+				members[i] = fmt.Sprintf("Miembro %d", i+1)
+				if i%9 == 4 {
+					members[i] = fmt.Sprintf("Servicio Albergue para Personas Refugiadas A.C. %d", i+1)
+				}
+			}
+			es := entries(40)
+			es = append(es[:20], append([]job.Entry{{Name: "Red Regional de Organizaciones", Members: members, Note: "Secretaría Técnica."}}, es[20:]...)...)
+			j.Letter.Signatories = &job.Signatories{Columns: 4, Entries: es}
+			return j
+		}},
 		{"group-members", func() *job.Job {
 			j := baseJob()
 			j.Letter.Signatories = &job.Signatories{Heading: "Organizaciones firmantes", Columns: 2, Sort: "alpha", Entries: []job.Entry{
@@ -247,6 +304,87 @@ func TestScenarios(t *testing.T) {
 			}
 			golden(t, tt.name, d)
 		})
+	}
+}
+
+// TestKeeps: the subject stays with the salutation and the first two
+// lines of the body; the letter of a joint statement follows it on the
+// same page unless the statement asks for a new page; one-page letters
+// carry no page number unless asked; country codes print as names.
+func TestKeeps(t *testing.T) {
+	t.Parallel()
+	// Subjects pushed down line by line across the page end.
+	for n := 0; n < 30; n++ {
+		j := baseJob()
+		j.PageSize = "a4"
+		j.Letter.Recipients = nil
+		for i := range 7 + n/6 {
+			j.Letter.Recipients = append(j.Letter.Recipients, job.Person{Name: fmt.Sprintf("Minister %d", i+1), Title: "Minister of Foreign Affairs", Address: strings.Split(strings.Repeat("Line\n", n%6), "\n")[:n%6]})
+		}
+		j.Letter.Subject = "Subject line"
+		j.Letter.Salutation = "Dear Ministers,"
+		j.Letter.Body = []job.Block{{Text: ptr(strings.Repeat("Body text of the letter that runs on. ", 30))}}
+		d := lay(t, decode(t, j))
+		pageOf := func(s string) int {
+			for p, pg := range d.Pages {
+				for _, tx := range pg.Texts {
+					if strings.HasPrefix(tx.S, s) {
+						return p
+					}
+				}
+			}
+			return -1
+		}
+		if ps, pl := pageOf("Subject line"), pageOf("Dear Ministers,"); ps != pl {
+			t.Errorf("%d: subject on page %d, salutation on page %d", n, ps+1, pl+1)
+		}
+		body := 0
+		for _, tx := range d.Pages[pageOf("Dear Ministers,")].Texts {
+			if strings.HasPrefix(tx.S, "Body text") {
+				body++
+			}
+		}
+		if body < 2 {
+			t.Errorf("%d: %d body lines under the salutation on its page", n, body)
+		}
+	}
+	ref := loadJob(t, referenceJob)
+	d := lay(t, ref)
+	if len(d.Pages) != 4 || !strings.Contains(stream(&Document{Pages: d.Pages[:1], Height: d.Height}), fold("Joseph Biden")) {
+		t.Errorf("reference: %d pages, want 4 with the letter starting on page 1", len(d.Pages))
+	}
+	ref = loadJob(t, referenceJob)
+	ref.Statement.LetterNewPage = true
+	d = lay(t, ref)
+	if strings.Contains(stream(&Document{Pages: d.Pages[:1], Height: d.Height}), fold("Joseph Biden")) {
+		t.Error("letter_new_page: the letter starts on the statement's page")
+	}
+	one := lay(t, decode(t, baseJob()))
+	for _, tx := range one.Pages[0].Texts {
+		if strings.Contains(tx.S, "Page") {
+			t.Errorf("one-page letter numbered: %q", tx.S)
+		}
+	}
+	j := baseJob()
+	j.Output = &job.Output{PageNumbers: "always"}
+	if texts := lay(t, decode(t, j)).Pages[0].Texts; texts[len(texts)-1].S != "Page 1 of 1" {
+		t.Error(`page_numbers "always": no page number`)
+	}
+	for _, tt := range []struct{ locale, code, want string }{
+		{"es-MX", "MX", "México"}, {"fr-FR", "MX", "Mexique"}, {"de-DE", "MX", "Mexiko"}, {"en-US", "DE", "Germany"},
+		{"en-US", "Mexico", "Mexico"}, {"en-US", "XX", "XX"}, {"en-US", "mx", "mx"},
+	} {
+		j := baseJob()
+		j.Locale = tt.locale
+		j.Letter.Recipients[0].Country = tt.code
+		d := lay(t, decode(t, j))
+		found := false
+		for _, tx := range d.Pages[0].Texts {
+			found = found || tx.S == tt.want
+		}
+		if !found {
+			t.Errorf("%s, country %q: %q not printed", tt.locale, tt.code, tt.want)
+		}
 	}
 }
 

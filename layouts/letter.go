@@ -11,12 +11,21 @@ import (
 
 // Body typography.
 const (
-	bodySize   = 11.0
-	bodyLead   = 14.3 // 1.3
-	paraGap    = 8.0  // between paragraphs
-	listIndent = 22.0
-	labelGap   = 7.0 // between a list label and its text
+	bodySize = 11.0
+	bodyLead = 15.0 // 1.36
+	// bodyMeasure is the widest body line in ems of bodySize: Liberation
+	// Serif (Times metrics) sets about 2.3 characters an em of running
+	// text, so 34 ems hold about 78 characters.
+	bodyMeasure = 34.0
+	paraGap     = 8.0 // between paragraphs
+	listIndent  = 22.0
+	labelGap    = 7.0 // between a list label and its text
 )
+
+// bodyWidth is the measure of body text: at most bodyMeasure ems of the
+// body size, so that a line holds about 65 to 85 characters, and never
+// wider than the text column.
+func (c *composer) bodyWidth() float64 { return min(c.width(), bodyMeasure*bodySize) }
 
 func bodyStyle() tstyle {
 	return tstyle{font: fonts.Regular, size: bodySize, lead: bodyLead, color: black}
@@ -162,8 +171,10 @@ func (c *composer) letter(newPage bool, defCols int) error {
 	if mark < len(c.items) {
 		space = 18
 	}
-	for _, i := range c.recipientOrder() {
-		if err := c.stack(personLines(&l.Recipients[i]), body, x, w, space, false); err != nil {
+	// Every copy names the recipients in the job's order: the sender's
+	// order of precedence.
+	for i := range l.Recipients {
+		if err := c.stack(c.personLines(&l.Recipients[i]), body, x, w, space, false); err != nil {
 			return err
 		}
 		space = 10
@@ -171,27 +182,13 @@ func (c *composer) letter(newPage bool, defCols int) error {
 	if err := c.letterMain(); err != nil {
 		return err
 	}
-	if newPage && mark < len(c.items) {
-		c.items[mark].newPage = true
+	if mark < len(c.items) {
+		// A new page, or kept with what precedes it (the letterhead's
+		// rule, or the rule closing a statement).
+		c.items[mark].newPage = newPage
+		c.items[mark].keep = !newPage
 	}
 	return c.signatories(defCols)
-}
-
-// recipientOrder returns the indexes of the recipients in the order the
-// address block names them: the copy's recipient (c.first) first, then the
-// others in the job's order.
-func (c *composer) recipientOrder() []int {
-	n := len(c.j.Letter.Recipients)
-	out := make([]int, 0, n)
-	if c.first >= 0 && c.first < n {
-		out = append(out, c.first)
-	}
-	for i := range n {
-		if i != c.first {
-			out = append(out, i)
-		}
-	}
-	return out
 }
 
 // letterMain sets the letter from the subject line to the cc block:
@@ -199,7 +196,7 @@ func (c *composer) recipientOrder() []int {
 func (c *composer) letterMain() error {
 	l := &c.j.Letter
 	body := bodyStyle()
-	x, w := c.left, c.width()
+	x, w := c.left, c.bodyWidth()
 	if l.Subject != "" {
 		bold := body
 		bold.font = fonts.Bold
@@ -207,7 +204,9 @@ func (c *composer) letterMain() error {
 			return err
 		}
 	}
-	if err := c.text(l.Salutation, block{st: body, x: x, w: w, space: 16}); err != nil {
+	// The subject stays with the salutation, and the salutation with the
+	// first two lines of the body (the first block keeps with it below).
+	if err := c.text(l.Salutation, block{st: body, x: x, w: w, space: 16, keepPrev: l.Subject != ""}); err != nil {
 		return err
 	}
 	keep := true // the first block stays with the salutation
@@ -247,39 +246,10 @@ func (c *composer) letterMain() error {
 	if err := c.text(l.Closing, block{st: body, x: x, w: w, space: 14, keepPrev: true}); err != nil {
 		return err
 	}
-	for i := range l.Signers {
-		if err := c.signer(&l.Signers[i], i); err != nil {
-			return err
-		}
+	if err := c.signers(); err != nil {
+		return err
 	}
 	return c.copies()
-}
-
-// signer sets one signer: the signature image if any, then name, title
-// and organization, kept together (and, for the first, with the closing).
-func (c *composer) signer(s *job.Signer, i int) error {
-	body := bodyStyle()
-	space := 22.0
-	if i > 0 {
-		space = 18
-	}
-	if s.Signature != "" {
-		p, err := decodeDataURL(s.Signature)
-		if err != nil {
-			return fmt.Errorf("lay out letter: signers[%d].signature: %w", i, err)
-		}
-		w, h := p.fit(38, 180)
-		it := c.addItem(h+4, 6, true)
-		c.images = append(c.images, imageRec{item: it, x: c.left, dy: 2, w: w, h: h, data: p.data, format: p.format, name: "signature-" + strconv.Itoa(i+1)})
-		space = 0
-	}
-	ss := make([]string, 0, 3)
-	for _, v := range []string{s.Name, s.Title, s.Organization} {
-		if v != "" {
-			ss = append(ss, v)
-		}
-	}
-	return c.stack(ss, body, c.left, c.width(), space, i == 0 || s.Signature != "")
 }
 
 // copies sets the cc block: a localised label, then one person per line,
@@ -294,7 +264,7 @@ func (c *composer) copies() error {
 	lw := c.measure(label, st.font, st.size)
 	x := c.left + lw + 6
 	for i := range cc {
-		s := strings.Join(personLines(&cc[i]), ", ")
+		s := strings.Join(c.personLines(&cc[i]), ", ")
 		b := block{st: st, x: x, w: c.right - x, indent: 12, keepPrev: true, whole: true}
 		if i == 0 {
 			b.space, b.keepPrev, b.label, b.labelGap = 20, false, label, 6

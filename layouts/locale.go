@@ -124,3 +124,19 @@ func (l locale) addresseesLabel() string {
 	}
 	return "Also addressed to:"
 }
+
+// continued marks a signatory group's name repeated at the top of a
+// column that continues it: "(cont.)", "(continuación)", "(suite)".
+func (l locale) continued() string {
+	switch l.lang {
+	case "es":
+		return "(continuación)"
+	case "fr":
+		return "(suite)"
+	case "pt":
+		return "(continuação)"
+	case "de":
+		return "(Forts.)"
+	}
+	return "(cont.)"
+}

@@ -38,10 +38,12 @@ type copyLayout interface {
 	layFor(j *job.Job, first int) (*Document, error)
 }
 
-// LayCopy lays out recipient i's copy of j (i indexes letter.recipients):
-// that recipient's full address leads the address block, or fills the
-// envelope window on a window layout, and the other recipients are named
-// after it in the job's order, as in the combined letter. Recipient 0's
+// LayCopy lays out recipient i's copy of j (i indexes letter.recipients).
+// On a window layout that recipient's full address fills the envelope
+// window and the others are named after it in the job's order; on the
+// other layouts the address block keeps every recipient in the job's
+// order (the sender's order of precedence), so the copy reads as the
+// combined letter does. Recipient 0's
 // copy is the combined letter, laid out as l.Lay(j) does. Like Lay it is
 // pure, and refuses an address that does not fit the window with a
 // *job.ValidationError.

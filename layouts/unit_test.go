@@ -78,6 +78,9 @@ func setLines(t *testing.T, s string, w float64) []string {
 		for _, g := range c.glyphs[ln.a:ln.b] {
 			b.WriteString(c.spans[g.span].Text[g.off : g.off+int32(g.n)])
 		}
+		if ln.hyph {
+			b.WriteRune(hyphen)
+		}
 		got := b.String()
 		if width := fonts.Serif().Face(fonts.Regular).Width(got, 11); math.Abs(width-ln.w) > 1e-6 || (ln.w > w && ln.b-ln.a > 1) {
 			t.Errorf("line %q: width %.3f, measured %.3f, limit %.1f", got, ln.w, width, w)
@@ -102,7 +105,10 @@ func TestBreakLines(t *testing.T) {
 		{"after slash", "Pop No'j/Guatemala", []string{"Pop No'j/", "Guatemala"}},
 		{"after em dash", "pathway—including", []string{"pathway—", "including"}},
 		{"not after a leading hyphen", "a -5 b", []string{"a", "-5", "b"}},
-		{"by character", strings.Repeat("x", 26), []string{strings.Repeat("x", 9), strings.Repeat("x", 9), strings.Repeat("x", 8)}},
+		{"by character, with a hyphen", strings.Repeat("x", 26), []string{strings.Repeat("x", 9) + "-", strings.Repeat("x", 9) + "-", strings.Repeat("x", 8)}},
+		{"hyphen counted in the width", strings.Repeat("x", 20), []string{strings.Repeat("x", 8) + "-", strings.Repeat("x", 8) + "-", "xxxx"}},
+		{"a word too long for any line starts where it is", "ab " + strings.Repeat("x", 30), []string{"ab xxxxxx-", strings.Repeat("x", 9) + "-", strings.Repeat("x", 9) + "-", "xxxxxx"}},
+		{"no second hyphen after a dash", "aaaaaaaa–bbbbbbbbbbbbbbbbbbbb", []string{"aaaaaaaa–", "bbbbbbbbb-", "bbbbbbbbb-", "bb"}},
 		{"newline", "first\nsecond", []string{"first", "second"}},
 		{"empty", "", nil},
 	}
@@ -124,6 +130,15 @@ func TestBreakLines(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fill returns n copies of v.
+func fill(n int, v float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }
 
 func TestBalance(t *testing.T) {
@@ -154,7 +169,8 @@ func TestBalance(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			splits, _, ok := balance(tt.hs, tt.ncol, 2, tt.avail)
+			n := len(tt.hs)
+			splits, _, ok := balance(tt.hs, fill(n, 2), fill(n, 0), tt.ncol, tt.avail)
 			if ok != tt.ok || !slices.Equal(splits, tt.splits) {
 				t.Errorf("balance = %v, %v; want %v, %v", splits, ok, tt.splits, tt.ok)
 			}
@@ -170,7 +186,7 @@ func TestBalanceWithinOneLine(t *testing.T) {
 			for i := range hs {
 				hs[i] = 10
 			}
-			splits, _, ok := balance(hs, ncol, 2, 1000)
+			splits, _, ok := balance(hs, fill(n, 2), fill(n, 0), ncol, 1000)
 			if !ok {
 				t.Fatalf("%d entries in %d columns: do not fit", n, ncol)
 			}

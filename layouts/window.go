@@ -86,33 +86,48 @@ func dinSpec(name string, head float64) windowSpec {
 	return s
 }
 
-// usSpec is US Letter (8.5 × 11 in) for a standard #10 window envelope
-// (4.125 × 9.5 in, window 1.125 × 4.5 in, 0.875 in from the left and 0.5 in
-// from the bottom of the envelope), the sheet folded in three (Z-fold,
-// panels of 11/3 in, the top panel facing the window) and resting on its
-// first fold at the bottom of the envelope, centred across its width
-// (0.5 in of play each side). The window then shows the page from 0.375 to
-// 4.875 in across and 2.042 to 3.167 in down. The address is kept 1 in
-// from the left edge (the text margin) and 4.25 in at most (so the sheet
-// may slide 0.5 in either way and keep 1/8 in of clearance, as USPS asks),
-// 1/16 in inside the window's top and bottom, centred between them.
+// US Letter (8.5 × 11 in) in a standard #10 window envelope (4.125 × 9.5
+// in; window 4.5 × 1.125 in, 0.875 in from the envelope's left edge and
+// 0.5 in from its bottom).
+//
+// The layout assumes a Z-fold at the fold marks, 3.875 and 7.75 in from
+// the top: the top panel (3.875 in, the address upright) faces the
+// window, and the folded sheet, 8.5 × 3.875 in, has 0.25 in of play up and
+// down and 1 in across in the envelope. USPS (DMM 601.6.3) wants 1/8 in
+// between the address and every edge of the window with the insert moved
+// to its limits, so the address lies where the window shows the sheet in
+// every position: from 2.5 to 3.375 in down (the sheet at the top of the
+// envelope, then at its bottom) and from 0.875 to 4.375 in across (the
+// sheet at the envelope's left, then at its right), less 1/8 in on every
+// side: 1 to 4.25 in across, 2.625 to 3.25 in down, room for four lines
+// at 9 pt. (A sheet folded in equal thirds, 3.667 in, would have 0.458 in
+// of play and leave room for three lines only.)
+const (
+	usFold    = 3.875 // in, the first fold from the top
+	usPlay    = 4.125 - usFold
+	usWinTop  = 4.125 - 0.5 - 1.125 // in, window's top below the envelope's top
+	usWinLeft = 0.875
+	usSlide   = 9.5 - 8.5 // in, play across
+	usClear   = 1.0 / 8
+)
+
+// usSpec is the us-window geometry (see the constants above).
 func usSpec() windowSpec {
 	const in = 72.0
-	panel := 11.0 / 3 * in
-	win := Rect{0.375 * in, panel - 1.625*in, 4.5 * in, 1.125 * in}
+	win := Rect{usWinLeft * in, usWinTop * in, (4.5 - usSlide) * in, (1.125 - usPlay) * in}
 	return windowSpec{
 		name:       "us-window",
 		window:     win,
-		zone:       Rect{1 * in, win.Y + in/16, 3.25 * in, win.H - in/8},
+		zone:       Rect{win.X + usClear*in, win.Y + usClear*in, win.W - 2*usClear*in, win.H - 2*usClear*in},
 		center:     true,
 		left:       marginX,
 		right:      612 - marginX,
 		headTop:    40,
-		headBottom: win.Y - 8,
+		headBottom: (usWinTop - usPlay) * in,
 		infoX:      5.5 * in,
 		infoTop:    win.Y,
 		bodyTop:    win.Y + win.H + 24,
-		folds:      []float64{panel, 2 * panel},
+		folds:      []float64{usFold * in, 2 * usFold * in},
 	}
 }
 
@@ -270,23 +285,49 @@ func (c *composer) windowHead(s *windowSpec) (linesToInfo bool, err error) {
 		Message: fmt.Sprintf("is too long for the %s letterhead (%.0f mm high) even at 11 pt", s.name, band/mm)}}}
 }
 
-// returnAddress sets the sender's return address on one line at the
-// bottom of the window's upper zone (DIN 5008's Rücksendeangabe): the
-// letterhead's name and as many of its lines as fit, in 7 pt.
+// returnAddress sets the one-line return address at the foot of the DIN
+// address field's upper zone: the sender's name and postal address, so
+// that returned mail comes back. The postal address is the letterhead's
+// first line (with further lines while they fit): name and first line
+// at 7 pt, shrunk in half-point steps to 6 pt (the smallest DIN 5008
+// allows), else the first line alone from 7 to 6 pt. A letterhead without
+// lines, or a first line too long even alone at 6 pt, is refused naming
+// the field, since the return line would not be a postal address.
 func (c *composer) returnAddress(s *windowSpec) error {
 	if s.returnBase == 0 {
 		return nil
 	}
-	st := tstyle{font: fonts.Regular, size: 7, lead: 9, color: grey}
 	lh := &c.j.Letterhead
-	text := lh.Name
-	for _, l := range lh.Lines {
-		if c.measure(text+" \u00b7 "+l, st.font, st.size) > s.zone.W {
-			break
-		}
-		text += " \u00b7 " + l
+	if len(lh.Lines) == 0 {
+		return &job.ValidationError{Problems: []job.Problem{{Field: "letterhead.lines",
+			Message: "must give the sender's postal address (its first line) for the " + s.name + " return address"}}}
 	}
-	text = c.fitLine(text, st, s.zone.W)
+	st := tstyle{font: fonts.Regular, lead: 9, color: grey}
+	const sep = " \u00b7 "
+	text, ok := "", false
+	for _, alone := range []bool{false, true} {
+		for size := 7.0; size >= 6-1e-9 && !ok; size -= 0.5 {
+			st.size = size
+			text = lh.Name + sep + lh.Lines[0]
+			if alone {
+				text = lh.Lines[0]
+			}
+			if c.measure(text, st.font, size) > s.zone.W {
+				continue
+			}
+			ok = true
+			for _, l := range lh.Lines[1:] {
+				if c.measure(text+sep+l, st.font, size) > s.zone.W {
+					break
+				}
+				text += sep + l
+			}
+		}
+	}
+	if !ok {
+		return &job.ValidationError{Problems: []job.Problem{{Field: "letterhead.lines[0]",
+			Message: fmt.Sprintf("is too long for the %s return address line (%.0f mm) even alone at 6 pt", s.name, s.zone.W/mm)}}}
+	}
 	it := c.addItem(0, 0, false)
 	if _, err := c.str(it, text, st, s.zone.X, 0); err != nil {
 		return err
@@ -356,7 +397,7 @@ func (c *composer) measureAddress(ss []string, size, w float64) (n, wrapped int,
 // 8 pt is refused with a *job.ValidationError naming the field.
 func (c *composer) fitAddress(s *windowSpec, i int) (addrFit, error) {
 	p := &c.j.Letter.Recipients[i]
-	ss := personLines(p)
+	ss := c.personLines(p)
 	var sizes []float64
 	for sz := addrSize; sz >= addrMinSize-1e-9; sz -= 0.5 {
 		sizes = append(sizes, sz)
@@ -398,7 +439,7 @@ func (c *composer) fitAddress(s *windowSpec, i int) (addrFit, error) {
 // placed so that the faces' boxes stay inside the line.
 func (c *composer) address(s *windowSpec, i int, fit addrFit) {
 	st := tstyle{font: fonts.Regular, size: fit.size, lead: fit.lead, color: black}
-	ss := personLines(&c.j.Letter.Recipients[i])
+	ss := c.personLines(&c.j.Letter.Recipients[i])
 	_, _, asc, desc, _ := c.measureAddress(ss, fit.size, s.zone.W) // shaping succeeded in fitAddress
 	dy := (fit.lead-(asc+desc)*fit.size)/2 + asc*fit.size
 	for _, line := range ss {
@@ -478,7 +519,7 @@ func (c *composer) addressees(first int) error {
 		if i == first {
 			continue
 		}
-		s := strings.Join(personLines(&rs[i]), ", ")
+		s := strings.Join(c.personLines(&rs[i]), ", ")
 		if err := c.text(s, block{st: st, x: c.left, w: c.width(), indent: 12, space: 2, keepPrev: true, whole: true}); err != nil {
 			return err
 		}

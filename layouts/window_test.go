@@ -19,12 +19,13 @@ var windowLayouts = []struct{ name, paper string }{
 // written here in the units of their sources: DIN 5008 address field
 // 85 × 45 mm, 20 mm from the left edge, 27 mm (form A) or 45 mm (form B)
 // from the top; #10 window 4.5 × 1.125 in, 0.875 in from the envelope's
-// left and 0.5 in from its bottom, the Letter sheet folded in thirds,
-// resting on its fold and centred in the 9.5 in envelope.
+// left and 0.5 in from its bottom: with the Letter sheet Z-folded at 3.875
+// in, the part of the page the window shows wherever the sheet moves in
+// the 4.125 × 9.5 in envelope.
 func TestAddressWindowNumbers(t *testing.T) {
 	t.Parallel()
 	const in = 72.0
-	envLeftOnSheet := (9.5 - 8.5) / 2 // the sheet's left edge inside the envelope
+	play, slide := 4.125-3.875, 9.5-8.5 // how far the folded sheet moves in the envelope
 	tests := []struct {
 		layout string
 		want   Rect
@@ -32,7 +33,7 @@ func TestAddressWindowNumbers(t *testing.T) {
 	}{
 		{"din5008-a", Rect{20 * mm, 27 * mm, 85 * mm, 45 * mm}, []float64{87 * mm, 148.5 * mm, 192 * mm}},
 		{"din5008-b", Rect{20 * mm, 45 * mm, 85 * mm, 45 * mm}, []float64{105 * mm, 148.5 * mm, 210 * mm}},
-		{"us-window", Rect{(0.875 - envLeftOnSheet) * in, (11.0/3 - 0.5 - 1.125) * in, 4.5 * in, 1.125 * in}, []float64{11.0 / 3 * in, 22.0 / 3 * in}},
+		{"us-window", Rect{0.875 * in, (4.125 - 0.5 - 1.125) * in, (4.5 - slide) * in, (1.125 - play) * in}, []float64{3.875 * in, 7.75 * in}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.layout, func(t *testing.T) {
@@ -75,6 +76,7 @@ func TestAddressWindowNumbers(t *testing.T) {
 // title, organization, n-3 address lines... as n asks) and two more
 // recipients.
 func windowJob(layout string, n int) *job.Job {
+	n = min(n, windowMaxLines(layout))
 	j := baseJob()
 	j.Layout = layout
 	if layout == "us-window" {
@@ -98,10 +100,21 @@ func windowJob(layout string, n int) *job.Job {
 		{Name: "Annalena Baerbock", Title: "Bundesministerin des Auswärtigen", Organization: "Auswärtiges Amt", Address: []string{"Werderscher Markt 1", "10117 Berlin"}, Country: "Deutschland"},
 		{Name: "Mélanie Joly", Title: "Minister of Foreign Affairs", Address: []string{"125 Sussex Drive", "Ottawa, ON K1A 0G2"}, Country: "Canada"},
 	}
+	if layout == "us-window" {
+		j.Letter.Recipients[1].Title = "" // five lines, as many as the window holds
+	}
 	j.Letter.Reference = "Unser Zeichen: RSM/2024/017"
 	j.Letter.CC = []job.Person{{Name: "Mélanie Joly", Title: "Ministre des Affaires étrangères"}}
 	j.Letter.Signatories = &job.Signatories{Entries: entries(12)}
 	return j
+}
+
+// windowMaxLines is the most lines of Latin text a layout's window takes.
+func windowMaxLines(layout string) int {
+	if layout == "us-window" {
+		return 5
+	}
+	return 8
 }
 
 // windowTexts returns the runs drawn inside r on the first page.
@@ -186,7 +199,7 @@ func column(layout string) (float64, float64) {
 func TestWindowAddressFits(t *testing.T) {
 	t.Parallel()
 	for _, wl := range windowLayouts {
-		for n := 3; n <= 8; n++ {
+		for n := 3; n <= windowMaxLines(wl.name); n++ {
 			t.Run(fmt.Sprintf("%s/%d-lines", wl.name, n), func(t *testing.T) {
 				t.Parallel()
 				j := decode(t, windowJob(wl.name, n))
@@ -231,15 +244,16 @@ func TestWindowCopies(t *testing.T) {
 	}
 }
 
-// TestLetterCopies leads the address block of a plain letter's copy with
-// its recipient, the others following in the job's order.
+// TestLetterCopies keeps the recipients of a plain letter's copy in the
+// job's order: each copy is the combined letter.
 func TestLetterCopies(t *testing.T) {
 	t.Parallel()
 	j := windowJob("letter", 5)
 	j.Locale = "en-US"
 	j = decode(t, j)
 	l, _ := Lookup("letter")
-	for i, want := range [][]int{{0, 1, 2}, {1, 0, 2}, {2, 0, 1}} {
+	combined := dump(lay(t, j))
+	for i, want := range [][]int{{0, 1, 2}, {0, 1, 2}, {0, 1, 2}} {
 		d, err := LayCopy(l, j, i)
 		if err != nil {
 			t.Fatal(err)
@@ -253,12 +267,14 @@ func TestLetterCopies(t *testing.T) {
 			}
 			last = at
 		}
+		if dump(d) != combined {
+			t.Errorf("copy %d differs from the combined letter", i)
+		}
 	}
 	if _, err := LayCopy(l, j, 3); err == nil {
 		t.Error("LayCopy of recipient 3 of 3 succeeded")
 	}
-	combined, first := lay(t, j), mustLayCopy(t, l, j, 0)
-	if dump(combined) != dump(first) {
+	if first := mustLayCopy(t, l, j, 0); combined != dump(first) {
 		t.Error("the first recipient's copy differs from the combined letter")
 	}
 }
@@ -290,7 +306,13 @@ func TestWindowRefusesAddress(t *testing.T) {
 		}, "letter.recipients[0].address", "9 lines do not fit the din5008-b address window (at most 8)"},
 		{"nine lines in us-window", "us-window", func(j *job.Job) {
 			j.Letter.Recipients[0] = nineLines()
-		}, "letter.recipients[0].address", "9 lines do not fit the us-window address window (at most 8)"},
+		}, "letter.recipients[0].address", "9 lines do not fit the us-window address window (at most 5)"},
+		{"six lines in us-window", "us-window", func(j *job.Job) {
+			p := nineLines()
+			p.Address = p.Address[:3]
+			p.Country = ""
+			j.Letter.Recipients[0] = p
+		}, "letter.recipients[0].address", "6 lines do not fit the us-window address window (at most 5)"},
 		{"a long organization wraps past eight lines", "din5008-a", func(j *job.Job) {
 			p := nineLines()
 			p.Address = p.Address[:len(p.Address)-1]

@@ -43,19 +43,21 @@ type RenderFunc func(data []byte) (*job.Job, *renderer.Result, error)
 // RenderAllFunc decodes, validates and renders every PDF of one job
 // given as JSON bytes: the combined letter first, then the per-recipient
 // copies the job asks for, each with its object key (see
-// renderer.RenderAll). An invalid job must return an error wrapping a
+// renderer.RenderAll). accepted is when the job was accepted (the time
+// JetStream stored its message), which dates a job that gives no date
+// (renderer.Options). An invalid job must return an error wrapping a
 // *job.ValidationError. RenderAllJSON is the one used in production.
-type RenderAllFunc func(data []byte) (*job.Job, []renderer.Output, error)
+type RenderAllFunc func(data []byte, accepted time.Time) (*job.Job, []renderer.Output, error)
 
 // RenderAllJSON decodes and validates a job (job.Decode) and renders
-// every PDF it asks for (renderer.RenderAll). It is the default
-// Config.RenderAll.
-func RenderAllJSON(data []byte) (*job.Job, []renderer.Output, error) {
+// every PDF it asks for (renderer.RenderAllWith, accepted as the
+// acceptance date). It is the default Config.RenderAll.
+func RenderAllJSON(data []byte, accepted time.Time) (*job.Job, []renderer.Output, error) {
 	j, err := job.Decode(data)
 	if err != nil {
 		return nil, nil, err
 	}
-	outs, err := renderer.RenderAll(j)
+	outs, err := renderer.RenderAllWith(j, renderer.Options{Accepted: accepted})
 	if err != nil {
 		return j, nil, err
 	}
@@ -232,7 +234,7 @@ func (c Config) backoff(attempt int) time.Duration {
 // combinedOnly adapts a RenderFunc to a RenderAllFunc giving the combined
 // letter alone, under the job's key (job.OutputKey).
 func combinedOnly(render RenderFunc) RenderAllFunc {
-	return func(data []byte) (*job.Job, []renderer.Output, error) {
+	return func(data []byte, _ time.Time) (*job.Job, []renderer.Output, error) {
 		j, res, err := render(data)
 		if err != nil || j == nil || res == nil {
 			return j, nil, err

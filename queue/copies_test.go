@@ -57,7 +57,7 @@ func copiesJob(t *testing.T, id string) []byte {
 // renderAllLocally renders data as the worker's default renderer does.
 func renderAllLocally(t *testing.T, data []byte) (*job.Job, []renderer.Output) {
 	t.Helper()
-	j, outs, err := queue.RenderAllJSON(data)
+	j, outs, err := queue.RenderAllJSON(data, time.Time{})
 	if err != nil {
 		t.Fatalf("render locally: %v", err)
 	}

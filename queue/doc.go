@@ -24,7 +24,8 @@
 //     published on "carta.results.<id>". Fields: id, status ("done" or
 //     "failed"), bucket, key, sha256, bytes, pages, attempts, render_ms,
 //     total_ms, carta_version, title, recipients, finished_at (RFC 3339,
-//     UTC) and, for a failure, error {code, message, field, fields}, with
+//     UTC), accepted_at (when JetStream stored the job, RFC 3339, UTC: a
+//     job without a date is dated that day) and, for a failure, error {code, message, field, fields}, with
 //     code one of "invalid_job", "render_failed", "storage_failed",
 //     "internal". A job whose body has no usable id gets its failed event
 //     on "carta.results" itself and is not recorded. Results are kept

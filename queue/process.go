@@ -36,6 +36,7 @@ type run struct {
 	seq      uint64 // stream sequence
 	attempt  int    // 1-based delivery count
 	start    time.Time
+	accepted time.Time // when JetStream stored the message: the job's acceptance
 	log      *slog.Logger
 	job      *job.Job // set once decoded
 	key      string   // object key, once known
@@ -68,6 +69,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 	r := &run{msg: msg, data: msg.Data(), attempt: 1, start: time.Now()}
 	if md, err := msg.Metadata(); err == nil {
 		r.attempt, r.seq = int(md.NumDelivered), md.Sequence.Stream
+		r.accepted = md.Timestamp.UTC()
 	}
 	r.id = peekID(r.data, msg.Headers())
 	r.log = w.log.With("job_id", r.id, "attempt", r.attempt, "seq", r.seq)
@@ -413,7 +415,7 @@ func (w *Worker) render(ctx context.Context, r *run) (*job.Job, []renderer.Outpu
 				ch <- renderOut{err: fmt.Errorf("render letter: %w: %v", errPanic, p)}
 			}
 		}()
-		j, outs, err := w.cfg.RenderAll(r.data)
+		j, outs, err := w.cfg.RenderAll(r.data, r.accepted)
 		if err == nil {
 			err = checkOutputs(j, outs)
 		}
@@ -479,6 +481,7 @@ func (w *Worker) newResult(r *run, status client.Status) *client.Result {
 		TotalMS:      time.Since(r.start).Milliseconds(),
 		CartaVersion: renderer.Version,
 		FinishedAt:   time.Now().UTC().Truncate(time.Millisecond),
+		AcceptedAt:   r.accepted.Truncate(time.Millisecond),
 		Recipients:   []string{},
 	}
 	if j := r.job; j != nil {

@@ -38,7 +38,10 @@ const maxSlugBytes = job.CopySlugBytes
 // each recipient whose address does not fit. Like Render it is pure and
 // deterministic: the same job always gives the same outputs, byte for
 // byte, and the keys are unique within the job.
-func RenderAll(j *job.Job) ([]Output, error) {
+func RenderAll(j *job.Job) ([]Output, error) { return RenderAllWith(j, Options{}) }
+
+// RenderAllWith is RenderAll with options (see RenderWith).
+func RenderAllWith(j *job.Job, o Options) ([]Output, error) {
 	if j.PerRecipient() {
 		// Every copy's address at once, before anything is rendered (the
 		// combined letter's own is checked as Render lays it out).
@@ -56,7 +59,7 @@ func RenderAll(j *job.Job) ([]Output, error) {
 	if j.PerRecipient() {
 		fonts = pdf.NewFontCache()
 	}
-	combined, err := render(j, fonts)
+	combined, err := render(j, o, fonts)
 	if err != nil {
 		return nil, err
 	}
@@ -68,11 +71,14 @@ func RenderAll(j *job.Job) ([]Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, window := layouts.AddressWindow(l.Name())
 	for i := range j.Letter.Recipients {
-		if i == 0 {
-			// Recipient 0's copy is the combined letter (layouts.LayCopy):
-			// the same bytes, in a slice of its own so that a signer
-			// working in place signs each output once.
+		if i == 0 || !window {
+			// Recipient 0's copy is the combined letter (layouts.LayCopy),
+			// and so is every copy of a layout without a window, whose
+			// copies keep the recipients in the job's order: the same
+			// bytes, in a slice of its own so that a signer working in
+			// place signs each output once.
 			res := *combined
 			res.PDF = bytes.Clone(combined.PDF)
 			outs = append(outs, Output{Name: CopyName(j, i), Recipient: i, Key: CopyKey(j, i), Result: &res})
@@ -82,7 +88,7 @@ func RenderAll(j *job.Job) ([]Output, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lay out copy %d of letter %s: %w", i+1, j.ID, err)
 		}
-		res, err := write(j, doc, combined.Provenance, fonts) // the job's provenance, computed once
+		res, err := write(j, doc, combined.Provenance, combined.Date, fonts) // the job's provenance, computed once
 		if err != nil {
 			return nil, fmt.Errorf("copy %d: %w", i+1, err)
 		}

@@ -52,7 +52,7 @@ func TestCopiesSameWithoutFontCache(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				plain, err := write(j, doc, outs[0].Provenance, nil)
+				plain, err := write(j, doc, outs[0].Provenance, outs[0].Date, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -11,15 +11,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/carta-letters/carta/renderer"
 	"github.com/carta-letters/carta/renderer/job"
 )
 
-// runRender implements "carta render JOB.json [-o OUT.pdf]".
+// runRender implements "carta render JOB.json [-o OUT.pdf|DIR]".
 func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("render", "usage: carta render JOB.json [-o OUT.pdf] [signing flags]", stderr)
-	out := fs.String("o", "", "output PDF path (default: the job file's name with .pdf, in the current folder; - for standard output)")
+	fs := newFlagSet("render", "usage: carta render JOB.json [-o OUT.pdf|DIR] [-accepted DATE] [signing flags]", stderr)
+	out := fs.String("o", "", "output PDF path (default: the job file's name with .pdf, in the current folder; - for standard output), or a folder to write the letter and its copies under their S3 keys")
+	acceptedFlag := fs.String("accepted", "", "acceptance date (YYYY-MM-DD or RFC 3339) that dates a job without a date; default now, or $CARTA_ACCEPTED")
 	sf := addSignFlags(fs)
 	if err := applySignEnv(fs, os.LookupEnv); err != nil {
 		fmt.Fprintf(stderr, "carta render: %v\n", err)
@@ -43,18 +45,18 @@ func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "carta render: %v\n", err)
 		return exitFailure
 	}
-	_, res, err := renderer.RenderJSON(data)
+	accepted, err := acceptedDate(*acceptedFlag, os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "carta render: %v\n", err)
+		return exitInvalid
+	}
+	j, err := job.Decode(data)
 	if code, done := reportJobError(stderr, "render", err); done {
 		return code
 	}
-	pdf, sum, signedBy := res.PDF, res.SHA256, ""
-	if signer != nil {
-		if pdf, err = signer.Sign(res.PDF); err != nil {
-			fmt.Fprintf(stderr, "carta render: %v\n", err)
-			return exitFailure
-		}
-		digest := sha256.Sum256(pdf)
-		sum, signedBy = hex.EncodeToString(digest[:]), ", signed by "+signer.Name()+" (PAdES "+signer.Level()+")"
+	outs, err := renderer.RenderAllWith(j, renderer.Options{Accepted: accepted})
+	if code, done := reportJobError(stderr, "render", err); done {
+		return code
 	}
 	dest := *out
 	if dest == "" {
@@ -64,19 +66,81 @@ func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		dest = strings.TrimSuffix(base, filepath.Ext(base)) + ".pdf"
 	}
-	if dest == "-" {
-		if _, err := stdout.Write(pdf); err != nil {
-			fmt.Fprintf(stderr, "carta render: write standard output: %v\n", err)
+	if dest == "-" && len(outs) > 1 {
+		fmt.Fprintln(stderr, "carta render: -o -: the job asks for per-recipient copies; name a folder or a .pdf path")
+		return exitInvalid
+	}
+	dated := ""
+	if j.Letter.Date == "" && (j.Statement == nil || j.Statement.Date == "") {
+		day := outs[0].Date.Format(time.DateOnly)
+		dated = ", dated " + day + " (accepted; -accepted " + day + " renders it again)"
+	}
+	for _, o := range outs {
+		pdf, sum, signedBy := o.PDF, o.SHA256, ""
+		if signer != nil {
+			if pdf, err = signer.Sign(o.PDF); err != nil {
+				fmt.Fprintf(stderr, "carta render: %v\n", err)
+				return exitFailure
+			}
+			digest := sha256.Sum256(pdf)
+			sum, signedBy = hex.EncodeToString(digest[:]), ", signed by "+signer.Name()+" (PAdES "+signer.Level()+")"
+		}
+		if dest == "-" {
+			if _, err := stdout.Write(pdf); err != nil {
+				fmt.Fprintf(stderr, "carta render: write standard output: %v\n", err)
+				return exitFailure
+			}
+			return exitOK
+		}
+		path := outputPath(dest, o)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			fmt.Fprintf(stderr, "carta render: %v\n", err)
 			return exitFailure
 		}
-		return exitOK
+		if err := writeFileAtomic(path, pdf); err != nil {
+			fmt.Fprintf(stderr, "carta render: %v\n", err)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "%s: %d pages, %d bytes, sha256 %s%s%s\n", path, o.Pages, len(pdf), sum, signedBy, dated)
 	}
-	if err := writeFileAtomic(dest, pdf); err != nil {
-		fmt.Fprintf(stderr, "carta render: %v\n", err)
-		return exitFailure
-	}
-	fmt.Fprintf(stdout, "%s: %d pages, %d bytes, sha256 %s%s\n", dest, res.Pages, len(pdf), sum, signedBy)
 	return exitOK
+}
+
+// outputPath is where "carta render -o dest" writes output o. A dest
+// ending in ".pdf" is the combined letter's path, and the copies go in
+// the folder of that name without ".pdf", as in S3 ("out.pdf",
+// "out/copy-02-name.pdf"). Any other dest is a folder: every output is
+// written under it at its S3 key ("dest/letters/ID.pdf",
+// "dest/letters/ID/copy-02-name.pdf").
+func outputPath(dest string, o renderer.Output) string {
+	if !strings.HasSuffix(dest, ".pdf") {
+		return filepath.Join(dest, filepath.FromSlash(o.Key))
+	}
+	if o.Recipient < 0 {
+		return dest
+	}
+	return filepath.Join(strings.TrimSuffix(dest, ".pdf"), o.Name+".pdf")
+}
+
+// acceptedDate is the acceptance date of "carta render": the -accepted
+// flag, else $CARTA_ACCEPTED, else now. It dates a job that gives none.
+func acceptedDate(flagValue string, lookup func(string) (string, bool)) (time.Time, error) {
+	v, name := flagValue, "-accepted"
+	if v == "" {
+		if e, ok := lookup("CARTA_ACCEPTED"); ok && e != "" {
+			v, name = e, "CARTA_ACCEPTED"
+		}
+	}
+	if v == "" {
+		return time.Now().UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%s (-accepted, CARTA_ACCEPTED): %q is not a date as YYYY-MM-DD or RFC 3339", name, v)
 }
 
 // runValidate implements "carta validate JOB.json".

@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	validJob   = `{"schema":"letter/v1","id":"%s","letterhead":{"name":"Comitė Ciudadano"},"letter":{"recipients":[{"name":"Mélanie Joly"}],"salutation":"Dear Minister Joly,","body":[{"text":"Hola, López Obrador."}],"closing":"Sincerely,"}}`
+	validJob   = `{"schema":"letter/v1","id":"%s","letterhead":{"name":"Comitė Ciudadano"},"letter":{"date":"2024-03-01","recipients":[{"name":"Mélanie Joly"}],"salutation":"Dear Minister Joly,","body":[{"text":"Hola, López Obrador."}],"closing":"Sincerely,"}}`
 	invalidJob = `{"schema":"letter/v1","id":"%s","letterhead":{"name":"Comitė Ciudadano"},"letter":{"recipients":[],"salutation":"Dear,","body":[{"text":"Hi"}],"closing":"Bye"}}`
 )
 

@@ -51,6 +51,12 @@ type Result struct {
 	Recipients   []string     `json:"recipients"`    // recipient names, when the job decoded
 	FinishedAt   time.Time    `json:"finished_at"`   // when the result was decided, RFC 3339, UTC
 	Error        *ResultError `json:"error,omitempty"`
+	// AcceptedAt is when the job was accepted: the time JetStream stored
+	// its message, the same on every redelivery. A job that gives no
+	// date (letter.date, else statement.date) is dated that day, UTC
+	// (renderer.Options), so "carta render -accepted" with this value
+	// renders the same bytes again. Absent when unknown.
+	AcceptedAt time.Time `json:"accepted_at,omitzero"`
 	// SignedBy is the signer's name (sign.Signer.Name) when the stored
 	// letter carries a digital signature; absent when it is unsigned.
 	SignedBy string `json:"signed_by,omitempty"`

@@ -71,6 +71,12 @@ func (j *Job) OutputKey() string {
 	return "letters/" + j.ID + ".pdf"
 }
 
+// PageNumbersAlways reports whether output.page_numbers asks for a page
+// number on every letter, one-page letters included.
+func (j *Job) PageNumbersAlways() bool {
+	return j.Output != nil && j.Output.PageNumbers == "always"
+}
+
 // PerRecipient reports whether the job asks for one copy per recipient
 // (output.copies is "per-recipient").
 func (j *Job) PerRecipient() bool {

@@ -34,6 +34,10 @@ type Statement struct {
 	Date       string   `json:"date,omitempty"` // YYYY-MM-DD
 	Dateline   string   `json:"dateline,omitempty"`
 	Paragraphs []string `json:"paragraphs,omitempty"`
+	// LetterNewPage starts the letter that follows the statement on a
+	// new page (layout joint-statement); by default the letter follows
+	// on the same page when its opening fits there.
+	LetterNewPage bool `json:"letter_new_page,omitempty"`
 }
 
 // Letter is the letter itself.
@@ -103,8 +107,13 @@ type Output struct {
 	Key string `json:"key,omitempty"`
 	// Copies is "none" (the default, also when empty): one PDF, the
 	// combined letter; or "per-recipient": the combined letter plus one
-	// copy per recipient, each with that recipient's full address in the
-	// address block (the envelope window on window layouts) and the other
-	// recipients still named as in the letter. See Copies and CopySuffixBytes.
+	// copy per recipient: on window layouts with that recipient's full
+	// address in the envelope window and the others named after it; on
+	// the other layouts the combined letter itself, every recipient named
+	// in the job's order. See Copies and CopySuffixBytes.
 	Copies string `json:"copies,omitempty"`
+	// PageNumbers is "auto" (the default, also when empty): a "Page i of
+	// N" footer on letters of two pages or more, none on a one-page
+	// letter; or "always": on every letter. See PageNumbers.
+	PageNumbers string `json:"page_numbers,omitempty"`
 }

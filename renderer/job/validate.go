@@ -26,6 +26,9 @@ var LayoutPaper = map[string]string{"din5008-a": "a4", "din5008-b": "a4", "us-wi
 // Copies are the values of output.copies; "" means "none".
 var Copies = []string{"none", "per-recipient"}
 
+// PageNumbers are the values of output.page_numbers; "" means "auto".
+var PageNumbers = []string{"auto", "always"}
+
 // CopySlugBytes is the longest slug of a recipient's name in a copy's
 // name and key (renderer.CopyName, renderer.CopyKey).
 const CopySlugBytes = 40
@@ -105,6 +108,9 @@ func (v *validator) job(j *Job) {
 	}
 	if j.Output != nil && j.Output.Copies != "" && !slices.Contains(Copies, j.Output.Copies) {
 		v.add("output.copies", "must be one of %s, not %s", list(Copies), quote(j.Output.Copies))
+	}
+	if j.Output != nil && j.Output.PageNumbers != "" && !slices.Contains(PageNumbers, j.Output.PageNumbers) {
+		v.add("output.page_numbers", "must be one of %s, not %s", list(PageNumbers), quote(j.Output.PageNumbers))
 	}
 }
 
