@@ -49,6 +49,17 @@ func parseLogLevel(cmd, s string, stderr io.Writer) (level slog.Level, ok bool) 
 	return level, true
 }
 
+// checkLinkExpiry checks the value d of -link-expiry of command cmd
+// (s3store.MinPresignExpiry to MaxPresignExpiry), reporting a bad one on
+// stderr naming the flag and its variable.
+func checkLinkExpiry(cmd string, d time.Duration, stderr io.Writer) bool {
+	if d < s3store.MinPresignExpiry || d > s3store.MaxPresignExpiry {
+		fmt.Fprintf(stderr, "carta %s: invalid value %v for -link-expiry (%s): must be between 1s and 168h\n", cmd, d, envName("link-expiry"))
+		return false
+	}
+	return true
+}
+
 // defineNATSFlags defines the NATS connection flags on fs, stored in o:
 // -nats-url (default nats://127.0.0.1:4222), -nats-creds, -nats-nkey,
 // -nats-tls-ca, -nats-tls-cert and -nats-tls-key (default empty), and
