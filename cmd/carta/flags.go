@@ -21,21 +21,33 @@ import (
 // now with code: exitOK after -h, exitInvalid for a bad flag or variable
 // or, with noArgs, for an argument left after the flags.
 func parseFlags(fs *flag.FlagSet, args []string, lookup func(string) (string, bool), noArgs bool, stderr io.Writer) (code int, ok bool) {
+	pos, code, ok := parseArgs(fs, args, lookup, stderr)
+	if ok && noArgs && len(pos) > 0 {
+		fmt.Fprintf(stderr, "carta %s: unexpected argument %q\n", fs.Name(), pos[0])
+		return exitInvalid, false
+	}
+	return code, ok
+}
+
+// parseArgs is the command-line parsing of every command: it applies the
+// CARTA_ variables (looked up with lookup) to fs, then parses args, whose
+// flags may come before or after the positional arguments ("carta render
+// job.json -o out.pdf"), and returns the positional arguments. ok false
+// means the command should stop now with code: exitOK after -h (the usage
+// printed), exitInvalid for a bad flag or variable (reported on stderr).
+func parseArgs(fs *flag.FlagSet, args []string, lookup func(string) (string, bool), stderr io.Writer) (pos []string, code int, ok bool) {
 	if err := applyEnv(fs, lookup); err != nil {
 		fmt.Fprintf(stderr, "carta %s: %v\n", fs.Name(), err)
-		return exitInvalid, false
+		return nil, exitInvalid, false
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
+			return nil, exitOK, false
 		}
-		return exitInvalid, false
+		return nil, exitInvalid, false
 	}
-	if noArgs && fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "carta %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return exitInvalid, false
-	}
-	return exitOK, true
+	return pos, exitOK, true
 }
 
 // parseLogLevel reads the value s of -log-level (debug, info, warn or
