@@ -1,7 +1,6 @@
 package s3embed
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -166,8 +165,10 @@ func start(ctx context.Context, c Config, dir, addr string) (*Server, error) {
 
 	ready := make(chan bool, 1)
 	go func() {
-		line, _ := bufio.NewReader(readyR).ReadString('\n')
-		ready <- line == "ready\n"
+		// The gateway writes "ready" and closes its end; a gateway that
+		// fails closes it having written nothing.
+		b, _ := io.ReadAll(io.LimitReader(readyR, 64))
+		ready <- string(b) == "ready\n"
 	}()
 	timer := time.NewTimer(StartTimeout)
 	defer timer.Stop()
