@@ -30,7 +30,9 @@
 // of the caller (a demo's -data, a test's ../shared); and its embedgw
 // package runs one gateway per process, whereas tests start several. The
 // child ends with Close, on SIGTERM, or when the parent dies (its standard
-// input, a pipe from the parent, closes).
+// input, a pipe from the parent, closes); it ignores SIGINT, so Ctrl-C on
+// "carta demo" lets the worker finish its jobs in flight before the
+// server stops.
 //
 // Versity Gateway against gofakes3 (github.com/johannesboyne/gofakes3
 // v1.2.0, with its afero file-system backend), measured on this 2-CPU

@@ -222,11 +222,14 @@ func freeAddr(host string) (string, error) {
 }
 
 // runChild runs the gateway in the process Start started, until its
-// standard input closes (Close, or the parent's end) or SIGTERM/SIGINT,
-// and returns the exit code.
+// standard input closes (Close, or the parent's end) or SIGTERM, and
+// returns the exit code. It ignores SIGINT: Ctrl-C in a terminal reaches
+// the whole process group, and the parent, finishing its jobs in flight,
+// still needs the server; the parent stops it last.
 func runChild() int {
+	signal.Ignore(os.Interrupt)
 	ready := os.NewFile(readyFD, "ready")
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
