@@ -47,6 +47,8 @@ func parseArgs(fs *flag.FlagSet, args []string, lookup func(string) (string, boo
 		}
 		return nil, exitInvalid, false
 	}
+	// Leave the positional arguments as fs.Args() too.
+	_ = fs.Parse(append([]string{"--"}, pos...))
 	return pos, exitOK, true
 }
 
