@@ -150,6 +150,17 @@ func TestIntegrity(t *testing.T) {
 					t.Fatalf("put with a wrong secret key: %v (code %q); want SignatureDoesNotMatch, nothing stored", err, code)
 				}
 			})
+			t.Run("unknown access key is an error, not a missing object", func(t *testing.T) {
+				cfg := queuetest.StoreConfig(srv.endpoint, "carta")
+				cfg.AccessKey = "no-such-access-key"
+				bad, err := s3store.New(ctx, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := bad.Get(ctx, "letters/a.pdf"); err == nil || errors.Is(err, queue.ErrObjectNotFound) {
+					t.Fatalf("get with an unknown access key: %v; want the server's refusal", err)
+				}
+			})
 			t.Run("unsigned request refused", func(t *testing.T) {
 				resp, err := http.Get(srv.endpoint + "/carta/letters/a.pdf")
 				if err != nil {
