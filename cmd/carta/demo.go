@@ -52,12 +52,13 @@ func defineDemoFlags(fs *flag.FlagSet) *demoFlags {
 	return f
 }
 
-// runDemo implements "carta demo": everything in one process on embedded
+// runDemo implements "carta demo": everything from one binary on embedded
 // defaults, then the reference letter through the whole pipeline.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", "usage: carta demo [-exit] [-data DIR] [flags]\n\n"+
-		"Starts an embedded nats-server (JetStream), an embedded S3 server and a worker, all keeping\n"+
-		"their data in -data, submits the reference letter, waits for it and saves the PDF.\n\nFlags:", stderr)
+		"Starts an embedded nats-server (JetStream), an embedded S3 server (Versity Gateway, a child\n"+
+		"process checking signatures) and a worker, all keeping their data in -data, and the staff\n"+
+		"page; submits the reference letter, waits for it and saves the PDF.\n\nFlags:", stderr)
 	f := defineDemoFlags(fs)
 	if code, ok := parseFlags(fs, args, os.LookupEnv, true, stderr); !ok {
 		return code
