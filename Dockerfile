@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Carta: one static binary (fonts are embedded, no system fonts needed).
 #
 #   docker build -t carta .

@@ -11,10 +11,6 @@ import (
 	"github.com/go-fonts/dejavu/dejavuserifbold"
 	"github.com/go-fonts/dejavu/dejavuserifbolditalic"
 	"github.com/go-fonts/dejavu/dejavuserifitalic"
-	"github.com/go-fonts/liberation/liberationsansbold"
-	"github.com/go-fonts/liberation/liberationsansbolditalic"
-	"github.com/go-fonts/liberation/liberationsansitalic"
-	"github.com/go-fonts/liberation/liberationsansregular"
 	"github.com/go-fonts/liberation/liberationserifbold"
 	"github.com/go-fonts/liberation/liberationserifbolditalic"
 	"github.com/go-fonts/liberation/liberationserifitalic"
@@ -63,11 +59,9 @@ func bundled(data []byte) func() *Face {
 
 var (
 	libSerif  = [4]func() *Face{bundled(liberationserifregular.TTF), bundled(liberationserifbold.TTF), bundled(liberationserifitalic.TTF), bundled(liberationserifbolditalic.TTF)}
-	libSans   = [4]func() *Face{bundled(liberationsansregular.TTF), bundled(liberationsansbold.TTF), bundled(liberationsansitalic.TTF), bundled(liberationsansbolditalic.TTF)}
 	dejaSerif = [4]func() *Face{bundled(dejavuserif.TTF), bundled(dejavuserifbold.TTF), bundled(dejavuserifitalic.TTF), bundled(dejavuserifbolditalic.TTF)}
 	dejaSans  = [4]func() *Face{bundled(dejavusans.TTF), bundled(dejavusansbold.TTF), bundled(dejavusansoblique.TTF), bundled(dejavusansboldoblique.TTF)}
 	serifOnce = sync.OnceValue(func() *Family { return newFamily("Serif", libSerif, dejaSerif, dejaSans) })
-	sansOnce  = sync.OnceValue(func() *Family { return newFamily("Sans", libSans, dejaSans) })
 )
 
 // newFamily parses the faces of each chain concurrently with the other
@@ -93,7 +87,3 @@ func newFamily(name string, chains ...[4]func() *Face) *Family {
 // to DejaVu Serif and then DejaVu Sans for wider coverage. It is prepared
 // once per process; later calls are cheap.
 func Serif() *Family { return serifOnce() }
-
-// Sans returns the family "Sans": Liberation Sans falling back to DejaVu
-// Sans. It is prepared once per process; later calls are cheap.
-func Sans() *Family { return sansOnce() }

@@ -105,7 +105,7 @@ type benchReport struct {
 	// PipelineShare is the median over the rounds of pipeline throughput
 	// divided by the render-only throughput of the same round.
 	PipelineShare float64 `json:"pipeline_share_of_render_only"`
-	PeakRSSMiB    float64 `json:"peak_rss_mib"` // VmHWM after the pipeline runs (servers and worker included)
+	PeakRSSMiB    float64 `json:"peak_rss_mib"` // VmHWM after the pipeline runs (worker and NATS; the embedded S3 server is a child process)
 }
 
 // runBench implements "carta bench".
@@ -546,7 +546,7 @@ func printBench(w io.Writer, r *benchReport) {
 		run("pipeline at "+shortRate(r.HalfLoad.Rate), *r.HalfLoad)
 	}
 	fmt.Fprintf(w, "  pipeline / render only %6.0f %%  (median of the rounds' ratios)\n", 100*r.PipelineShare)
-	fmt.Fprintf(w, "  peak RSS (VmHWM)       %7.1f MiB  (worker, NATS and S3 in one process)\n", r.PeakRSSMiB)
+	fmt.Fprintf(w, "  peak RSS (VmHWM)       %7.1f MiB  (worker and NATS; the S3 server runs in a process of its own)\n", r.PeakRSSMiB)
 }
 
 func storageString(r *benchReport) string {

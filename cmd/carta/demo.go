@@ -13,13 +13,15 @@ import (
 
 	"github.com/carta-letters/carta/cmd/carta/demo"
 	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/queue/api"
 	"github.com/carta-letters/carta/renderer"
 )
 
 // demoStaffPage, when set, starts the staff page on the demo's stack and
 // returns its URL and a stop function. It is the hook for the staff page
 // (package queue/api): until it is wired, the demo says it is not there.
-var demoStaffPage func(ctx context.Context, st *stack, stderr io.Writer) (url string, stop func(), err error)
+// Its links to PDFs are presigned S3 URLs lasting linkExpiry.
+var demoStaffPage func(ctx context.Context, st *stack, linkExpiry time.Duration, stderr io.Writer) (url string, stop func(), err error)
 
 // demoFlags are the settings of "carta demo".
 type demoFlags struct {
@@ -32,10 +34,11 @@ type demoFlags struct {
 	concurrency positiveInt
 	timeout     positiveDuration
 	logLevel    string
+	linkExpiry  positiveDuration
 }
 
 func defineDemoFlags(fs *flag.FlagSet) *demoFlags {
-	f := &demoFlags{concurrency: positiveInt(runtime.NumCPU()), timeout: positiveDuration(2 * time.Minute)}
+	f := &demoFlags{concurrency: positiveInt(runtime.NumCPU()), timeout: positiveDuration(2 * time.Minute), linkExpiry: positiveDuration(api.DefaultLinkExpiry)}
 	fs.StringVar(&f.data, "data", "carta-demo-data", "folder of the demo's data: nats/ (JetStream), s3/ (objects), out/ (PDFs)")
 	fs.BoolVar(&f.exit, "exit", false, "exit once the reference letter is stored and saved, instead of running until Ctrl-C")
 	fs.StringVar(&f.natsAddr, "nats-addr", "127.0.0.1:4222", "listen address of the embedded nats-server (a free port if the default is taken)")
@@ -45,21 +48,26 @@ func defineDemoFlags(fs *flag.FlagSet) *demoFlags {
 	fs.Var(&f.concurrency, "concurrency", "jobs the worker processes at once; default: the number of CPUs")
 	fs.Var(&f.timeout, "timeout", "longest wait for the reference letter")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "worker log level: debug, info, warn or error")
+	fs.Var(&f.linkExpiry, "link-expiry", "how long the staff page's presigned download links work (1s to 168h)")
 	return f
 }
 
-// runDemo implements "carta demo": everything in one process on embedded
+// runDemo implements "carta demo": everything from one binary on embedded
 // defaults, then the reference letter through the whole pipeline.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", "usage: carta demo [-exit] [-data DIR] [flags]\n\n"+
-		"Starts an embedded nats-server (JetStream), an embedded S3 server and a worker, all keeping\n"+
-		"their data in -data, submits the reference letter, waits for it and saves the PDF.\n\nFlags:", stderr)
+		"Starts an embedded nats-server (JetStream), an embedded S3 server (Versity Gateway, a child\n"+
+		"process checking signatures) and a worker, all keeping their data in -data, and the staff\n"+
+		"page; submits the reference letter, waits for it and saves the PDF.\n\nFlags:", stderr)
 	f := defineDemoFlags(fs)
 	if code, ok := parseFlags(fs, args, os.LookupEnv, true, stderr); !ok {
 		return code
 	}
 	level, ok := parseLogLevel("demo", f.logLevel, stderr)
 	if !ok {
+		return exitInvalid
+	}
+	if !checkLinkExpiry("demo", time.Duration(f.linkExpiry), stderr) {
 		return exitInvalid
 	}
 	// Explicitly chosen addresses must be free; the defaults fall back to
@@ -81,7 +89,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	staffURL := ""
 	if demoStaffPage != nil {
-		url, stop, err := demoStaffPage(ctx, st, stderr)
+		url, stop, err := demoStaffPage(ctx, st, time.Duration(f.linkExpiry), stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "carta demo: %v\n", err)
 			return exitFailure
@@ -98,7 +106,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "Carta demo (carta %s), data in %s\n", renderer.Version, abs(f.data))
 	fmt.Fprintf(stdout, "  NATS        %s  (JetStream, store %s)\n", st.natsURL, abs(filepath.Join(f.data, "nats")))
-	fmt.Fprintf(stdout, "  S3          %s  bucket %s, path-style, credentials not checked (objects in %s)\n", st.s3URL, st.bucket, abs(filepath.Join(f.data, "s3", st.bucket)))
+	fmt.Fprintf(stdout, "  S3          %s  bucket %s, path-style, access key %s (Versity Gateway; objects in %s)\n", st.s3URL, st.bucket, demoAccessKey, abs(filepath.Join(f.data, "s3", st.bucket)))
 	fmt.Fprintf(stdout, "  metrics     %s/metrics  (and /healthz, /readyz)\n", st.metricsURL)
 	if staffURL != "" {
 		fmt.Fprintf(stdout, "  staff page  %s\n", staffURL)

@@ -21,21 +21,35 @@ import (
 // now with code: exitOK after -h, exitInvalid for a bad flag or variable
 // or, with noArgs, for an argument left after the flags.
 func parseFlags(fs *flag.FlagSet, args []string, lookup func(string) (string, bool), noArgs bool, stderr io.Writer) (code int, ok bool) {
+	pos, code, ok := parseArgs(fs, args, lookup, stderr)
+	if ok && noArgs && len(pos) > 0 {
+		fmt.Fprintf(stderr, "carta %s: unexpected argument %q\n", fs.Name(), pos[0])
+		return exitInvalid, false
+	}
+	return code, ok
+}
+
+// parseArgs is the command-line parsing of every command: it applies the
+// CARTA_ variables (looked up with lookup) to fs, then parses args, whose
+// flags may come before or after the positional arguments ("carta render
+// job.json -o out.pdf"), and returns the positional arguments. ok false
+// means the command should stop now with code: exitOK after -h (the usage
+// printed), exitInvalid for a bad flag or variable (reported on stderr).
+func parseArgs(fs *flag.FlagSet, args []string, lookup func(string) (string, bool), stderr io.Writer) (pos []string, code int, ok bool) {
 	if err := applyEnv(fs, lookup); err != nil {
 		fmt.Fprintf(stderr, "carta %s: %v\n", fs.Name(), err)
-		return exitInvalid, false
+		return nil, exitInvalid, false
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
+			return nil, exitOK, false
 		}
-		return exitInvalid, false
+		return nil, exitInvalid, false
 	}
-	if noArgs && fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "carta %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return exitInvalid, false
-	}
-	return exitOK, true
+	// Leave the positional arguments as fs.Args() too.
+	_ = fs.Parse(append([]string{"--"}, pos...))
+	return pos, exitOK, true
 }
 
 // parseLogLevel reads the value s of -log-level (debug, info, warn or
@@ -47,6 +61,17 @@ func parseLogLevel(cmd, s string, stderr io.Writer) (level slog.Level, ok bool) 
 		return level, false
 	}
 	return level, true
+}
+
+// checkLinkExpiry checks the value d of -link-expiry of command cmd
+// (s3store.MinPresignExpiry to MaxPresignExpiry), reporting a bad one on
+// stderr naming the flag and its variable.
+func checkLinkExpiry(cmd string, d time.Duration, stderr io.Writer) bool {
+	if d < s3store.MinPresignExpiry || d > s3store.MaxPresignExpiry {
+		fmt.Fprintf(stderr, "carta %s: invalid value %v for -link-expiry (%s): must be between 1s and 168h\n", cmd, d, envName("link-expiry"))
+		return false
+	}
+	return true
 }
 
 // defineNATSFlags defines the NATS connection flags on fs, stored in o:

@@ -36,7 +36,7 @@ func commands() []command {
 		{"worker", "take jobs from NATS, render, store PDFs in S3: carta worker [flags]", runWorker},
 		{"submit", "queue jobs and optionally wait: carta submit JOB.json… [-wait] [-o OUT.pdf|DIR]", runSubmit},
 		{"serve", "serve the HTTP API and the staff web page: carta serve [flags]", runServe},
-		{"demo", "run NATS, S3 and a worker in one process and render the reference letter: carta demo [-exit]", runDemo},
+		{"demo", "run NATS, S3 and a worker on embedded defaults and render the reference letter: carta demo [-exit]", runDemo},
 		{"bench", "load run through NATS, a worker and S3 next to render-only: carta bench [-n N] [-rate R]", runBench},
 		{"soak", "long run sampling RSS, heap and goroutines, with CSV and PNG: carta soak [-n N] [-csv F] [-png F]", runSoak},
 	}

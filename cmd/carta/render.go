@@ -23,13 +23,9 @@ func runRender(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	out := fs.String("o", "", "output PDF path (default: the job file's name with .pdf, in the current folder; - for standard output), or a folder to write the letter and its copies under their S3 keys")
 	acceptedFlag := fs.String("accepted", "", "acceptance date (YYYY-MM-DD or RFC 3339) that dates a job without a date; default now, or $CARTA_ACCEPTED")
 	sf := addSignFlags(fs)
-	if err := applySignEnv(fs, os.LookupEnv); err != nil {
-		fmt.Fprintf(stderr, "carta render: %v\n", err)
-		return exitInvalid
-	}
-	paths, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitInvalid
+	paths, code, ok := parseArgs(fs, args, os.LookupEnv, stderr)
+	if !ok {
+		return code
 	}
 	if len(paths) != 1 {
 		fs.Usage()
@@ -145,12 +141,10 @@ func acceptedDate(flagValue string, lookup func(string) (string, bool)) (time.Ti
 
 // runValidate implements "carta validate JOB.json".
 func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: carta validate JOB.json") }
-	paths, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitInvalid
+	fs := newFlagSet("validate", "usage: carta validate JOB.json\n\nDecodes and validates a letter job (- for standard input) without rendering it;\nan invalid job prints one line per problem, \"field: what is wrong\", and exits 2.", stderr)
+	paths, code, ok := parseArgs(fs, args, os.LookupEnv, stderr)
+	if !ok {
+		return code
 	}
 	if len(paths) != 1 {
 		fs.Usage()

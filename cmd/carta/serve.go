@@ -111,8 +111,7 @@ func serve(ctx context.Context, args []string, lookup func(string) (string, bool
 		fmt.Fprintln(stderr, "carta serve: give both -tls-cert and -tls-key, or neither")
 		return exitInvalid
 	}
-	if time.Duration(f.linkExpiry) < s3store.MinPresignExpiry || time.Duration(f.linkExpiry) > s3store.MaxPresignExpiry {
-		fmt.Fprintf(stderr, "carta serve: invalid value %v for -link-expiry (%s): must be between 1s and 168h\n", time.Duration(f.linkExpiry), envName("link-expiry"))
+	if !checkLinkExpiry("serve", time.Duration(f.linkExpiry), stderr) {
 		return exitInvalid
 	}
 	if int(f.pageSize) > api.MaxPageSize {
@@ -221,10 +220,10 @@ func init() { demoStaffPage = startDemoStaffPage }
 
 // startDemoStaffPage starts the API and staff page for "carta demo" on
 // 127.0.0.1:8080 (a free port if that is taken), with anonymous access
-// (only loopback clients can reach it) and PDFs streamed through Carta,
-// since the demo's embedded S3 server does not check signatures. Tokens
-// from CARTA_TOKENS or CARTA_TOKENS_FILE work too.
-func startDemoStaffPage(ctx context.Context, st *stack, stderr io.Writer) (string, func(), error) {
+// (only loopback clients can reach it) and, as in production, downloads
+// redirected to presigned links of the demo's S3 server lasting
+// linkExpiry. Tokens from CARTA_TOKENS or CARTA_TOKENS_FILE work too.
+func startDemoStaffPage(ctx context.Context, st *stack, linkExpiry time.Duration, stderr io.Writer) (string, func(), error) {
 	var tokens []api.Token
 	if s := os.Getenv(envName("tokens")); s != "" {
 		t, err := api.ParseTokens(s)
@@ -249,7 +248,7 @@ func startDemoStaffPage(ctx context.Context, st *stack, stderr io.Writer) (strin
 	srv, err := api.New(api.Config{
 		NATS:           st.nc,
 		Objects:        s3store.PresignerFor(st.store),
-		Stream:         true,
+		LinkExpiry:     linkExpiry,
 		Tokens:         tokens,
 		AllowAnonymous: true,
 		Addr:           ln.Addr().String(),

@@ -132,9 +132,10 @@ type soakReport struct {
 // runSoak implements "carta soak".
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("soak", "usage: carta soak [-n N] [-csv FILE] [-png FILE] [flags]\n\n"+
-		"Pushes N variants of the reference letter through an embedded nats-server, a worker and an\n"+
-		"embedded S3 server, all in this process, keeping at most -window jobs unanswered. Every\n"+
-		"-interval it samples RSS (VmRSS), the Go heap, live heap and goroutines; it writes the samples\n"+
+		"Pushes N variants of the reference letter through an embedded nats-server and a worker in\n"+
+		"this process and the embedded S3 server (a child process), keeping at most -window jobs\n"+
+		"unanswered. Every -interval it samples this process's RSS (VmRSS), Go heap, live heap and\n"+
+		"goroutines; it writes the samples\n"+
 		"as CSV and a PNG plot and prints start (the warm sample, once -warmup of the jobs are done),\n"+
 		"peak and end of each. Verdict \"flat\": end RSS ≤ 1.25 × start RSS and end goroutines ≤ start\n"+
 		"+ 10. Exit 0 when every job is done and the verdict is flat, 1 otherwise.\n\nFlags:", stderr)

@@ -18,11 +18,12 @@ import (
 
 	"github.com/carta-letters/carta/queue"
 	"github.com/carta-letters/carta/queue/client"
-	"github.com/carta-letters/carta/queue/s3server"
+	"github.com/carta-letters/carta/queue/s3embed"
 	"github.com/carta-letters/carta/queue/s3store"
 )
 
-// Static credentials of the embedded S3 server, which does not check them.
+// Credentials of the embedded S3 server (Versity Gateway, package
+// queue/s3embed), the only ones it accepts. It listens on loopback only.
 const (
 	demoAccessKey = "carta-demo"
 	demoSecretKey = "carta-demo-secret"
@@ -38,9 +39,10 @@ type stackConfig struct {
 	fallback    bool   // when an address is taken, listen on a free port instead
 	bucket      string // S3 bucket of the letters
 
-	natsURL    string // an external NATS instead of the embedded one
-	s3Endpoint string // an external S3 instead of the embedded one (credentials from the AWS chain)
-	pathStyle  bool   // path-style addressing for an external S3
+	natsURL    string    // an external NATS instead of the embedded one
+	s3Endpoint string    // an external S3 instead of the embedded one (credentials from the AWS chain)
+	pathStyle  bool      // path-style addressing for an external S3
+	s3Log      io.Writer // the embedded S3 server's own messages; nil: discarded
 
 	worker queue.Config // worker settings (Logger included)
 }
@@ -55,7 +57,7 @@ type stack struct {
 	client                     *client.Client
 
 	ns         *server.Server
-	s3         *s3server.Server
+	s3         *s3embed.Server
 	metrics    *http.Server
 	stopWorker context.CancelFunc
 	workerDone chan error
@@ -102,18 +104,15 @@ func startStack(ctx context.Context, c stackConfig) (_ *stack, err error) {
 
 	st.s3URL = c.s3Endpoint
 	if st.s3URL == "" {
-		srv, err := s3server.New(filepath.Join(c.dataDir, "s3"))
-		if err != nil {
-			return nil, err
-		}
-		if err := srv.CreateBucket(c.bucket); err != nil {
-			return nil, err
-		}
 		host, port, err := listenAddr(c.s3Addr, c.fallback)
 		if err != nil {
 			return nil, fmt.Errorf("start s3 server: %w", err)
 		}
-		if err := srv.Start(net.JoinHostPort(host, strconv.Itoa(port))); err != nil {
+		srv, err := s3embed.Start(ctx, s3embed.Config{
+			Dir: filepath.Join(c.dataDir, "s3"), Addr: net.JoinHostPort(host, strconv.Itoa(port)),
+			AccessKey: demoAccessKey, SecretKey: demoSecretKey, Region: demoRegion, Log: c.s3Log,
+		})
+		if err != nil {
 			return nil, err
 		}
 		st.s3 = srv
@@ -131,10 +130,8 @@ func startStack(ctx context.Context, c stackConfig) (_ *stack, err error) {
 	if st.store, err = s3store.New(ctx, sc); err != nil {
 		return nil, err
 	}
-	if c.s3Endpoint != "" {
-		if err := st.store.CreateBucket(ctx); err != nil {
-			return nil, err
-		}
+	if err := st.store.CreateBucket(ctx); err != nil {
+		return nil, err
 	}
 	if st.worker, err = queue.New(st.nc, st.store, c.worker); err != nil {
 		return nil, err

@@ -50,16 +50,9 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		"Publishes letter jobs to the queue (a repeated id is not queued twice) and, with -wait or -o,\n"+
 		"waits for their results. S3 credentials for -o come from the AWS standard chain.\n\nFlags:", stderr)
 	f := defineSubmitFlags(fs)
-	if err := applyEnv(fs, os.LookupEnv); err != nil {
-		fmt.Fprintf(stderr, "carta submit: %v\n", err)
-		return exitInvalid
-	}
-	paths, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitInvalid
+	paths, code, ok := parseArgs(fs, args, os.LookupEnv, stderr)
+	if !ok {
+		return code
 	}
 	if len(paths) == 0 {
 		fs.Usage()

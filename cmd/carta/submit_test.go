@@ -23,14 +23,16 @@ const (
 
 func jobJSON(format, id string) string { return strings.Replace(format, "%s", id, 1) }
 
-// TestSubmitDownloads covers -o: it needs S3 credentials from the
-// environment (the embedded server accepts any), so it cannot run in
-// parallel with the other tests.
+// TestSubmitDownloads covers -o: it needs the embedded S3 server's
+// credentials in the environment, so it cannot run in parallel with the
+// other tests.
 func TestSubmitDownloads(t *testing.T) {
 	for _, kv := range queuetest.Env() {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
+	t.Setenv("AWS_ACCESS_KEY_ID", demoAccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", demoSecretKey)
 	st := startTestStack(t)
 	dir := t.TempDir()
 	valid1 := writeJobFile(t, dir, "valid1.json", jobJSON(validJob, "dl-valid-1"))

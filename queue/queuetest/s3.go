@@ -131,6 +131,10 @@ func (v *Versity) Stop() {
 	v.cmd = nil
 }
 
+// Dir is the folder the server keeps its buckets in (bucket b is the
+// folder Dir/b, each object a file in it).
+func (v *Versity) Dir() string { return v.dir }
+
 // Endpoint is the server's http URL.
 func (v *Versity) Endpoint() string { return "http://127.0.0.1:" + itoa(v.port) }
 

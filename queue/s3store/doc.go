@@ -16,11 +16,11 @@
 // (x-amz-content-sha256), over HTTP and HTTPS alike (where the SDK would
 // otherwise send UNSIGNED-PAYLOAD), on a seekable body. A server that
 // verifies it refuses a damaged body: TestStoreRefusesDamagedBody shows
-// it for Versity Gateway and Carta's embedded server, the two that run
-// here; AWS answers a mismatch with XAmzContentSHA256Mismatch. Not every
-// S3-compatible server checks it (Scality CloudServer began to in 2026),
-// which is one reason the checksum header below goes too. Other servers
-// were not tried. The same sha256 goes as the x-amz-checksum-sha256
+// it for Versity Gateway, as the versitygw binary and as the server
+// built into carta (queue/s3embed); AWS answers a mismatch with
+// XAmzContentSHA256Mismatch. Not every S3-compatible server checks it
+// (Scality CloudServer began to in 2026), which is one reason the
+// checksum header below goes too. Other servers were not tried. The same sha256 goes as the x-amz-checksum-sha256
 // header, a full-object checksum the server checks too and keeps with the
 // object (HeadObject with ChecksumMode ENABLED returns it); as a header,
 // not in an aws-chunked trailer. The sha256 is the caller's

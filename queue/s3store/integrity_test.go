@@ -21,7 +21,7 @@ import (
 
 	"github.com/carta-letters/carta/queue"
 	"github.com/carta-letters/carta/queue/queuetest"
-	"github.com/carta-letters/carta/queue/s3server"
+	"github.com/carta-letters/carta/queue/s3embed"
 )
 
 // damagingTransport flips one byte of the body of every PUT it sends, as
@@ -61,16 +61,15 @@ func (d *damagingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // damaged on the way, or one that is not what the caller hashed, is
 // refused and nothing is stored; the error is a plain (transient) one.
 // A stored object keeps the sha256 as its full-object checksum. Run
-// against Versity Gateway (directly and over TLS) and the embedded server
-// of carta demo.
+// against the Versity Gateway binary (directly and over TLS) and the
+// embedded one of carta demo (package s3embed).
 func TestStoreRefusesDamagedBody(t *testing.T) {
 	t.Parallel()
 	v := queuetest.StartVersity(t)
-	embedded, err := s3server.New(t.TempDir())
+	embedded, err := s3embed.Start(context.Background(), s3embed.Config{
+		Dir: t.TempDir(), AccessKey: queuetest.AccessKey, SecretKey: queuetest.SecretKey, Region: queuetest.Region,
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := embedded.Start(""); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { embedded.Close() })

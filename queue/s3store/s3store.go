@@ -254,10 +254,12 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, map[string]string,
 }
 
 // getObject is GetObject of bucket/key, a missing object reported as
-// queue.ErrObjectNotFound.
+// queue.ErrObjectNotFound. A 404 with another error code is not a
+// missing object: Versity Gateway answers an unknown access key with 404
+// XAdminUserNotFound, which must read as the configuration error it is.
 func (s *Store) getObject(ctx context.Context, bucket, key string) (*s3.GetObjectOutput, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-	if err != nil && (status(err) == http.StatusNotFound || code(err) == "NoSuchKey") {
+	if err != nil && (code(err) == "NoSuchKey" || status(err) == http.StatusNotFound && code(err) == "") {
 		return nil, queue.ErrObjectNotFound
 	}
 	return out, err

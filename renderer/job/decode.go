@@ -244,6 +244,8 @@ func (w *walker) object(path string, t reflect.Type, depth int) error {
 		case !known:
 			w.ps.add(sub, "unknown field")
 			err = w.skipNext(sub, depth)
+		case zeroRefused(t, key):
+			err = w.nonZero(sub, ft, depth)
 		default:
 			err = w.value(sub, ft, depth)
 		}
@@ -254,6 +256,28 @@ func (w *walker) object(path string, t reflect.Type, depth int) error {
 	}
 	_, err := w.token(path) // '}'
 	return err
+}
+
+// zeroRefused reports whether field name of struct t refuses an explicit
+// 0 in JSON, where 0 would otherwise read as the field left out:
+// signatories.columns (the contract says 1–6).
+func zeroRefused(t reflect.Type, name string) bool {
+	return t == reflect.TypeFor[Signatories]() && name == "columns"
+}
+
+// nonZero is value for a field that refuses an explicit 0.
+func (w *walker) nonZero(path string, t reflect.Type, depth int) error {
+	tok, err := w.token(path)
+	if err != nil {
+		return err
+	}
+	if n, ok := tok.(json.Number); ok {
+		if v, err := strconv.ParseInt(n.String(), 10, 32); err == nil && v == 0 {
+			w.ps.add(path, "%s", columnsProblem(0))
+			return nil
+		}
+	}
+	return w.valueFrom(tok, path, t, depth)
 }
 
 func (w *walker) array(path string, elem reflect.Type, depth int) error {

@@ -1,6 +1,9 @@
 // Package job decodes and validates letter/v1 render jobs, the contract
 // described in job-format.md (shared/job-format.md) and by the JSON
-// Schema in SchemaJSON (letter-v1.schema.json).
+// Schema in SchemaJSON (letter-v1.schema.json). TestContract reads
+// job-format.md itself (its field tables, ranges, listed values, JSON
+// examples and quoted errors) and holds both Decode and the schema to
+// every case it states, so the three cannot drift apart unnoticed.
 //
 // Decode is the only way bytes become a *Job: it refuses malformed JSON,
 // normalises every string to NFC and runs Validate. Every refusal is a
@@ -37,8 +40,9 @@
 // strings (white space alone is empty), output.copies (one of Copies),
 // page_size against a window layout's paper, body blocks (exactly one of
 // text, list, heading; numbered only with list; lists not empty),
-// signatories (columns 0 = layout default or 1–6; sort "", "none" or
-// "alpha"; at least one entry), images and output.key.
+// signatories (columns 1–6, left out for the layout's default: an
+// explicit "columns": 0 is refused, as the contract says; sort "", "none"
+// or "alpha"; at least one entry), images and output.key.
 //
 // Text rules, for every string:
 //   - Control characters are refused: C0 (tab and carriage return

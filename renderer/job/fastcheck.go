@@ -19,7 +19,7 @@ import (
 
 // shape is the JSON shape a Go type decodes from.
 type shape struct {
-	kind   byte                   // 'o' object, 'a' array, 's' string, 'i' integer, 'b' true or false
+	kind   byte                   // 'o' object, 'a' array, 's' string, 'i' integer, 'z' integer other than 0, 'b' true or false
 	fields map[string]*shapeField // object: JSON name → field
 	nbits  int                    // object: number of fields
 	elem   *shape                 // array: shape of the elements
@@ -51,7 +51,11 @@ func shapeOf(t reflect.Type, done map[reflect.Type]*shape) *shape {
 		}
 		s.fields = make(map[string]*shapeField, len(fields))
 		for name, ft := range fields {
-			s.fields[name] = &shapeField{bit: 1 << s.nbits, shape: shapeOf(ft, done)}
+			fs := shapeOf(ft, done)
+			if zeroRefused(t, name) {
+				fs = &shape{kind: 'z'}
+			}
+			s.fields[name] = &shapeField{bit: 1 << s.nbits, shape: fs}
 			s.nbits++
 		}
 	case reflect.Slice:
@@ -104,6 +108,9 @@ func (c *checker) value(s *shape) bool {
 		return ok
 	case 'i':
 		return c.integer()
+	case 'z':
+		start := c.Pos
+		return c.integer() && string(c.Data[start:c.Pos]) != "0" && string(c.Data[start:c.Pos]) != "-0"
 	case 'b':
 		return c.Literal("true") || c.Literal("false")
 	}

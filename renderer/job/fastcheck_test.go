@@ -68,6 +68,8 @@ func TestFastCheckAgreesWithDetailedChecks(t *testing.T) {
 		{"escapes in values", m + `,"title":"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00"}`, true},
 		{"columns in range", m[:len(m)-1] + `,"signatories":{"columns":6,"entries":[{"name":"A"}]}}}`, true},
 		{"columns negative", m[:len(m)-1] + `,"signatories":{"columns":-3,"entries":[{"name":"A"}]}}}`, true},
+		{"columns zero (refused by the walker)", m[:len(m)-1] + `,"signatories":{"columns":0,"entries":[{"name":"A"}]}}}`, false},
+		{"columns minus zero", m[:len(m)-1] + `,"signatories":{"columns":-0,"entries":[{"name":"A"}]}}}`, false},
 		{"numbered true", strings.Replace(minimal, `{"text":"We write to you."}`, `{"list":["a"],"numbered":true}`, 1), true},
 		{"empty arrays and objects", m + `,"contact":{"lines":[]},"output":{}}`, true},
 		{"byte order mark", "\xef\xbb\xbf" + minimal, false},

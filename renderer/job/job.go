@@ -83,7 +83,7 @@ type Signer struct {
 // Signatories is the list of signing organisations.
 type Signatories struct {
 	Heading string  `json:"heading,omitempty"`
-	Columns int     `json:"columns,omitempty"` // 1–6; 0 means the layout's default
+	Columns int     `json:"columns,omitempty"` // 1–6 (MaxColumns); 0: left out, the layout's default ("columns": 0 in JSON is refused)
 	Sort    string  `json:"sort,omitempty"`    // "none" (default) or "alpha"
 	Entries []Entry `json:"entries"`
 }

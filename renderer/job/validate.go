@@ -235,10 +235,21 @@ func (v *validator) block(path string, b *Block) {
 	}
 }
 
+// MaxColumns is the most columns a signatory list may ask for.
+const MaxColumns = 6
+
+// columnsProblem is the message for a signatories.columns of n, outside
+// 1–MaxColumns. In JSON, 0 is refused by Decode (the contract says 1–6;
+// leaving the field out asks for the layout's default); in a Job built in
+// Go, 0 is the field left out.
+func columnsProblem(n int) string {
+	return fmt.Sprintf("must be from 1 to %d (or left out for the layout's default), not %d", MaxColumns, n)
+}
+
 func (v *validator) signatories(path string, s *Signatories) {
 	v.text(field(path, "heading"), s.Heading, line, false)
-	if s.Columns < 0 || s.Columns > 6 {
-		v.add(field(path, "columns"), "must be from 1 to 6 (or left out for the layout's default), not %d", s.Columns)
+	if s.Columns < 0 || s.Columns > MaxColumns {
+		v.add(field(path, "columns"), "%s", columnsProblem(s.Columns))
 	}
 	if s.Sort != "" && !slices.Contains(Sorts, s.Sort) {
 		v.add(field(path, "sort"), "must be one of %s, not %s", list(Sorts), quote(s.Sort))

@@ -95,8 +95,8 @@ func TestValidateRules(t *testing.T) {
 			set(m, "letter.cc", []any{map[string]any{"name": "Володимир Зеленський"}, map[string]any{"name": "Nguyễn Phú Trọng"}})
 		}, "", ""},
 		{"empty output object uses the default key", func(m tree) { m["output"] = map[string]any{} }, "", ""},
-		{"columns zero is the layout default", func(m tree) {
-			set(m, "letter.signatories", map[string]any{"columns": 0, "sort": "none", "entries": entries("A")})
+		{"columns left out is the layout default", func(m tree) {
+			set(m, "letter.signatories", map[string]any{"sort": "none", "entries": entries("A")})
 		}, "", ""},
 		{"signatories at the entry limit", func(m tree) {
 			set(m, "letter.signatories", map[string]any{"entries": repeat(map[string]any{"name": "Org"}, MaxEntries)})
@@ -164,6 +164,7 @@ func TestValidateRules(t *testing.T) {
 			set(m, "letter.signers", []any{map[string]any{"name": "A", "signature": PNGPrefix + "aGVsbG8="}})
 		}, "letter.signers[0].signature", "data is not a PNG or JPEG image"},
 		{"signatories columns 7", func(m tree) { set(m, "letter.signatories", map[string]any{"columns": 7, "entries": entries("A")}) }, "letter.signatories.columns", "must be from 1 to 6"},
+		{"signatories columns 0", func(m tree) { set(m, "letter.signatories", map[string]any{"columns": 0, "entries": entries("A")}) }, "letter.signatories.columns", "must be from 1 to 6 (or left out for the layout's default), not 0"},
 		{"signatories sort unknown", func(m tree) { set(m, "letter.signatories", map[string]any{"sort": "ALPHA", "entries": entries("A")}) }, "letter.signatories.sort", "must be one of"},
 		{"signatories without entries", func(m tree) { set(m, "letter.signatories", map[string]any{"entries": []any{}}) }, "letter.signatories.entries", "at least one entry is required"},
 		{"signatories over the entry limit", func(m tree) {
