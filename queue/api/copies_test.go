@@ -173,16 +173,15 @@ func TestCopiesThroughWorker(t *testing.T) {
 			t.Fatal(err)
 		}
 		lr.Body.Close()
-		resp, err := c.Get(redirect.url + "/?q=nals-copies")
+		resp, err := c.Get(redirect.url + "/letters/nals-copies")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
 		body := html.UnescapeString(string(readAll(t, resp.Body)))
-		want := []string{`scope="col">Signature</th>`, `data-label="Signature"`, "Signed", "by " + signer,
-			`aria-label="Copies for each recipient of`}
+		want := []string{`>Signature</th>`, "Signed by " + signer, "Copies for each recipient"}
 		for _, cp := range status.Copies {
-			want = append(want, `href="`+cp.PDFURL+`"`, "Copy for "+cp.Recipient, `download="nals-copies-`+cp.Name+`.pdf"`)
+			want = append(want, `href="`+cp.PDFURL+`"`, `href="`+cp.PDFURL+`?inline=1"`, "copy for "+cp.Recipient)
 		}
 		for _, w := range want {
 			if !strings.Contains(body, w) {

@@ -30,9 +30,9 @@ import (
 
 // Test tokens.
 const (
-	submitSecret = "submit-secret-0123456789"
-	readSecret   = "read-secret-0123456789ab"
-	bothSecret   = "both-secret-0123456789ab"
+	submitSecret = "submit-7Kq2vX9pL4mN8rT1wZ5yB3cH6jD0fG"
+	readSecret   = "read-Qm4Tz8Wp1Lx6Nv3Rk9Bj2Hs7Yc5Dg0Fa"
+	bothSecret   = "both-Ew5Ru2Ix8Oa1Sd4Fg7Hj0Kl3Zc6Vb9Nm"
 )
 
 var testTokens = []api.Token{

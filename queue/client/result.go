@@ -48,7 +48,13 @@ type Result struct {
 	TotalMS      int64        `json:"total_ms"`      // milliseconds from receipt by the worker to the result
 	CartaVersion string       `json:"carta_version"` // renderer.Version of the worker
 	Title        string       `json:"title"`         // the document title, when the job decoded
-	Recipients   []string     `json:"recipients"`    // recipient names, when the job decoded
+	Recipients   []string     `json:"recipients"`    // recipient names, when the job decoded (read leniently when it did not; see Summarize)
+	// Date is the letter's own date as the job gives it (letter.date,
+	// else statement.date), YYYY-MM-DD; absent when the job has none.
+	Date string `json:"date,omitempty"`
+	// Layout is the layout the job names ("din5008-a"); absent for the
+	// default letter layout.
+	Layout string `json:"layout,omitempty"`
 	FinishedAt   time.Time    `json:"finished_at"`   // when the result was decided, RFC 3339, UTC
 	Error        *ResultError `json:"error,omitempty"`
 	// SignedBy is the signer's name (sign.Signer.Name) when the stored
