@@ -105,7 +105,7 @@ func TestStaffPage(t *testing.T) {
 		for _, want := range []string{
 			"<caption", `>Title</a></th>`, `scope="row"`, "North American Leaders&#39; Summit",
 			"Andrés Manuel López Obrador, Justin Trudeau", `href="/v1/letters/nals-2023.pdf"`,
-			"Failed", "letter.body[2].text: Character 😀 (U"letter.body[2].text: Character 😀 (U+1F600) is in no bundled font"#43;1F600) is in no bundled font", `<label for="q">`, "<search>",
+			"Failed", "letter.body[2].text: Character 😀 (U&#43;1F600) is in no bundled font", `<label for="q">`, "<search>",
 			`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`, "of <strong>3</strong>",
 		} {
 			if !strings.Contains(body, want) {
