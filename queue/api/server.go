@@ -178,15 +178,15 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("create api server: %w", err)
 	}
 	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		auth:    auth,
-		client:  cl,
-		ix:      newIndex(),
-		limit:   newLimiter(),
-		js:      js,
-		tmpl:    tmpl,
-		done:    make(chan struct{}),
+		cfg:    cfg,
+		log:    cfg.Logger,
+		auth:   auth,
+		client: cl,
+		ix:     newIndex(),
+		limit:  newLimiter(),
+		js:     js,
+		tmpl:   tmpl,
+		done:   make(chan struct{}),
 	}
 	s.handler = s.routes()
 	ctx, cancel := context.WithCancel(context.Background())
