@@ -36,33 +36,35 @@ const (
 // the event reports the stored object's sha256 and signer, not those of
 // the PDF this delivery made and discarded.
 type Result struct {
-	ID           string   `json:"id"`            // the job id
-	Status       Status   `json:"status"`        // "done" or "failed"
-	Bucket       string   `json:"bucket"`        // S3 bucket of the PDF
-	Key          string   `json:"key"`           // S3 object key of the PDF (letters/<id>.pdf by default)
-	SHA256       string   `json:"sha256"`        // lowercase hex sha256 of the PDF; empty when failed
-	Bytes        int64    `json:"bytes"`         // size of the PDF in bytes; 0 when failed
-	Pages        int      `json:"pages"`         // pages of the PDF; 0 when failed
-	Attempts     int      `json:"attempts"`      // deliveries of the job, 1 on the first try
-	RenderMS     int64    `json:"render_ms"`     // milliseconds spent rendering
-	TotalMS      int64    `json:"total_ms"`      // milliseconds from receipt by the worker to the result
-	CartaVersion string   `json:"carta_version"` // renderer.Version of the worker
-	Title        string   `json:"title"`         // the document title, when the job decoded
-	Recipients   []string `json:"recipients"`    // recipient names, when the job decoded (read leniently when it did not; see Summarize)
-	// Date is the letter's own date as the job gives it (letter.date,
-	// else statement.date), YYYY-MM-DD; absent when the job has none.
-	Date string `json:"date,omitempty"`
-	// Layout is the layout the job names ("din5008-a"); absent for the
-	// default letter layout.
-	Layout     string       `json:"layout,omitempty"`
-	FinishedAt time.Time    `json:"finished_at"` // when the result was decided, RFC 3339, UTC
-	Error      *ResultError `json:"error,omitempty"`
+	ID           string       `json:"id"`            // the job id
+	Status       Status       `json:"status"`        // "done" or "failed"
+	Bucket       string       `json:"bucket"`        // S3 bucket of the PDF
+	Key          string       `json:"key"`           // S3 object key of the PDF (letters/<id>.pdf by default)
+	SHA256       string       `json:"sha256"`        // lowercase hex sha256 of the PDF; empty when failed
+	Bytes        int64        `json:"bytes"`         // size of the PDF in bytes; 0 when failed
+	Pages        int          `json:"pages"`         // pages of the PDF; 0 when failed
+	Attempts     int          `json:"attempts"`      // deliveries of the job, 1 on the first try
+	RenderMS     int64        `json:"render_ms"`     // milliseconds spent rendering
+	TotalMS      int64        `json:"total_ms"`      // milliseconds from receipt by the worker to the result
+	CartaVersion string       `json:"carta_version"` // renderer.Version of the worker
+	Title        string       `json:"title"`         // the document title, when the job decoded
+	Recipients   []string     `json:"recipients"`    // recipient names, when the job decoded
+	FinishedAt   time.Time    `json:"finished_at"`   // when the result was decided, RFC 3339, UTC
+	Error        *ResultError `json:"error,omitempty"`
 	// SignedBy is the signer's name (sign.Signer.Name) when the stored
 	// letter carries a digital signature; absent when it is unsigned.
 	SignedBy string `json:"signed_by,omitempty"`
 	// Copies are the per-recipient copies, when the job asked for them
 	// (output.copies "per-recipient"); absent otherwise.
 	Copies []Copy `json:"copies,omitempty"`
+	// Date is the letter's own date as the job gives it (letter.date,
+	// else statement.date), YYYY-MM-DD; absent when the job has none.
+	// Like Title and Recipients it is read leniently (Summarize) from a
+	// job that failed before it decoded.
+	Date string `json:"date,omitempty"`
+	// Layout is the layout the job names ("din5008-a"); absent for the
+	// default letter layout.
+	Layout string `json:"layout,omitempty"`
 }
 
 // Copy is one per-recipient copy of a letter, stored next to the
