@@ -636,17 +636,28 @@ func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, id, bucket,
 }
 
 // contentDisposition is the Content-Disposition of a PDF called
-// filename: "inline" or "attachment", with an ASCII filename and, for
-// any other name, an RFC 5987 filename* (mime.FormatMediaType).
+// filename: "inline" or "attachment" with a quoted ASCII filename and,
+// when the name is not plain ASCII, an RFC 5987 filename* with the UTF-8
+// name (the ASCII one then has "_" for each other character).
 func contentDisposition(inline bool, filename string) string {
 	kind := "attachment"
 	if inline {
 		kind = "inline"
 	}
-	if v := mime.FormatMediaType(kind, map[string]string{"filename": filename}); v != "" {
-		return v
+	ascii := []rune(filename)
+	plain := true
+	for i, r := range ascii {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			ascii[i], plain = '_', false
+		}
 	}
-	return kind
+	v := kind + `; filename="` + string(ascii) + `"`
+	if !plain {
+		if ext := mime.FormatMediaType("x", map[string]string{"filename": filename}); ext != "" {
+			v += ";" + strings.TrimPrefix(ext, "x;")
+		}
+	}
+	return v
 }
 
 // fileName is a PDF's download name: the job id, then the title cut to

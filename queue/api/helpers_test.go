@@ -183,7 +183,8 @@ func (h *harness) waitReady(t *testing.T) {
 	}
 }
 
-// waitListed waits until GET /v1/jobs/{id} (through the index) has a result.
+// waitListed waits until GET /v1/letters (the index) lists the ids with
+// a result.
 func (h *harness) waitListed(t *testing.T, ids ...string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -193,7 +194,7 @@ func (h *harness) waitListed(t *testing.T, ids ...string) {
 		decodeBody(t, resp, &l)
 		have := map[string]bool{}
 		for _, x := range l.Letters {
-			have[x.ID] = true
+			have[x.ID] = x.Status != api.StatusQueued
 		}
 		all := true
 		for _, id := range ids {
