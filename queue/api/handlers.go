@@ -487,7 +487,7 @@ func (s *Server) listLetters(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad query: "+err.Error(), nil)
 		return
 	}
-	if !s.ix.isSynced() {
+	if !s.ix.waitSynced(r.Context(), 2*time.Second) {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusServiceUnavailable, "the letters index is still loading", nil)
 		return

@@ -189,6 +189,19 @@ func (ix *index) isSynced() bool {
 	return ix.synced[0] && ix.synced[1]
 }
 
+// waitSynced waits up to d for the index to load (a server just
+// started), and reports whether it has.
+func (ix *index) waitSynced(ctx context.Context, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !ix.isSynced() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		sleep(ctx, 10*time.Millisecond)
+	}
+	return true
+}
+
 // Sort orders of a listing.
 var sortOrders = []string{"-stored", "stored", "-date", "date", "title", "-title"}
 

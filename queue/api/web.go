@@ -105,7 +105,7 @@ func (s *Server) lettersPage(w http.ResponseWriter, r *http.Request) {
 		d.Error = "That search could not be read (" + err.Error() + "). Showing the newest letters."
 		q = query{limit: s.cfg.PageSize}
 		status = http.StatusBadRequest
-	case !s.ix.isSynced():
+	case !s.ix.waitSynced(r.Context(), 2*time.Second):
 		d.Loading = true
 	}
 	d.Q = formQuery{Text: q.text, Status: q.status, Layout: q.layout, From: q.from, To: q.to, Sort: q.sort}
