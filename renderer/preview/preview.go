@@ -12,10 +12,10 @@ import (
 	"math"
 	"sync"
 
+	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/font/sfnt"
-	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/image/vector"
 
