@@ -211,6 +211,17 @@ func TestBrowserListDetailResubmit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resubmit: %v", err)
 	}
+	// The preview of the first page, drawn by Carta.
+	var pw int
+	for i := 0; i < 100 && pw == 0; i++ {
+		pw, _ = chromedp.Run(ctx, chromedp.Evaluate[int](`(() => { const i = document.getElementById("preview"); return i && i.complete ? i.naturalWidth : 0 })()`))
+		if pw == 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if pw != 800 {
+		t.Errorf("preview image is %d px wide, want 800", pw)
+	}
 	hist, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("hist-h")))
 	if hist != "Earlier attempts" {
 		t.Errorf("no history after resubmission (%q)", hist)

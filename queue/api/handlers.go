@@ -275,9 +275,37 @@ func (s *Server) submit(ctx context.Context, body []byte, by string) (JobStatus,
 			msg: fmt.Sprintf("job %s was already submitted; nothing new was queued", id)}
 	}
 	s.ix.putSub(next)
+	s.keepJob(id, body)
 	s.log.Info("job queued", "job_id", id, "stream", ack.Stream, "seq", ack.Sequence, "principal", by,
 		"resubmission", len(next.Previous) > 0)
 	return statusWith(id, res, &next), nil
+}
+
+// keepJob stores the job's JSON for the detail page's preview; a
+// failure costs only the preview.
+func (s *Server) keepJob(id string, body []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	kv, err := s.openJobs(ctx)
+	if err == nil {
+		_, err = kv.Put(ctx, client.Token(id), body)
+	}
+	if err != nil {
+		s.log.Warn("keep job for its preview", "job_id", id, "err", err)
+	}
+}
+
+// storedJob returns the JSON of job id kept by keepJob, or nil.
+func (s *Server) storedJob(ctx context.Context, id string) []byte {
+	kv, err := s.openJobs(ctx)
+	if err != nil {
+		return nil
+	}
+	e, err := kv.Get(ctx, client.Token(id))
+	if err != nil {
+		return nil
+	}
+	return e.Value()
 }
 
 // recordSubmission writes sub where the bucket had revision rev (0: no

@@ -31,6 +31,7 @@ const (
 	DefaultCookieMaxAge = 12 * time.Hour
 
 	DefaultSubmissionsBucket = "carta_submissions"
+	DefaultJobsBucket        = "carta_jobs"
 )
 
 // Timeouts of the http.Server that HTTPServer returns.
@@ -72,6 +73,10 @@ type Config struct {
 	// jobs it queued (see Submission), created when missing
 	// [DefaultSubmissionsBucket "carta_submissions"].
 	SubmissionsBucket string
+	// JobsBucket is the key-value bucket where the API keeps the JSON of
+	// each job it queued, from which the detail page draws its preview
+	// of the first page; created when missing [DefaultJobsBucket "carta_jobs"].
+	JobsBucket string
 
 	// Objects reads the PDFs; without it GET /v1/letters/{id}.pdf answers 503.
 	Objects Objects
@@ -108,6 +113,9 @@ func (c Config) withDefaults() Config {
 	if c.ResultsBucket == "" {
 		c.ResultsBucket = client.DefaultResultsBucket
 	}
+	if c.JobsBucket == "" {
+		c.JobsBucket = DefaultJobsBucket
+	}
 	if c.SubmissionsBucket == "" {
 		c.SubmissionsBucket = DefaultSubmissionsBucket
 	}
@@ -137,6 +145,7 @@ type Server struct {
 	limit   *limiter
 	js      jetstream.JetStream
 	subs    atomic.Pointer[jetstream.KeyValue] // the submissions bucket, once open
+	jobs    atomic.Pointer[jetstream.KeyValue] // the jobs bucket, once open
 	tmpl    *template.Template
 	handler http.Handler
 
@@ -203,25 +212,31 @@ func New(cfg Config) (*Server, error) {
 
 // openSubs opens the submissions bucket, creating it when missing.
 func (s *Server) openSubs(ctx context.Context) (jetstream.KeyValue, error) {
-	if p := s.subs.Load(); p != nil {
+	return s.openKV(ctx, &s.subs, s.cfg.SubmissionsBucket, "Carta jobs queued over HTTP, with the failed results of earlier submissions")
+}
+
+// openJobs opens the jobs bucket, creating it when missing.
+func (s *Server) openJobs(ctx context.Context) (jetstream.KeyValue, error) {
+	return s.openKV(ctx, &s.jobs, s.cfg.JobsBucket, "Carta job JSON of the jobs queued over HTTP, for previews")
+}
+
+func (s *Server) openKV(ctx context.Context, keep *atomic.Pointer[jetstream.KeyValue], bucket, desc string) (jetstream.KeyValue, error) {
+	if p := keep.Load(); p != nil {
 		return *p, nil
 	}
-	kv, err := s.js.KeyValue(ctx, s.cfg.SubmissionsBucket)
+	kv, err := s.js.KeyValue(ctx, bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		kv, err = s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:      s.cfg.SubmissionsBucket,
-			Description: "Carta jobs queued over HTTP, with the failed results of earlier submissions",
-			History:     1,
-			Storage:     jetstream.FileStorage,
+			Bucket: bucket, Description: desc, History: 1, Storage: jetstream.FileStorage,
 		})
 		if errors.Is(err, jetstream.ErrBucketExists) {
-			kv, err = s.js.KeyValue(ctx, s.cfg.SubmissionsBucket)
+			kv, err = s.js.KeyValue(ctx, bucket)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open submissions bucket %s: %w", s.cfg.SubmissionsBucket, err)
+		return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
 	}
-	s.subs.Store(&kv)
+	keep.Store(&kv)
 	return kv, nil
 }
 
@@ -302,6 +317,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /{$}", s.needPage(s.lettersPage))
 	mux.Handle("GET /letters/{id}", s.needPage(s.letterPage))
 	mux.Handle("POST /letters/{id}/resubmit", s.needPage(s.resubmitPage))
+	mux.Handle("GET /letters/{id}/preview.png", s.needPage(s.previewPNG))
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) { s.renderLogin(w, r, http.StatusOK, "") })
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
@@ -323,7 +339,7 @@ func (s *Server) routes() http.Handler {
 		"/v1/jobs": "POST", "/v1/jobs/{id}": "GET, HEAD", "/v1/letters": "GET, HEAD",
 		"/v1/letters/{file}": "GET, HEAD", "/v1/letters/{id}/copies/{file}": "GET, HEAD",
 		"/v1/openapi.yaml": "GET, HEAD", "/{$}": "GET, HEAD", "/letters/{id}": "GET, HEAD",
-		"/letters/{id}/resubmit": "POST", "/login": "GET, HEAD, POST", "/logout": "POST",
+		"/letters/{id}/resubmit": "POST", "/letters/{id}/preview.png": "GET, HEAD", "/login": "GET, HEAD, POST", "/logout": "POST",
 		"/static/carta.css": "GET, HEAD", "/favicon.ico": "GET, HEAD", "/static/favicon.svg": "GET, HEAD",
 		"/healthz": "GET, HEAD", "/readyz": "GET, HEAD",
 	} {

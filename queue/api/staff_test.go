@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"image/png"
 	"io"
 	"log/slog"
 	"net"
@@ -131,6 +132,10 @@ func TestFailureKeptAndResubmitted(t *testing.T) {
 		t.Errorf("corrected job = %s with %d earlier attempts, want done with 2", done.Status, len(done.History))
 	}
 	post(windowJob("window-http", 4), http.StatusConflict) // done: never again
+	prev := h.do(t, "GET", "/letters/window-http/preview.png", readSecret, nil)
+	if img, err := png.Decode(prev.Body); prev.StatusCode != 200 || err != nil || img.Bounds().Dx() != 800 {
+		t.Errorf("preview = %d (%v), want an 800 px PNG", prev.StatusCode, err)
+	}
 
 	// Over NATS, inside the duplicates window.
 	cl, err := client.New(nc)

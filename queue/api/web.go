@@ -1,7 +1,9 @@
 package api
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -12,7 +14,9 @@ import (
 	"time"
 
 	"github.com/carta-letters/carta/queue/client"
+	"github.com/carta-letters/carta/renderer"
 	"github.com/carta-letters/carta/renderer/job"
+	"github.com/carta-letters/carta/renderer/preview"
 )
 
 //go:embed web/*.html web/carta.css web/favicon.svg
@@ -189,6 +193,7 @@ type detailData struct {
 	SubmitError  string
 	SubmitFields []problem
 	Submitted    bool
+	HasPreview   bool // the job's JSON is kept: the first page can be drawn
 }
 
 func (s *Server) letterPage(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +224,7 @@ func (s *Server) renderDetail(w http.ResponseWriter, r *http.Request, status int
 		d.QueuedAt = sub.QueuedAt
 		d.History = sub.Previous
 	}
+	d.HasPreview = (d.Queued || row.Status == client.StatusDone) && s.storedJob(r.Context(), id) != nil
 	if !d.Queued && res != nil {
 		d.Copies = copyLinks(res)
 		if res.Status == client.StatusFailed {
@@ -268,6 +274,40 @@ func (s *Server) resubmitPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/letters/"+url.PathEscape(id)+"?resubmitted=1", http.StatusSeeOther)
+}
+
+// previewPNG draws the first page of a job queued through the API, from
+// its kept JSON (renderer/preview), 800 pixels wide.
+func (s *Server) previewPNG(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !client.ValidID(id) {
+		http.NotFound(w, r)
+		return
+	}
+	data := s.storedJob(r.Context(), id)
+	if data == nil {
+		http.Error(w, "no preview: the job was not queued through this API", http.StatusNotFound)
+		return
+	}
+	sum := sha256.Sum256(data)
+	etag := `"` + hex.EncodeToString(sum[:16]) + "-" + renderer.Version + `"`
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	j, err := job.Decode(data)
+	var img []byte
+	if err == nil {
+		img, err = preview.FirstPage(j, preview.DefaultWidth)
+	}
+	if err != nil {
+		http.Error(w, "no preview: the letter cannot be laid out", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.Header().Set("ETag", etag)
+	w.Write(img) //nolint:errcheck // the client went away
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
