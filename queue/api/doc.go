@@ -16,6 +16,9 @@
 //	GET  /                       the staff page: letters, filters, sort, paging (role read)
 //	GET  /letters/{id}           one letter: every field, copies, failure, history (role read)
 //	POST /letters/{id}/resubmit  a corrected job for a failed letter (roles read and submit)
+//	GET  /letters/{id}/preview.png
+//	                             the first page as a PNG (renderer/preview), for jobs
+//	                             queued through the API (Config.JobsBucket keeps their JSON)
 //	GET  /login, POST /login     the sign-in form; POST /logout signs out
 //	GET  /favicon.ico            the icon (public)
 //	GET  /healthz, GET /readyz   liveness, and readiness (NATS up, index loaded)

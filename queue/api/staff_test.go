@@ -408,3 +408,28 @@ func TestGuessingIsLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyOfAnotherLetterRefused: a job may not claim the key of another
+// job's letter (issue: job A with output.key "letters/future-x.pdf" made
+// the later job future-x fail for good).
+func TestKeyOfAnotherLetterRefused(t *testing.T) {
+	t.Parallel()
+	nc := startNATS(t)
+	setupQueue(t, nc)
+	h := startAPI(t, nc, api.Config{})
+	h.waitReady(t)
+	body := strings.Replace(smallJob("key-thief"), `"schema"`, `"output":{"key":"letters/future-x.pdf"},"schema"`, 1)
+	resp := h.do(t, "POST", "/v1/jobs", submitSecret, strings.NewReader(body))
+	var e struct {
+		Error  string
+		Fields []client.FieldError
+	}
+	decodeBody(t, resp, &e)
+	if resp.StatusCode != http.StatusBadRequest || len(e.Fields) != 1 || e.Fields[0].Field != "output.key" {
+		t.Errorf("POST with another letter's key = %d %+v, want 400 on output.key", resp.StatusCode, e)
+	}
+	own := strings.Replace(smallJob("key-owner"), `"schema"`, `"output":{"key":"cartas/2023/key-owner.pdf"},"schema"`, 1)
+	if resp := h.do(t, "POST", "/v1/jobs", submitSecret, strings.NewReader(own)); resp.StatusCode != http.StatusAccepted {
+		t.Errorf("POST with its own key = %d, want 202", resp.StatusCode)
+	}
+}
