@@ -83,10 +83,11 @@
 // # Resubmission
 //
 // A queued or done id is refused with 409. A failed id may be submitted
-// again: the submission is written with a revision check (two racing
-// requests queue it once) and published with client.Publish, whose
-// Nats-Msg-Id for a failed id is client.MsgID(id, failure), so the
-// stream's duplicates window does not drop it.
+// again. A job is published first, with client.Publish, whose
+// Nats-Msg-Id is the id, or for a failed id client.MsgID(id, failure),
+// so the stream's duplicates window neither drops a resubmission nor
+// queues two racing requests twice (the second gets 409); then its
+// submission is recorded, so a job the queue refuses leaves no record.
 //
 // # Signatures and copies
 //

@@ -241,19 +241,11 @@ func (s *Server) submit(ctx context.Context, body []byte, by string) (JobStatus,
 	if res != nil { // failed: this is a resubmission
 		next.Previous = append(next.Previous, *res)
 	}
-	if err := s.recordSubmission(ctx, next, rev); errors.Is(err, errAlreadyQueued) {
-		sub, _, _ = s.submission(ctx, id)
-		st := statusWith(id, res, sub)
-		return JobStatus{}, &submitError{status: http.StatusConflict, conflict: &st,
-			msg: fmt.Sprintf("job %s was just submitted by another request; nothing new was queued", id)}
-	} else if err != nil {
-		s.log.Error("submit job: record submission", "job_id", id, "err", err)
-		return JobStatus{}, &submitError{status: http.StatusServiceUnavailable, msg: "the job could not be recorded; try again", retry: "5"}
-	}
+	// Published first, recorded after: the stream's dedupe (the id, or
+	// the id and the failure it replaces; client.MsgID) makes two racing
+	// requests queue the job once, and a job the queue refuses leaves no
+	// record behind.
 	ack, err := s.client.Publish(ctx, body)
-	if err != nil || ack.Duplicate {
-		s.undoSubmission(id, sub)
-	}
 	switch {
 	case errors.Is(err, client.ErrBadID):
 		return JobStatus{}, &submitError{status: http.StatusBadRequest, msg: problemCount(1),
@@ -268,13 +260,20 @@ func (s *Server) submit(ctx context.Context, body []byte, by string) (JobStatus,
 		s.log.Error("submit job", "job_id", id, "err", err)
 		return JobStatus{}, &submitError{status: http.StatusServiceUnavailable, msg: "the job could not be queued; try again", retry: "5"}
 	case ack.Duplicate:
-		// Queued through NATS directly, within the duplicates window.
+		// Queued just now by another request, or straight on NATS within
+		// the duplicates window.
 		res, _ := s.result(ctx, id)
 		st := statusOf(id, res)
 		return JobStatus{}, &submitError{status: http.StatusConflict, conflict: &st,
 			msg: fmt.Sprintf("job %s was already submitted; nothing new was queued", id)}
 	}
-	s.ix.putSub(next)
+	if err := s.recordSubmission(ctx, next, rev); err != nil {
+		// The job is queued: its result will show; only the queued row
+		// and the history are missing.
+		s.log.Error("submit job: record submission", "job_id", id, "err", err)
+	} else {
+		s.ix.putSub(next)
+	}
 	s.keepJob(id, body)
 	s.log.Info("job queued", "job_id", id, "stream", ack.Stream, "seq", ack.Sequence, "principal", by,
 		"resubmission", len(next.Previous) > 0)
@@ -328,27 +327,6 @@ func (s *Server) recordSubmission(ctx context.Context, sub Submission, rev uint6
 		return errAlreadyQueued
 	}
 	return err
-}
-
-// undoSubmission puts back the earlier submission of id (nil: none)
-// after the queue refused the job.
-func (s *Server) undoSubmission(id string, prev *Submission) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	kv, err := s.openSubs(ctx)
-	if err == nil {
-		if prev == nil {
-			err = kv.Delete(ctx, client.Token(id))
-		} else {
-			var data []byte
-			if data, err = json.Marshal(prev); err == nil {
-				_, err = kv.Put(ctx, client.Token(id), data)
-			}
-		}
-	}
-	if err != nil {
-		s.log.Error("submit job: undo submission record", "job_id", id, "err", err)
-	}
 }
 
 func problemCount(n int) string {
