@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/carta-letters/carta/queue/client"
 	"github.com/carta-letters/carta/renderer/job"
+	"github.com/carta-letters/carta/renderer/preview"
 )
 
 // Job statuses of JobStatus.Status: a result's status, or StatusQueued.
@@ -210,6 +212,13 @@ func (s *Server) submit(ctx context.Context, body []byte, by string) (JobStatus,
 		}
 		return JobStatus{}, &submitError{status: http.StatusBadRequest, msg: "job is not valid: " + err.Error()}
 	}
+	if ve := s.layoutCheck(j); ve != nil {
+		fields := make([]client.FieldError, len(ve.Problems))
+		for i, p := range ve.Problems {
+			fields[i] = client.FieldError{Field: p.Field, Message: p.Message}
+		}
+		return JobStatus{}, &submitError{status: http.StatusBadRequest, msg: problemCount(len(fields)), fields: fields}
+	}
 	id := j.ID
 	unavailable := &submitError{status: http.StatusServiceUnavailable, msg: "the results bucket cannot be read; try again", retry: "5"}
 	res, err := s.result(ctx, id)
@@ -305,6 +314,51 @@ func (s *Server) storedJob(ctx context.Context, id string) []byte {
 		return nil
 	}
 	return e.Value()
+}
+
+// layoutChecks bounds the layout checks running at once.
+var layoutChecks = make(chan struct{}, runtime.NumCPU())
+
+// layoutCheckTimeout is the longest a submission waits for its layout
+// check; a job that takes longer is queued and the worker decides.
+const layoutCheckTimeout = 3 * time.Second
+
+// layoutCheck lays the job out as the worker will (preview.Check) and
+// returns the problems that would fail it there: an address too long for
+// its window, too many pages. It returns nil when the job lays out, or
+// when the check takes longer than layoutCheckTimeout or fails otherwise
+// (the worker then decides, as before).
+func (s *Server) layoutCheck(j *job.Job) *job.ValidationError {
+	out := make(chan error, 1)
+	t := time.NewTimer(layoutCheckTimeout)
+	defer t.Stop()
+	select {
+	case layoutChecks <- struct{}{}:
+	case <-t.C:
+		return nil
+	}
+	go func() {
+		defer func() { <-layoutChecks }()
+		defer func() {
+			if p := recover(); p != nil {
+				out <- fmt.Errorf("layout check panicked: %v", p)
+			}
+		}()
+		out <- preview.Check(j)
+	}()
+	select {
+	case err := <-out:
+		var ve *job.ValidationError
+		if errors.As(err, &ve) {
+			return ve
+		}
+		if err != nil {
+			s.log.Warn("submit job: layout check", "job_id", j.ID, "err", err)
+		}
+		return nil
+	case <-t.C:
+		return nil
+	}
 }
 
 // recordSubmission writes sub where the bucket had revision rev (0: no

@@ -55,9 +55,10 @@ func waitStatus(t *testing.T, h *harness, id string) api.JobStatus {
 
 // TestFailureKeptAndResubmitted runs a real worker: a letter that fails
 // in layout keeps its title, recipients and date, is explained without
-// internal prefixes, and a corrected job with the same id is accepted
-// over HTTP and over NATS (client.Submit, inside the stream's duplicates
-// window), each keeping the failed attempt in its history.
+// internal prefixes; the API refuses the same job up front; a corrected
+// job with the same id is accepted over HTTP and over NATS
+// (client.Submit, inside the stream's duplicates window), keeping the
+// failed attempt in its history.
 func TestFailureKeptAndResubmitted(t *testing.T) {
 	t.Parallel()
 	endpoint := startVersity(t)
@@ -95,8 +96,16 @@ func TestFailureKeptAndResubmitted(t *testing.T) {
 		return resp
 	}
 
-	// Over HTTP.
-	post(windowJob("window-http", 9), http.StatusAccepted)
+	cl, err := client.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A job that fails in layout, published on NATS (the API refuses it
+	// up front, below).
+	post(smallJob("warm-up"), http.StatusAccepted) // waits for the worker's stream
+	if _, err := cl.Submit(ctx, []byte(windowJob("window-http", 9))); err != nil {
+		t.Fatal(err)
+	}
 	failed := waitStatus(t, h, "window-http")
 	r := failed.Result
 	if failed.Status != "failed" || r == nil || r.Error == nil {
@@ -121,15 +130,18 @@ func TestFailureKeptAndResubmitted(t *testing.T) {
 		strings.Count(page, "letter.recipients[0].address") != 1 {
 		t.Errorf("detail page = %d, explanation not clean:\n%s", code, between(page, `id="why"`, "</section>"))
 	}
-	post(windowJob("window-http", 9), http.StatusAccepted) // failed again, unchanged: accepted, fails again
-	again := waitStatus(t, h, "window-http")
-	if again.Status != "failed" || len(again.History) != 1 {
-		t.Fatalf("second attempt = %s with %d earlier, want failed with 1", again.Status, len(again.History))
+	// Over HTTP the same job is refused at once, with its field, and
+	// nothing is queued: the API lays it out as the worker would.
+	bad := post(windowJob("window-http", 9), http.StatusBadRequest)
+	var e struct{ Fields []client.FieldError }
+	decodeBody(t, bad, &e)
+	if len(e.Fields) != 1 || e.Fields[0].Field != "letter.recipients[0].address" {
+		t.Errorf("refusal fields = %+v, want letter.recipients[0].address", e.Fields)
 	}
 	post(windowJob("window-http", 4), http.StatusAccepted)
 	done := waitStatus(t, h, "window-http")
-	if done.Status != "done" || len(done.History) != 2 || done.History[0].Error == nil {
-		t.Errorf("corrected job = %s with %d earlier attempts, want done with 2", done.Status, len(done.History))
+	if done.Status != "done" || len(done.History) != 1 || done.History[0].Error == nil {
+		t.Errorf("corrected job = %s with %d earlier attempts, want done with 1", done.Status, len(done.History))
 	}
 	post(windowJob("window-http", 4), http.StatusConflict) // done: never again
 	prev := h.do(t, "GET", "/letters/window-http/preview.png", readSecret, nil)
@@ -138,10 +150,6 @@ func TestFailureKeptAndResubmitted(t *testing.T) {
 	}
 
 	// Over NATS, inside the duplicates window.
-	cl, err := client.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := cl.Submit(ctx, []byte(windowJob("window-nats", 9))); err != nil {
 		t.Fatal(err)
 	}
@@ -432,4 +440,30 @@ func TestKeyOfAnotherLetterRefused(t *testing.T) {
 	if resp := h.do(t, "POST", "/v1/jobs", submitSecret, strings.NewReader(own)); resp.StatusCode != http.StatusAccepted {
 		t.Errorf("POST with its own key = %d, want 202", resp.StatusCode)
 	}
+}
+
+// TestTooManyPagesRefused: a job within every size limit that needs more
+// than renderer.MaxPages pages is refused at once with 400 naming the
+// field, instead of being accepted and failing in the worker.
+func TestTooManyPagesRefused(t *testing.T) {
+	t.Parallel()
+	nc := startNATS(t)
+	setupQueue(t, nc)
+	h := startAPI(t, nc, api.Config{})
+	h.waitReady(t)
+	para := strings.Repeat(`a\n`, 8000)
+	body := strings.Replace(smallJob("too-long"), `{"text":"We write about the summit."}`,
+		`{"text":"`+para+`"},{"text":"`+para+`"}`, 1)
+	start := time.Now()
+	resp := h.do(t, "POST", "/v1/jobs", submitSecret, strings.NewReader(body))
+	var e struct {
+		Error  string
+		Fields []client.FieldError
+	}
+	decodeBody(t, resp, &e)
+	if resp.StatusCode != http.StatusBadRequest || len(e.Fields) != 1 || e.Fields[0].Field != "letter" ||
+		!strings.Contains(e.Fields[0].Message, "pages; the limit is 200") {
+		t.Errorf("POST of a %d-byte job of too many pages = %d %+v, want 400 on letter", len(body), resp.StatusCode, e)
+	}
+	t.Logf("refused in %v", time.Since(start))
 }
