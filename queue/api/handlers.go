@@ -42,6 +42,10 @@ type JobStatus struct {
 	// History are the failed results of earlier submissions of this id,
 	// oldest first; absent when there were none.
 	History []client.Result `json:"history,omitempty"`
+	// Problems say why a failed job failed, written for a person: each
+	// problem once, with its field path, without the worker's internal
+	// prefixes or hashes (Result.Error keeps the worker's words).
+	Problems []client.FieldError `json:"problems,omitempty"`
 	// Error, on a 409 answer only, says why nothing was queued.
 	Error string `json:"error,omitempty"`
 }
@@ -56,6 +60,8 @@ type Letter struct {
 	// Attempts are the submissions of this id that failed before the
 	// current one (its history), when there were any.
 	EarlierFailures int `json:"earlier_failures,omitempty"`
+	// Problems say why a failed letter failed, as JobStatus.Problems.
+	Problems []client.FieldError `json:"problems,omitempty"`
 	// Copies are the event's copies (it replaces Result.Copies in the
 	// JSON), each with its download URL; absent when there are none.
 	Copies []CopyLink `json:"copies,omitempty"`
@@ -123,8 +129,18 @@ func statusOf(id string, res *client.Result) JobStatus {
 			st.PDFURL = pdfURL(id)
 			st.Copies = copyLinks(res)
 		}
+		st.Problems = problemsOf(res)
 	}
 	return st
+}
+
+// problemsOf is explain as field errors.
+func problemsOf(res *client.Result) []client.FieldError {
+	var out []client.FieldError
+	for _, p := range explain(res) {
+		out = append(out, client.FieldError{Field: p.Field, Message: p.Message})
+	}
+	return out
 }
 
 // statusWith is statusOf for what the buckets say of id: while a
@@ -556,7 +572,7 @@ func (s *Server) listLetters(w http.ResponseWriter, r *http.Request) {
 	out := LetterList{Letters: make([]Letter, len(pg.items)), Total: pg.total, Offset: pg.start}
 	for i, it := range pg.items {
 		res := it.row
-		out.Letters[i] = Letter{Result: res, Copies: copyLinks(&res)}
+		out.Letters[i] = Letter{Result: res, Copies: copyLinks(&res), Problems: problemsOf(&res)}
 		if res.Status == client.StatusDone {
 			out.Letters[i].PDFURL = pdfURL(res.ID)
 		}

@@ -111,6 +111,10 @@ func TestFailureKeptAndResubmitted(t *testing.T) {
 	if failed.Status != "failed" || r == nil || r.Error == nil {
 		t.Fatalf("status = %+v, want failed", failed)
 	}
+	if len(failed.Problems) != 1 || failed.Problems[0].Field != "letter.recipients[0].address" ||
+		strings.Contains(failed.Problems[0].Message, "lay out") || strings.Contains(failed.Problems[0].Message, "letter.recipients") {
+		t.Errorf("problems = %+v, want one on letter.recipients[0].address, written once", failed.Problems)
+	}
 	if r.Title != "Note to the Foreign Office" || len(r.Recipients) != 1 || r.Recipients[0] != "Mélanie Joly" || r.Date != "2023-01-09" || r.Layout != "din5008-a" {
 		t.Errorf("failed result lost the letter: title %q, recipients %q, date %q, layout %q", r.Title, r.Recipients, r.Date, r.Layout)
 	}

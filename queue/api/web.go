@@ -446,7 +446,7 @@ func explain(res *client.Result) []problem {
 }
 
 func cleanMessage(msg string) string {
-	msg = strings.TrimSpace(hashes.ReplaceAllString(msg, ""))
+	msg = strings.Join(strings.Fields(hashes.ReplaceAllString(msg, "")), " ")
 	if msg == "" {
 		return "The job failed."
 	}
