@@ -107,10 +107,55 @@ type index struct {
 	views   map[string]*view
 	synced  [2]bool // results, submissions: initial values all read
 	version uint64  // bumped on every change
+
+	cacheMu sync.Mutex
+	cache   map[string]sortedViews // by sort order, valid for one version
+}
+
+// sortedViews is every view in one sort order, as of version.
+type sortedViews struct {
+	version uint64
+	items   []sortedItem
+	desc    bool
+}
+
+type sortedItem struct {
+	v   *view
+	key string
 }
 
 func newIndex() *index {
-	return &index{res: map[string]*client.Result{}, subs: map[string]*Submission{}, views: map[string]*view{}}
+	return &index{res: map[string]*client.Result{}, subs: map[string]*Submission{}, views: map[string]*view{},
+		cache: map[string]sortedViews{}}
+}
+
+// ordered returns every view in sort order s, sorted once per change of
+// the index and then shared by every listing until the next change.
+func (ix *index) ordered(s string) ([]sortedItem, bool) {
+	ix.mu.RLock()
+	ver := ix.version
+	ix.cacheMu.Lock()
+	c, ok := ix.cache[s]
+	ix.cacheMu.Unlock()
+	if ok && c.version == ver {
+		ix.mu.RUnlock()
+		return c.items, c.desc
+	}
+	items := make([]sortedItem, 0, len(ix.views))
+	desc := s == ""
+	for _, v := range ix.views {
+		k, d := sortKey(v, s)
+		desc = d
+		items = append(items, sortedItem{v, k})
+	}
+	ix.mu.RUnlock()
+	slices.SortFunc(items, func(a, b sortedItem) int { return compareAt(a.key, a.v.row.ID, b.key, b.v.row.ID, desc) })
+	ix.cacheMu.Lock()
+	if cur, ok := ix.cache[s]; !ok || cur.version <= ver {
+		ix.cache[s] = sortedViews{version: ver, items: items, desc: desc}
+	}
+	ix.cacheMu.Unlock()
+	return items, desc
 }
 
 func (ix *index) refreshLocked(id string) {
@@ -284,6 +329,11 @@ func compareAt(ak, aid, bk, bid string, desc bool) int {
 	return strings.Compare(aid, bid)
 }
 
+// filtered reports whether q has a filter besides its search text.
+func (q query) filtered() bool {
+	return q.status != "" || q.layout != "" || q.from != "" || q.to != ""
+}
+
 func (q query) matches(v *view, words []string) bool {
 	r := &v.row
 	switch {
@@ -303,26 +353,17 @@ func (q query) matches(v *view, words []string) bool {
 
 func (ix *index) list(q query) page {
 	words := strings.Fields(fold(q.text))
-	type item struct {
-		v   *view
-		key string
-	}
-	ix.mu.RLock()
-	var desc bool
-	items := make([]item, 0, len(ix.views))
-	for _, v := range ix.views {
-		if !q.matches(v, words) {
-			continue
+	all, desc := ix.ordered(q.sort)
+	type item = sortedItem
+	items := all
+	if q.filtered() || len(words) > 0 {
+		items = make([]item, 0, len(all))
+		for _, it := range all {
+			if q.matches(it.v, words) {
+				items = append(items, it)
+			}
 		}
-		k, d := sortKey(v, q.sort)
-		desc = d
-		items = append(items, item{v, k})
 	}
-	ix.mu.RUnlock()
-	if q.sort == "" {
-		desc = true
-	}
-	slices.SortFunc(items, func(a, b item) int { return compareAt(a.key, a.v.row.ID, b.key, b.v.row.ID, desc) })
 	pg := page{total: len(items)}
 	lo, hi := 0, min(q.limit, len(items))
 	switch {
