@@ -57,8 +57,8 @@ type Letter struct {
 	PDFURL string `json:"pdf_url,omitempty"` // /v1/letters/{id}.pdf, when done
 	// QueuedAt is when a queued job (Status "queued") was queued.
 	QueuedAt *time.Time `json:"queued_at,omitempty"`
-	// Attempts are the submissions of this id that failed before the
-	// current one (its history), when there were any.
+	// EarlierFailures is how many submissions of this id failed before
+	// the current one (its history); absent when none did.
 	EarlierFailures int `json:"earlier_failures,omitempty"`
 	// Problems say why a failed letter failed, as JobStatus.Problems.
 	Problems []client.FieldError `json:"problems,omitempty"`
@@ -582,9 +582,6 @@ func (s *Server) listLetters(w http.ResponseWriter, r *http.Request) {
 		}
 		if it.sub != nil {
 			out.Letters[i].EarlierFailures = len(it.sub.Previous)
-			if res.Status != statusQueued && len(it.sub.Previous) > 0 && res.Status == client.StatusFailed {
-				out.Letters[i].EarlierFailures = len(it.sub.Previous)
-			}
 		}
 	}
 	var links []string
