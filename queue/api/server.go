@@ -226,8 +226,16 @@ func (s *Server) openKV(ctx context.Context, keep *atomic.Pointer[jetstream.KeyV
 	}
 	kv, err := s.js.KeyValue(ctx, bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		// Kept as long as the results are (the worker's -results-ttl),
+		// so that no submission outlives its result and shows as queued.
+		var ttl time.Duration
+		if rkv, rerr := s.js.KeyValue(ctx, s.cfg.ResultsBucket); rerr == nil {
+			if st, serr := rkv.Status(ctx); serr == nil {
+				ttl = st.TTL()
+			}
+		}
 		kv, err = s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket: bucket, Description: desc, History: 1, Storage: jetstream.FileStorage,
+			Bucket: bucket, Description: desc, History: 1, Storage: jetstream.FileStorage, TTL: ttl,
 		})
 		if errors.Is(err, jetstream.ErrBucketExists) {
 			kv, err = s.js.KeyValue(ctx, bucket)
