@@ -70,8 +70,8 @@ type Config struct {
 	ResultsSubject string     // prefix of result subjects [client.DefaultResultsPrefix "carta.results"]
 	ResultsBucket  string     // key-value bucket of results [client.DefaultResultsBucket "carta_results"]
 	// SubmissionsBucket is the key-value bucket where the API records the
-	// jobs it queued (see Submission), created when missing
-	// [DefaultSubmissionsBucket "carta_submissions"].
+	// jobs it queued (see Submission), created when missing with the
+	// results bucket's TTL [DefaultSubmissionsBucket "carta_submissions"].
 	SubmissionsBucket string
 	// JobsBucket is the key-value bucket where the API keeps the JSON of
 	// each job it queued, from which the detail page draws its preview
