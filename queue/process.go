@@ -489,6 +489,14 @@ func (w *Worker) newResult(r *run, status client.Status) *client.Result {
 		for _, p := range j.Letter.Recipients {
 			out.Recipients = append(out.Recipients, p.Name)
 		}
+		out.Layout, out.Date = j.Layout, j.Letter.Date
+		if out.Date == "" && j.Statement != nil {
+			out.Date = j.Statement.Date
+		}
+	} else if sum := client.Summarize(r.data); sum.Title != "" || len(sum.Recipients) > 0 {
+		// The job failed before it decoded (or during layout): say which
+		// letter it was, read leniently from its JSON.
+		out.Title, out.Recipients, out.Date, out.Layout = sum.Title, sum.Recipients, sum.Date, sum.Layout
 	}
 	return out
 }

@@ -20,8 +20,9 @@ import (
 // demoStaffPage, when set, starts the staff page on the demo's stack and
 // returns its URL and a stop function. It is the hook for the staff page
 // (package queue/api): until it is wired, the demo says it is not there.
-// Its links to PDFs are presigned S3 URLs lasting linkExpiry.
-var demoStaffPage func(ctx context.Context, st *stack, linkExpiry time.Duration, stderr io.Writer) (url string, stop func(), err error)
+// It listens on addr (a free loopback port with fallback); its links to
+// PDFs are presigned S3 URLs lasting linkExpiry.
+var demoStaffPage func(ctx context.Context, st *stack, addr string, fallback bool, linkExpiry time.Duration, stderr io.Writer) (url string, stop func(), err error)
 
 // demoFlags are the settings of "carta demo".
 type demoFlags struct {
@@ -30,6 +31,7 @@ type demoFlags struct {
 	natsAddr    string
 	s3Addr      string
 	httpAddr    string
+	addr        string
 	bucket      string
 	concurrency positiveInt
 	timeout     positiveDuration
@@ -44,6 +46,7 @@ func defineDemoFlags(fs *flag.FlagSet) *demoFlags {
 	fs.StringVar(&f.natsAddr, "nats-addr", "127.0.0.1:4222", "listen address of the embedded nats-server (a free port if the default is taken)")
 	fs.StringVar(&f.s3Addr, "s3-addr", "127.0.0.1:9000", "listen address of the embedded S3 server (a free port if the default is taken)")
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9090", "listen address of the worker's /metrics, /healthz and /readyz (a free port if the default is taken)")
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen address of the staff page and API, a loopback address since the demo's page is open without a token (a free port if the default is taken)")
 	fs.StringVar(&f.bucket, "s3-bucket", "carta", "S3 bucket for the PDFs")
 	fs.Var(&f.concurrency, "concurrency", "jobs the worker processes at once; default: the number of CPUs")
 	fs.Var(&f.timeout, "timeout", "longest wait for the reference letter")
@@ -70,6 +73,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !checkLinkExpiry("demo", time.Duration(f.linkExpiry), stderr) {
 		return exitInvalid
 	}
+	if !loopbackAddr(f.addr) {
+		fmt.Fprintf(stderr, "carta demo: -addr (%s) must be a loopback address such as 127.0.0.1:8080, since the demo's staff page is open without a token; not %q\n", envName("addr"), f.addr)
+		return exitInvalid
+	}
 	// Explicitly chosen addresses must be free; the defaults fall back to
 	// any free port.
 	set := map[string]bool{}
@@ -89,7 +96,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	staffURL := ""
 	if demoStaffPage != nil {
-		url, stop, err := demoStaffPage(ctx, st, time.Duration(f.linkExpiry), stderr)
+		url, stop, err := demoStaffPage(ctx, st, f.addr, !set["addr"], time.Duration(f.linkExpiry), stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "carta demo: %v\n", err)
 			return exitFailure

@@ -25,13 +25,13 @@ func TestDemo(t *testing.T) {
 	dir := t.TempDir()
 	want := wantSHA256(t, demo.ReferenceJob)
 	pdf := filepath.Join(dir, "out", "cda-nals-2023-joint-letter.pdf")
-	args := []string{"-exit", "-data", dir, "-nats-addr", "127.0.0.1:0", "-s3-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0"}
+	args := []string{"-exit", "-data", dir, "-nats-addr", "127.0.0.1:0", "-s3-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-addr", "127.0.0.1:0"}
 	for _, run := range []string{"first run renders the letter", "restart finds the stored letter"} {
 		var stdout, stderr bytes.Buffer
 		if code := runDemo(context.Background(), args, &stdout, &stderr); code != exitOK {
 			t.Fatalf("%s: exit %d\nstdout:\n%s\nstderr:\n%s", run, code, &stdout, &stderr)
 		}
-		for _, s := range []string{"NATS        nats://127.0.0.1:", "S3          http://127.0.0.1:", "/metrics", "saved to    " + pdf, "sha256 " + want} {
+		for _, s := range []string{"NATS        nats://127.0.0.1:", "S3          http://127.0.0.1:", "/metrics", "staff page  http://127.0.0.1:", "saved to    " + pdf, "sha256 " + want} {
 			if !strings.Contains(stdout.String(), s) {
 				t.Errorf("%s: stdout lacks %q:\n%s", run, s, &stdout)
 			}
@@ -58,6 +58,7 @@ func TestDemoFlags(t *testing.T) {
 		{"bad concurrency", []string{"-concurrency", "0"}, exitInvalid, "positive integer"},
 		{"link expiry too long", []string{"-link-expiry", "200h"}, exitInvalid, "-link-expiry (CARTA_LINK_EXPIRY)"},
 		{"help", []string{"-h"}, exitOK, "usage: carta demo"},
+		{"staff page on all interfaces", []string{"-addr", "0.0.0.0:8080"}, exitInvalid, "-addr (CARTA_ADDR) must be a loopback address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -219,11 +219,15 @@ func drainNATS(nc *nats.Conn) {
 func init() { demoStaffPage = startDemoStaffPage }
 
 // startDemoStaffPage starts the API and staff page for "carta demo" on
-// 127.0.0.1:8080 (a free port if that is taken), with anonymous access
+// addr (-addr, 127.0.0.1:8080 by default; with fallback, a free port if
+// that is taken), which must be a loopback address, with anonymous access
 // (only loopback clients can reach it) and, as in production, downloads
 // redirected to presigned links of the demo's S3 server lasting
 // linkExpiry. Tokens from CARTA_TOKENS or CARTA_TOKENS_FILE work too.
-func startDemoStaffPage(ctx context.Context, st *stack, linkExpiry time.Duration, stderr io.Writer) (string, func(), error) {
+func startDemoStaffPage(ctx context.Context, st *stack, addr string, fallback bool, linkExpiry time.Duration, stderr io.Writer) (string, func(), error) {
+	if !loopbackAddr(addr) {
+		return "", nil, fmt.Errorf("start staff page: -addr (%s) must be a loopback address such as 127.0.0.1:8080, since the demo's page is open without a token; not %q", envName("addr"), addr)
+	}
 	var tokens []api.Token
 	if s := os.Getenv(envName("tokens")); s != "" {
 		t, err := api.ParseTokens(s)
@@ -239,11 +243,12 @@ func startDemoStaffPage(ctx context.Context, st *stack, linkExpiry time.Duration
 		}
 		tokens = append(tokens, t...)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:8080")
+	ln, err := net.Listen("tcp", addr)
+	if err != nil && fallback {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
 	if err != nil {
-		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-			return "", nil, fmt.Errorf("start staff page: %w", err)
-		}
+		return "", nil, fmt.Errorf("start staff page: -addr (%s): %w", envName("addr"), err)
 	}
 	srv, err := api.New(api.Config{
 		NATS:           st.nc,

@@ -59,13 +59,13 @@ func TestServeRefusesBadSettings(t *testing.T) {
 		wantErr string
 	}{
 		{"no tokens", nil, nil, "no tokens: set CARTA_TOKENS"},
-		{"short secret from env", nil, map[string]string{"CARTA_TOKENS": "a:read:short"}, "at least 16"},
+		{"short secret from env", nil, map[string]string{"CARTA_TOKENS": "a:read:short"}, "at least 32"},
 		{"bad role in file", []string{"-tokens-file", tokensFile}, nil, `role "reader"`},
 		{"missing tokens file", []string{"-tokens-file", "/nonexistent/tokens"}, nil, "no such file"},
 		{"anonymous on all interfaces", []string{"-allow-anonymous", "-addr", "0.0.0.0:8080"}, nil, "needs a loopback -addr"},
 		{"anonymous from env on a public address", []string{"-addr", ":8080"}, map[string]string{"CARTA_ALLOW_ANONYMOUS": "true"}, "needs a loopback -addr"},
-		{"link expiry over a week", []string{"-tokens", "a:read:0123456789abcdef", "-link-expiry", "200h"}, nil, "between 1s and 168h"},
-		{"half a tls pair", []string{"-tokens", "a:read:0123456789abcdef", "-tls-cert", "c.pem"}, nil, "both -tls-cert and -tls-key"},
+		{"link expiry over a week", []string{"-tokens", "a:read:Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh", "-link-expiry", "200h"}, nil, "between 1s and 168h"},
+		{"half a tls pair", []string{"-tokens", "a:read:Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh", "-tls-cert", "c.pem"}, nil, "both -tls-cert and -tls-key"},
 		{"stray argument", []string{"extra"}, nil, `unexpected argument "extra"`},
 		{"bad duration from env", nil, map[string]string{"CARTA_LINK_EXPIRY": "soon"}, "CARTA_LINK_EXPIRY"},
 		{"zero s3 request timeout from env", nil, map[string]string{"CARTA_S3_REQUEST_TIMEOUT": "0s"}, "-s3-request-timeout (CARTA_S3_REQUEST_TIMEOUT): must be a positive duration"},
@@ -92,7 +92,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 func TestServeRuns(t *testing.T) {
 	t.Parallel()
 	n := queuetest.StartNATS(t)
-	const secret = "serve-test-secret-0123456789"
+	const secret = "serve-test-Qm4Tz8Wp1Lx6Nv3Rk9Bj2Hs7Yc5"
 	env := map[string]string{"CARTA_TOKENS": "staff:read:" + secret, "CARTA_NATS_URL": n.URL()}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -203,7 +203,7 @@ func TestServeHTTPS(t *testing.T) {
 	t.Parallel()
 	n := queuetest.StartNATS(t)
 	certFile, keyFile, pool := selfSigned(t)
-	const secret = "serve-tls-secret-0123456789"
+	const secret = "serve-tls-Ew5Ru2Ix8Oa1Sd4Fg7Hj0Kl3Zc6"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr lockedBuffer

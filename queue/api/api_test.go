@@ -20,6 +20,12 @@ import (
 	"github.com/carta-letters/carta/renderer/job"
 )
 
+// Two well-made secrets for the token tests.
+const (
+	secretA = "Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh"
+	secretB = "Zy8xWv5tSr2pOn9lKj6hGf3dEc0bAz7yXw"
+)
+
 func TestParseTokens(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -28,29 +34,37 @@ func TestParseTokens(t *testing.T) {
 		want    []api.Token
 		wantErr string
 	}{
-		{name: "one per role, comma separated", in: "svc:submit:aaaaaaaaaaaaaaaa, staff:read:bbbbbbbbbbbbbbbb",
-			want: []api.Token{{Name: "svc", Roles: []api.Role{api.RoleSubmit}, Secret: "aaaaaaaaaaaaaaaa"}, {Name: "staff", Roles: []api.Role{api.RoleRead}, Secret: "bbbbbbbbbbbbbbbb"}}},
-		{name: "both roles, file with comments", in: "# tokens\n\nops:submit+read:c2VjcmV0LXNlY3JldC0xMjM0NQ==\n",
-			want: []api.Token{{Name: "ops", Roles: []api.Role{api.RoleSubmit, api.RoleRead}, Secret: "c2VjcmV0LXNlY3JldC0xMjM0NQ=="}}},
-		{name: "secret may contain a colon-free base64", in: "a:read:abc/def+ghi=jkl_mno~pq",
-			want: []api.Token{{Name: "a", Roles: []api.Role{api.RoleRead}, Secret: "abc/def+ghi=jkl_mno~pq"}}},
+		{name: "one per role, comma separated", in: "svc:submit:%[1]s, staff:read:%[2]s",
+			want: []api.Token{{Name: "svc", Roles: []api.Role{api.RoleSubmit}, Secret: secretA}, {Name: "staff", Roles: []api.Role{api.RoleRead}, Secret: secretB}}},
+		{name: "both roles, file with comments", in: "# tokens\n\nops:submit+read:c2VjcmV0LXNlY3JldC0xMjM0NQ-c2VjcmV0LXk==\n",
+			want: []api.Token{{Name: "ops", Roles: []api.Role{api.RoleSubmit, api.RoleRead}, Secret: "c2VjcmV0LXNlY3JldC0xMjM0NQ-c2VjcmV0LXk=="}}},
+		{name: "secret may contain a colon-free base64", in: "a:read:abc/def+ghi=jkl_mno~pqrs.tuv-wxyz0129",
+			want: []api.Token{{Name: "a", Roles: []api.Role{api.RoleRead}, Secret: "abc/def+ghi=jkl_mno~pqrs.tuv-wxyz0129"}}},
 		{name: "empty list", in: "", want: nil},
-		{name: "unknown role", in: "a:admin:aaaaaaaaaaaaaaaa", wantErr: `role "admin"`},
-		{name: "short secret", in: "a:read:short", wantErr: "at least 16"},
-		{name: "secret with a space", in: "a:read:aaaaaaaa bbbbbbbb", wantErr: "may only use"},
-		{name: "missing part", in: "a:aaaaaaaaaaaaaaaa", wantErr: "name:roles:secret"},
-		{name: "duplicate name", in: "a:read:aaaaaaaaaaaaaaaa,a:submit:bbbbbbbbbbbbbbbb", wantErr: "used twice"},
-		{name: "duplicate secret", in: "a:read:aaaaaaaaaaaaaaaa,b:submit:aaaaaaaaaaaaaaaa", wantErr: "used by another"},
+		{name: "unknown role", in: "a:admin:%[1]s", wantErr: `role "admin"`},
+		{name: "short secret", in: "a:read:Ab3dEf6hIj9lMn2pQr5t", wantErr: "at least 32"},
+		{name: "one repeated letter", in: "a:read:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", wantErr: "different characters"},
+		{name: "too few different characters", in: "a:read:abcabcabcaabbccabcabcabcabcabcabcabc", wantErr: "different characters"},
+		{name: "one character a quarter of it", in: "a:read:a1aba2acada3aeafa4agaha5aiaja6akal", wantErr: "repeats one character"},
+		{name: "a sequence", in: "a:read:abcdefghijklmnopqrstuvwxyz0123456789", wantErr: "sequence or a repeated pattern"},
+		{name: "a repeated pair pattern", in: "a:read:a1b2c3d4e5f6g7h8a1b2c3d4e5f6g7h8a1b2", wantErr: "sequence or a repeated pattern"},
+		{name: "secret with a space", in: "a:read:Ab3dEf6hIj9lMn2p Qr5tUv8xYz1bCd4fGh", wantErr: "may only use"},
+		{name: "missing part", in: "a:%[1]s", wantErr: "name:roles:secret"},
+		{name: "duplicate name", in: "a:read:%[1]s,a:submit:%[2]s", wantErr: "used twice"},
+		{name: "duplicate secret", in: "a:read:%[1]s,b:submit:%[1]s", wantErr: "used by another"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			if strings.Contains(tc.in, "%[") {
+				tc.in = fmt.Sprintf(tc.in, secretA, secretB)
+			}
 			got, err := api.ParseTokens(tc.in)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("ParseTokens(%q) error = %v, want one containing %q", tc.in, err, tc.wantErr)
 				}
-				if strings.Contains(err.Error(), "aaaaaaaaaaaaaaaa") {
+				if strings.Contains(err.Error(), secretA) || strings.Contains(err.Error(), "aaaaaaaaaaaa") {
 					t.Errorf("error %q shows a secret", err)
 				}
 				return
@@ -76,8 +90,9 @@ func TestNewRefusesUnsafeConfig(t *testing.T) {
 		{name: "anonymous on all interfaces", cfg: api.Config{AllowAnonymous: true, Addr: "0.0.0.0:8080"}, wantErr: "loopback"},
 		{name: "anonymous on an empty host", cfg: api.Config{AllowAnonymous: true, Addr: ":8080"}, wantErr: "loopback"},
 		{name: "no tokens and no anonymous", cfg: api.Config{}, wantErr: "no tokens"},
-		{name: "token without role", cfg: api.Config{Tokens: []api.Token{{Name: "x", Secret: "aaaaaaaaaaaaaaaa"}}}, wantErr: "no role"},
-		{name: "short token", cfg: api.Config{Tokens: []api.Token{{Name: "x", Roles: []api.Role{api.RoleRead}, Secret: "a"}}}, wantErr: "at least 16"},
+		{name: "token without role", cfg: api.Config{Tokens: []api.Token{{Name: "x", Secret: secretA}}}, wantErr: "no role"},
+		{name: "short token", cfg: api.Config{Tokens: []api.Token{{Name: "x", Roles: []api.Role{api.RoleRead}, Secret: "a"}}}, wantErr: "at least 32"},
+		{name: "token of one repeated letter", cfg: api.Config{Tokens: []api.Token{{Name: "x", Roles: []api.Role{api.RoleRead}, Secret: strings.Repeat("a", 40)}}}, wantErr: "different characters"},
 		{name: "link expiry too long", cfg: api.Config{Tokens: testTokens, LinkExpiry: 8 * 24 * time.Hour}, wantErr: "link expiry"},
 	}
 	for _, tc := range tests {
@@ -466,8 +481,8 @@ func TestListLetters(t *testing.T) {
 			}
 			got = append(got, ids(l))
 			if l.NextCursor == "" {
-				if resp.Header.Get("Link") != "" {
-					t.Error("last page has a Link header")
+				if strings.Contains(resp.Header.Get("Link"), `rel="next"`) {
+					t.Error("last page has a next link")
 				}
 				break
 			}
@@ -532,7 +547,11 @@ func TestListLetters(t *testing.T) {
 		{"forged cursor", "?cursor=" + "bm90LWEtY3Vyc29y"},
 		{"limit zero", "?limit=0"},
 		{"limit too big", "?limit=201"},
-		{"bad status", "?status=queued"},
+		{"bad status", "?status=lost"},
+		{"bad layout", "?layout=poster"},
+		{"bad date", "?from=2023-13-01"},
+		{"bad sort", "?sort=size"},
+		{"cursor and before", "?cursor=YQBi&before=YQBi"},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 )
 
 // Role is a permission a token grants.
@@ -23,18 +24,25 @@ const (
 	RoleRead   Role = "read"   // read statuses, list and download letters, use the staff page
 )
 
-// MinSecretLen is the shortest token secret accepted: 16 characters.
-const MinSecretLen = 16
+// MinSecretLen is the shortest token secret accepted: 32 characters.
+// A secret must also have some variety (see checkSecret): at least
+// MinSecretDistinct different characters, none making up more than a
+// quarter of it, and not mostly a run ("abcdef…", "ababab…").
+const MinSecretLen = 32
+
+// MinSecretDistinct is how many different characters a secret needs.
+const MinSecretDistinct = 10
 
 // Token is one configured bearer token.
 type Token struct {
 	Name   string // who holds it, for logs (never the secret)
 	Roles  []Role // what it may do
-	Secret string // the bearer secret: at least MinSecretLen of A-Z a-z 0-9 . _ ~ + / = -
+	Secret string // the bearer secret: at least MinSecretLen of A-Z a-z 0-9 . _ ~ + / = -, varied
 }
 
-// cookieName is the cookie the sign-in form sets.
-const cookieName = "carta_token"
+// cookieName is the cookie the sign-in form sets. It holds a signed
+// session (see session.go), never the token.
+const cookieName = "carta_session"
 
 // ParseTokens parses a token list: entries "name:roles:secret" separated
 // by commas or newlines, roles being "submit", "read" or both joined
@@ -123,12 +131,47 @@ func parseToken(entry string) (Token, error) {
 
 func checkSecret(s string) error {
 	if len(s) < MinSecretLen {
-		return fmt.Errorf("must be at least %d characters", MinSecretLen)
+		return fmt.Errorf("is %d characters; it must be at least %d (make one with `openssl rand -hex 24`)", len(s), MinSecretLen)
 	}
 	for i := 0; i < len(s); i++ {
 		if !secretByte(s[i]) {
 			return errors.New("may only use A-Z a-z 0-9 . _ ~ + / = -")
 		}
+	}
+	var count [256]int
+	distinct, most := 0, 0
+	for i := 0; i < len(s); i++ {
+		if count[s[i]] == 0 {
+			distinct++
+		}
+		count[s[i]]++
+		most = max(most, count[s[i]])
+	}
+	// A run: the step from one character to the next repeats the step
+	// before it ("abcd", "aaaa"). A pattern: most characters equal the
+	// one p places before, for some period p ("a1b2c3a1b2c3").
+	runs := 0
+	for i := 2; i < len(s); i++ {
+		if int(s[i])-int(s[i-1]) == int(s[i-1])-int(s[i-2]) {
+			runs++
+		}
+	}
+	for p := 2; p <= len(s)/2; p++ {
+		same := 0
+		for i := p; i < len(s); i++ {
+			if s[i] == s[i-p] {
+				same++
+			}
+		}
+		runs = max(runs, same)
+	}
+	switch {
+	case distinct < MinSecretDistinct:
+		return fmt.Errorf("has only %d different characters; it needs at least %d (make one with `openssl rand -hex 24`)", distinct, MinSecretDistinct)
+	case most*4 > len(s):
+		return fmt.Errorf("repeats one character %d times in %d; make a random one with `openssl rand -hex 24`", most, len(s))
+	case runs*2 > len(s):
+		return errors.New("is mostly a sequence or a repeated pattern; make a random one with `openssl rand -hex 24`")
 	}
 	return nil
 }
@@ -181,6 +224,7 @@ type storedToken struct {
 	name   string
 	roles  roleSet
 	digest [sha256.Size]byte
+	secret string // the key of the token's signed sessions (session.go)
 }
 
 // authenticator checks secrets against the configured tokens.
@@ -199,7 +243,7 @@ func newAuthenticator(toks []Token, anonymous bool) (*authenticator, error) {
 		if rs == 0 {
 			return nil, fmt.Errorf("check token %s: it has no role", t.Name)
 		}
-		a.tokens = append(a.tokens, storedToken{name: t.Name, roles: rs, digest: sha256.Sum256([]byte(t.Secret))})
+		a.tokens = append(a.tokens, storedToken{name: t.Name, roles: rs, digest: sha256.Sum256([]byte(t.Secret)), secret: t.Secret})
 	}
 	return a, nil
 }
@@ -226,9 +270,9 @@ func (a *authenticator) match(secret string) (principal, bool) {
 var errBadToken = errors.New("token not recognised")
 
 // authenticate finds the principal of r: a bearer token in the
-// Authorization header, else the sign-in cookie, else anonymous when
-// allowed on a loopback connection. ok is false when r has no usable
-// credentials; err is errBadToken when it has wrong ones.
+// Authorization header, else the signed session cookie, else anonymous
+// when allowed on a loopback connection. ok is false when r has no
+// usable credentials; err is errBadToken when it has wrong ones.
 func (a *authenticator) authenticate(r *http.Request) (p principal, ok bool, err error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, secret, _ := strings.Cut(h, " ")
@@ -242,11 +286,12 @@ func (a *authenticator) authenticate(r *http.Request) (p principal, ok bool, err
 		return p, true, nil
 	}
 	if c, err := r.Cookie(cookieName); err == nil && c.Value != "" {
-		if p, ok := a.match(c.Value); ok {
+		if p, ok := a.session(c.Value, time.Now()); ok {
 			return p, true, nil
 		}
-		// A stale cookie (token since removed) counts as no credentials,
-		// so the page asks to sign in again.
+		// A stale or forged cookie (token since removed, session
+		// expired) counts as no credentials, so the page asks to sign
+		// in again.
 	}
 	if a.anonymous && loopbackConn(r) {
 		return principal{name: "anonymous", roles: canSubmit | canRead}, true, nil
@@ -298,15 +343,24 @@ func principalFrom(ctx context.Context) principal {
 }
 
 // needAPI wraps an API handler: 401 without credentials, 403 without
-// one of the roles in want.
+// one of the roles in want, 429 while the client address has failed too
+// often (see limiter).
 func (s *Server) needAPI(want roleSet, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bearer := r.Header.Get("Authorization") != ""
+		if bearer {
+			if wait, ok := s.limit.allow(r); !ok {
+				tooMany(w, wait)
+				return
+			}
+		}
 		p, ok, err := s.auth.authenticate(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="carta"`)
 			msg := "a bearer token is required"
 			if err != nil {
 				msg = "the bearer token is not recognised"
+				s.authFailed(r, "bearer token not recognised")
 			}
 			writeError(w, http.StatusUnauthorized, msg, nil)
 			return
@@ -318,6 +372,21 @@ func (s *Server) needAPI(want roleSet, h http.HandlerFunc) http.Handler {
 		}
 		h(w, r.WithContext(withPrincipal(r.Context(), p)))
 	})
+}
+
+// tooMany answers 429 with Retry-After.
+func tooMany(w http.ResponseWriter, wait time.Duration) {
+	secs := int(wait.Round(time.Second) / time.Second)
+	w.Header().Set("Retry-After", fmt.Sprint(max(secs, 1)))
+	writeError(w, http.StatusTooManyRequests, "too many failed sign-ins from this address; wait and try again", nil)
+}
+
+// authFailed counts a failed sign-in or bearer token against the
+// client's address, logs it with the address and slows the answer.
+func (s *Server) authFailed(r *http.Request, what string) {
+	n, delay := s.limit.fail(r)
+	s.log.Warn("authentication failed", "what", what, "client", clientAddr(r), "path", r.URL.Path, "recent_failures", n)
+	sleep(r.Context(), delay)
 }
 
 // needPage wraps a page handler: without credentials the browser goes

@@ -126,13 +126,13 @@ func TestBrowserFindAndDownload(t *testing.T) {
 	if err != nil || rows != 1 {
 		t.Errorf("search shows %d rows (%v), want 1", rows, err)
 	}
-	title, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(row+" th .title")))
+	title, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(row+" th a")))
 	if err != nil || title != j.DocTitle() {
 		t.Errorf("found title %q (%v), want %q", title, err, j.DocTitle())
 	}
-	shoot(t, ctx, "letters-desktop.png")
+	shoot(t, ctx, "search-1280.png")
 
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(row+" a.button"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(row+" a[download]"))); err != nil {
 		t.Fatalf("click download: %v", err)
 	}
 	var guid string
@@ -164,23 +164,28 @@ func TestBrowserFindAndDownload(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Reload(),
-		chromedp.WaitVisible(chromedp.CSS(row+" a.button")),
+		chromedp.WaitVisible(chromedp.CSS(row+" a[download]")),
 	)
 	if err != nil {
 		t.Fatalf("phone view: %v", err)
 	}
-	right, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('`+row+` a.button').getBoundingClientRect().right`))
+	right, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('`+row+` a[download]').getBoundingClientRect().right`))
 	if err != nil || right > 390 || right <= 0 {
 		t.Errorf("download button ends at x=%.0f (%v) on a 390 px screen", right, err)
 	}
-	shoot(t, ctx, "letters-phone.png")
+	shoot(t, ctx, "search-390.png")
 }
 
-// shoot saves a screenshot to $CARTA_SCREENSHOTS, when set.
+// shoot saves a screenshot of the whole page to $CARTA_SCREENSHOTS, or
+// else to testdata/screenshots (ignored by git), and logs where.
 func shoot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("CARTA_SCREENSHOTS")
 	if dir == "" {
+		dir = filepath.Join("testdata", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -188,7 +193,10 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 		t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Logf("screenshot %s: %v", name, err)
+		return
 	}
+	t.Logf("screenshot: %s", path)
 }

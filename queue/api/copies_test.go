@@ -21,9 +21,6 @@ import (
 type markSigner struct{ name string }
 
 func (s markSigner) Name() string { return s.name }
-
-// Level is the PAdES level the worker records (signature_level).
-func (s markSigner) Level() string { return "B-T" }
 func (s markSigner) Sign(pdf []byte) ([]byte, error) {
 	return append(append([]byte(nil), pdf...), "% signed\n"...), nil
 }
@@ -88,7 +85,7 @@ func TestCopiesThroughWorker(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if status.Status != "done" || status.Result == nil || status.Result.SignedBy != signer || status.Result.SignatureLevel != "B-T" {
+	if status.Status != "done" || status.Result == nil || status.Result.SignedBy != signer {
 		t.Fatalf("status = %+v, want done and signed by %s", status, signer)
 	}
 	recipients := status.Result.Recipients
@@ -97,7 +94,7 @@ func TestCopiesThroughWorker(t *testing.T) {
 	}
 	for i, c := range status.Copies {
 		want := "/v1/letters/nals-copies/copies/" + c.Name + ".pdf"
-		if c.PDFURL != want || c.Recipient != recipients[i] || c.SignedBy != signer || c.SignatureLevel != "B-T" || c.SHA256 == "" {
+		if c.PDFURL != want || c.Recipient != recipients[i] || c.SignedBy != signer || c.SHA256 == "" {
 			t.Errorf("copy %d = %+v, want pdf_url %s for %s, signed", i, c, want, recipients[i])
 		}
 	}
@@ -176,16 +173,15 @@ func TestCopiesThroughWorker(t *testing.T) {
 			t.Fatal(err)
 		}
 		lr.Body.Close()
-		resp, err := c.Get(redirect.url + "/?q=nals-copies")
+		resp, err := c.Get(redirect.url + "/letters/nals-copies")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
 		body := html.UnescapeString(string(readAll(t, resp.Body)))
-		want := []string{`scope="col">Signature</th>`, `data-label="Signature"`, "Signed", "by " + signer + " (PAdES B-T)",
-			`aria-label="Copies for each recipient of`}
+		want := []string{`>Signature</th>`, "Signed by " + signer + " (PAdES B-T)", "Copies for each recipient"}
 		for _, cp := range status.Copies {
-			want = append(want, `href="`+cp.PDFURL+`"`, "Copy for "+cp.Recipient, `download="nals-copies-`+cp.Name+`.pdf"`)
+			want = append(want, `href="`+cp.PDFURL+`"`, `href="`+cp.PDFURL+`?inline=1"`, "copy for "+cp.Recipient)
 		}
 		for _, w := range want {
 			if !strings.Contains(body, w) {

@@ -71,8 +71,8 @@ func TestDownload(t *testing.T) {
 		if sha(body) != sha(fakePDF) {
 			t.Errorf("downloaded sha256 %s, want %s", sha(body), sha(fakePDF))
 		}
-		if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, "dl-1.pdf") {
-			t.Errorf("Content-Disposition = %q, want an attachment named dl-1.pdf", cd)
+		if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, `filename="dl-1 - Letter one.pdf"`) {
+			t.Errorf("Content-Disposition = %q, want an attachment named after the id and title", cd)
 		}
 	})
 
@@ -126,7 +126,7 @@ func TestDownload(t *testing.T) {
 			t.Fatalf("GET = %d, sha256 %s, want 200 and %s", resp.StatusCode, sha(body), sha(other))
 		}
 		h := resp.Header
-		if h.Get("Content-Type") != "application/pdf" || !strings.Contains(h.Get("Content-Disposition"), `filename="dl-2.pdf"`) {
+		if h.Get("Content-Type") != "application/pdf" || !strings.Contains(h.Get("Content-Disposition"), `attachment; filename="dl-2 - Letter two.pdf"`) {
 			t.Errorf("headers = %v", h)
 		}
 	})

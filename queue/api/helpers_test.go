@@ -30,9 +30,9 @@ import (
 
 // Test tokens.
 const (
-	submitSecret = "submit-secret-0123456789"
-	readSecret   = "read-secret-0123456789ab"
-	bothSecret   = "both-secret-0123456789ab"
+	submitSecret = "submit-7Kq2vX9pL4mN8rT1wZ5yB3cH6jD0fG"
+	readSecret   = "read-Qm4Tz8Wp1Lx6Nv3Rk9Bj2Hs7Yc5Dg0Fa"
+	bothSecret   = "both-Ew5Ru2Ix8Oa1Sd4Fg7Hj0Kl3Zc6Vb9Nm"
 )
 
 var testTokens = []api.Token{
@@ -183,7 +183,8 @@ func (h *harness) waitReady(t *testing.T) {
 	}
 }
 
-// waitListed waits until GET /v1/jobs/{id} (through the index) has a result.
+// waitListed waits until GET /v1/letters (the index) lists the ids with
+// a result.
 func (h *harness) waitListed(t *testing.T, ids ...string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -193,7 +194,7 @@ func (h *harness) waitListed(t *testing.T, ids ...string) {
 		decodeBody(t, resp, &l)
 		have := map[string]bool{}
 		for _, x := range l.Letters {
-			have[x.ID] = true
+			have[x.ID] = x.Status != api.StatusQueued
 		}
 		all := true
 		for _, id := range ids {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -8,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,121 +20,275 @@ import (
 	"github.com/carta-letters/carta/queue/client"
 )
 
-// entry is one recorded result in the index.
-type entry struct {
-	res  client.Result
-	fold string // id, title and recipients, folded for search
+// Submission is what a `serve` instance records in the submissions
+// bucket (Config.SubmissionsBucket) when it queues a job: enough to list
+// the job while it is queued, on every instance, and the failed results
+// of the earlier submissions of the same id (the history of attempts).
+type Submission struct {
+	ID         string    `json:"id"`
+	Title      string    `json:"title"`
+	Recipients []string  `json:"recipients"`
+	Date       string    `json:"date,omitempty"`
+	Layout     string    `json:"layout,omitempty"`
+	QueuedAt   time.Time `json:"queued_at"` // when this instance queued it, UTC
+	By         string    `json:"by"`        // the token's name
+	// Previous are the failed results of earlier submissions of this
+	// id, oldest first; the last is the one this submission replaces.
+	Previous []client.Result `json:"previous,omitempty"`
 }
 
-// index holds every result of the results bucket, newest first, kept up
-// to date by a key-value watcher.
-type index struct {
-	mu     sync.RWMutex
-	byID   map[string]*entry
-	order  []*entry // newest first: FinishedAt descending, then ID ascending
-	synced bool     // the initial values have all been read
-	onPut  func(id string)
-}
-
-func newIndex() *index { return &index{byID: map[string]*entry{}} }
-
-// before reports whether a sorts before b: newer first, then by id.
-func before(a, b *client.Result) bool {
-	if !a.FinishedAt.Equal(b.FinishedAt) {
-		return a.FinishedAt.After(b.FinishedAt)
+// queuedNow reports whether sub is waiting for a result, given the
+// recorded result res: there is none, or it is the one the submission
+// replaces.
+func queuedNow(sub *Submission, res *client.Result) bool {
+	if sub == nil {
+		return false
 	}
-	return a.ID < b.ID
+	if res == nil {
+		return true
+	}
+	if len(sub.Previous) == 0 {
+		return false
+	}
+	last := sub.Previous[len(sub.Previous)-1]
+	return res.Status == last.Status && res.FinishedAt.Equal(last.FinishedAt) && res.Attempts == last.Attempts
+}
+
+// view is what the index knows of one id: its recorded result, its
+// submission, and the row shown for it.
+type view struct {
+	res *client.Result
+	sub *Submission
+	row client.Result // the result, or a queued placeholder
+	at  time.Time     // FinishedAt, or QueuedAt while queued
+	// sort keys
+	fold     string // id, title and recipients, folded for search
+	foldT    string // title folded, for sorting
+	atKey    string
+	queuedAt time.Time
+}
+
+// statusQueued is the row status of a queued job.
+const statusQueued client.Status = StatusQueued
+
+func newView(res *client.Result, sub *Submission) *view {
+	v := &view{res: res, sub: sub}
+	switch {
+	case queuedNow(sub, res):
+		v.row = client.Result{ID: sub.ID, Status: statusQueued, Title: sub.Title, Recipients: sub.Recipients,
+			Date: sub.Date, Layout: sub.Layout}
+		v.at, v.queuedAt = sub.QueuedAt, sub.QueuedAt
+	case res != nil:
+		v.row = *res
+		v.at = res.FinishedAt
+	default:
+		return nil
+	}
+	if v.row.Recipients == nil {
+		v.row.Recipients = []string{}
+	}
+	v.fold = fold(v.row.ID + "\n" + v.row.Title + "\n" + strings.Join(v.row.Recipients, "\n"))
+	t := v.row.Title
+	if len(t) > 200 {
+		t = t[:200]
+	}
+	v.foldT = fold(t)
+	v.atKey = v.at.UTC().Format("2006-01-02T15:04:05.000000000Z")
+	return v
+}
+
+// index holds every result of the results bucket and every submission
+// of the submissions bucket, kept up to date by two key-value watchers.
+// The buckets are the truth: every `serve` instance has the same index.
+type index struct {
+	mu      sync.RWMutex
+	res     map[string]*client.Result
+	subs    map[string]*Submission
+	views   map[string]*view
+	synced  [2]bool // results, submissions: initial values all read
+	version uint64  // bumped on every change
+
+	cacheMu sync.Mutex
+	cache   map[string]sortedViews // by sort order, valid for one version
+}
+
+// sortedViews is every view in one sort order, as of version.
+type sortedViews struct {
+	version uint64
+	items   []sortedItem
+	desc    bool
+}
+
+type sortedItem struct {
+	v   *view
+	key string
+}
+
+func newIndex() *index {
+	return &index{res: map[string]*client.Result{}, subs: map[string]*Submission{}, views: map[string]*view{},
+		cache: map[string]sortedViews{}}
+}
+
+// ordered returns every view in sort order s, sorted once per change of
+// the index and then shared by every listing until the next change.
+func (ix *index) ordered(s string) ([]sortedItem, bool) {
+	ix.mu.RLock()
+	ver := ix.version
+	ix.cacheMu.Lock()
+	c, ok := ix.cache[s]
+	ix.cacheMu.Unlock()
+	if ok && c.version == ver {
+		ix.mu.RUnlock()
+		return c.items, c.desc
+	}
+	items := make([]sortedItem, 0, len(ix.views))
+	desc := s == ""
+	for _, v := range ix.views {
+		k, d := sortKey(v, s)
+		desc = d
+		items = append(items, sortedItem{v, k})
+	}
+	ix.mu.RUnlock()
+	slices.SortFunc(items, func(a, b sortedItem) int { return compareAt(a.key, a.v.row.ID, b.key, b.v.row.ID, desc) })
+	ix.cacheMu.Lock()
+	if cur, ok := ix.cache[s]; !ok || cur.version <= ver {
+		ix.cache[s] = sortedViews{version: ver, items: items, desc: desc}
+	}
+	ix.cacheMu.Unlock()
+	return items, desc
+}
+
+func (ix *index) refreshLocked(id string) {
+	ix.version++
+	if v := newView(ix.res[id], ix.subs[id]); v != nil {
+		ix.views[id] = v
+	} else {
+		delete(ix.views, id)
+	}
 }
 
 func (ix *index) put(res client.Result) {
 	if res.ID == "" {
 		return
 	}
-	e := &entry{res: res, fold: fold(res.ID + "\n" + res.Title + "\n" + strings.Join(res.Recipients, "\n"))}
 	ix.mu.Lock()
-	if old, ok := ix.byID[res.ID]; ok {
-		ix.removeLocked(old)
-	}
-	ix.byID[res.ID] = e
-	i, _ := slices.BinarySearchFunc(ix.order, e, func(x, y *entry) int {
-		switch {
-		case before(&x.res, &y.res):
-			return -1
-		case before(&y.res, &x.res):
-			return 1
-		}
-		return 0
-	})
-	ix.order = slices.Insert(ix.order, i, e)
-	onPut := ix.onPut
-	ix.mu.Unlock()
-	if onPut != nil {
-		onPut(res.ID)
-	}
-}
-
-func (ix *index) removeLocked(e *entry) {
-	i := slices.Index(ix.order, e)
-	if i >= 0 {
-		ix.order = slices.Delete(ix.order, i, i+1)
-	}
-	delete(ix.byID, e.res.ID)
+	defer ix.mu.Unlock()
+	ix.res[res.ID] = &res
+	ix.refreshLocked(res.ID)
 }
 
 func (ix *index) remove(id string) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	if e, ok := ix.byID[id]; ok {
-		ix.removeLocked(e)
+	delete(ix.res, id)
+	ix.refreshLocked(id)
+}
+
+func (ix *index) putSub(sub Submission) {
+	if sub.ID == "" {
+		return
 	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.subs[sub.ID] = &sub
+	ix.refreshLocked(sub.ID)
+}
+
+func (ix *index) removeSub(id string) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	delete(ix.subs, id)
+	ix.refreshLocked(id)
 }
 
 func (ix *index) get(id string) (client.Result, bool) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	e, ok := ix.byID[id]
+	r, ok := ix.res[id]
 	if !ok {
 		return client.Result{}, false
 	}
-	return e.res, true
+	return *r, true
 }
 
-func (ix *index) setSynced() {
+// getView returns the row, result and submission known for id.
+func (ix *index) getView(id string) (row client.Result, res *client.Result, sub *Submission, ok bool) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	v, ok := ix.views[id]
+	if !ok {
+		return client.Result{}, nil, nil, false
+	}
+	return v.row, v.res, v.sub, true
+}
+
+func (ix *index) setSynced(which int) {
 	ix.mu.Lock()
-	ix.synced = true
+	ix.synced[which] = true
 	ix.mu.Unlock()
 }
 
 func (ix *index) isSynced() bool {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	return ix.synced
+	return ix.synced[0] && ix.synced[1]
 }
+
+// waitSynced waits up to d for the index to load (a server just
+// started), and reports whether it has.
+func (ix *index) waitSynced(ctx context.Context, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !ix.isSynced() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		sleep(ctx, 10*time.Millisecond)
+	}
+	return true
+}
+
+// Sort orders of a listing.
+var sortOrders = []string{"-stored", "stored", "-date", "date", "title", "-title"}
 
 // query is a listing request.
 type query struct {
-	text   string  // search text; every word must match
-	status string  // "", "done" or "failed"
-	after  *cursor // start after this position
+	text   string // search text; every word must match
+	status string // "", "queued", "done" or "failed"
+	layout string // "", or a layout name ("letter" matches jobs that name none)
+	from   string // letter date on or after, YYYY-MM-DD
+	to     string // letter date on or before, YYYY-MM-DD
+	sort   string // one of sortOrders; "" means "-stored"
+	after  *cursor
+	before *cursor
 	limit  int
 }
 
 // page is a listing answer.
 type page struct {
-	items []client.Result
-	total int     // results matching text and status, on all pages
-	next  *cursor // position to continue from, nil on the last page
+	items []listed
+	total int     // rows matching the filters, on all pages
+	start int     // position of items[0] among them, from 0
+	next  *cursor // the last item, when more follow
+	prev  *cursor // the first item, when some come before
 }
 
-// cursor is a position in the order: just after (FinishedAt, ID).
+// listed is one row of a page with its submission (for queued_at and
+// history).
+type listed struct {
+	row client.Result
+	sub *Submission
+	at  time.Time
+}
+
+// cursor is a position in a sort order: the sort key and id of an item.
 type cursor struct {
-	at time.Time
-	id string
+	key string
+	id  string
 }
 
 // encode returns the cursor as an opaque URL-safe string.
 func (c cursor) encode() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.at.UnixNano(), 10) + "~" + c.id))
+	return base64.RawURLEncoding.EncodeToString([]byte(c.key + "\x00" + c.id))
 }
 
 func decodeCursor(s string) (*cursor, error) {
@@ -142,55 +296,108 @@ func decodeCursor(s string) (*cursor, error) {
 	if err != nil {
 		return nil, errors.New("not a cursor from this API")
 	}
-	ns, id, ok := strings.Cut(string(b), "~")
-	n, err := strconv.ParseInt(ns, 10, 64)
-	if !ok || err != nil || id == "" {
+	key, id, ok := strings.Cut(string(b), "\x00")
+	if !ok || id == "" {
 		return nil, errors.New("not a cursor from this API")
 	}
-	return &cursor{at: time.Unix(0, n).UTC(), id: id}, nil
+	return &cursor{key: key, id: id}, nil
+}
+
+// sortKey is v's key in order s; desc says it sorts descending.
+func sortKey(v *view, s string) (key string, desc bool) {
+	desc = strings.HasPrefix(s, "-")
+	switch strings.TrimPrefix(s, "-") {
+	case "date":
+		return v.row.Date, desc
+	case "title":
+		return v.foldT, desc
+	default:
+		return v.atKey, desc || s == ""
+	}
+}
+
+// compareAt orders (key, id) pairs: by key (descending when desc), then
+// by id ascending.
+func compareAt(ak, aid, bk, bid string, desc bool) int {
+	c := strings.Compare(ak, bk)
+	if desc {
+		c = -c
+	}
+	if c != 0 {
+		return c
+	}
+	return strings.Compare(aid, bid)
+}
+
+// filtered reports whether q has a filter besides its search text.
+func (q query) filtered() bool {
+	return q.status != "" || q.layout != "" || q.from != "" || q.to != ""
+}
+
+func (q query) matches(v *view, words []string) bool {
+	r := &v.row
+	switch {
+	case q.status != "" && string(r.Status) != q.status,
+		q.layout != "" && cmp.Or(r.Layout, "letter") != q.layout,
+		q.from != "" && (r.Date == "" || r.Date < q.from),
+		q.to != "" && (r.Date == "" || r.Date > q.to):
+		return false
+	}
+	for _, w := range words {
+		if !strings.Contains(v.fold, w) {
+			return false
+		}
+	}
+	return true
 }
 
 func (ix *index) list(q query) page {
 	words := strings.Fields(fold(q.text))
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	start := 0
-	if q.after != nil {
-		pos := client.Result{FinishedAt: q.after.at, ID: q.after.id}
-		// first entry that sorts after the cursor position
-		start, _ = slices.BinarySearchFunc(ix.order, &pos, func(e *entry, p *client.Result) int {
-			if before(&e.res, p) || (e.res.ID == p.ID && e.res.FinishedAt.Equal(p.FinishedAt)) {
+	all, desc := ix.ordered(q.sort)
+	type item = sortedItem
+	items := all
+	if q.filtered() || len(words) > 0 {
+		items = make([]item, 0, len(all))
+		for _, it := range all {
+			if q.matches(it.v, words) {
+				items = append(items, it)
+			}
+		}
+	}
+	pg := page{total: len(items)}
+	lo, hi := 0, min(q.limit, len(items))
+	switch {
+	case q.after != nil:
+		lo, _ = slices.BinarySearchFunc(items, q.after, func(it item, c *cursor) int {
+			if compareAt(it.key, it.v.row.ID, c.key, c.id, desc) <= 0 {
 				return -1
 			}
 			return 1
 		})
-	}
-	var pg page
-	matches := func(e *entry) bool {
-		if q.status != "" && string(e.res.Status) != q.status {
-			return false
-		}
-		for _, w := range words {
-			if !strings.Contains(e.fold, w) {
-				return false
+		hi = min(lo+q.limit, len(items))
+	case q.before != nil:
+		hi, _ = slices.BinarySearchFunc(items, q.before, func(it item, c *cursor) int {
+			if compareAt(it.key, it.v.row.ID, c.key, c.id, desc) < 0 {
+				return -1
 			}
+			return 1
+		})
+		lo = max(hi-q.limit, 0)
+		if lo == 0 {
+			hi = min(q.limit, len(items))
 		}
-		return true
 	}
-	for i, e := range ix.order {
-		if !matches(e) {
-			continue
-		}
-		pg.total++
-		if i < start {
-			continue
-		}
-		if len(pg.items) < q.limit {
-			pg.items = append(pg.items, e.res)
-		} else if pg.next == nil {
-			last := pg.items[len(pg.items)-1]
-			pg.next = &cursor{at: last.FinishedAt, id: last.ID}
-		}
+	pg.start = lo
+	for _, it := range items[lo:hi] {
+		pg.items = append(pg.items, listed{row: it.v.row, sub: it.v.sub, at: it.v.at})
+	}
+	if hi < len(items) && hi > lo {
+		last := items[hi-1]
+		pg.next = &cursor{key: last.key, id: last.v.row.ID}
+	}
+	if lo > 0 && lo < len(items) {
+		first := items[lo]
+		pg.prev = &cursor{key: first.key, id: first.v.row.ID}
 	}
 	return pg
 }
@@ -212,23 +419,58 @@ func fold(s string) string {
 // It waits for the bucket to exist (the worker creates it) and watches
 // again if the watcher stops.
 func (ix *index) watch(ctx context.Context, js jetstream.JetStream, bucket string, log *slog.Logger) {
+	ix.watchBucket(ctx, log, 0, bucket, func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.KeyValue(ctx, bucket)
+	}, func(key string, data []byte) {
+		if data == nil {
+			ix.remove(client.IDOfToken(key))
+			return
+		}
+		var res client.Result
+		if err := json.Unmarshal(data, &res); err != nil {
+			log.Warn("watch results: skip undecodable result", "key", key, "err", err)
+			return
+		}
+		ix.put(res)
+	})
+}
+
+// watchSubs keeps ix up to date with the submissions bucket, creating it
+// when it does not exist.
+func (ix *index) watchSubs(ctx context.Context, open func(context.Context) (jetstream.KeyValue, error), bucket string, log *slog.Logger) {
+	ix.watchBucket(ctx, log, 1, bucket, open, func(key string, data []byte) {
+		if data == nil {
+			ix.removeSub(client.IDOfToken(key))
+			return
+		}
+		var sub Submission
+		if err := json.Unmarshal(data, &sub); err != nil {
+			log.Warn("watch submissions: skip undecodable entry", "key", key, "err", err)
+			return
+		}
+		ix.putSub(sub)
+	})
+}
+
+func (ix *index) watchBucket(ctx context.Context, log *slog.Logger, which int, bucket string,
+	open func(context.Context) (jetstream.KeyValue, error), apply func(key string, data []byte)) {
 	const retry = time.Second
 	warned := false
 	for ctx.Err() == nil {
-		kv, err := js.KeyValue(ctx, bucket)
+		kv, err := open(ctx)
 		if err != nil {
 			if errors.Is(err, jetstream.ErrBucketNotFound) {
 				// No worker has run yet: nothing to list, and that is the truth.
-				ix.setSynced()
+				ix.setSynced(which)
 			} else if !warned {
-				log.Warn("watch results: open bucket", "bucket", bucket, "err", err)
+				log.Warn("watch bucket: open", "bucket", bucket, "err", err)
 				warned = true
 			}
 			sleep(ctx, retry)
 			continue
 		}
-		if err := ix.follow(ctx, kv, log); err != nil && ctx.Err() == nil {
-			log.Warn("watch results", "bucket", bucket, "err", err)
+		if err := ix.follow(ctx, kv, which, apply); err != nil && ctx.Err() == nil {
+			log.Warn("watch bucket", "bucket", bucket, "err", err)
 			sleep(ctx, retry)
 		}
 	}
@@ -236,7 +478,7 @@ func (ix *index) watch(ctx context.Context, js jetstream.JetStream, bucket strin
 
 // follow reads the bucket's values, then its updates, until ctx is done
 // or the watcher ends.
-func (ix *index) follow(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger) error {
+func (ix *index) follow(ctx context.Context, kv jetstream.KeyValue, which int, apply func(key string, data []byte)) error {
 	w, err := kv.WatchAll(ctx)
 	if err != nil {
 		return fmt.Errorf("start watcher: %w", err)
@@ -251,26 +493,23 @@ func (ix *index) follow(ctx context.Context, kv jetstream.KeyValue, log *slog.Lo
 				return errors.New("watcher stopped")
 			}
 			if e == nil { // the initial values are all in
-				ix.setSynced()
+				ix.setSynced(which)
 				continue
 			}
 			switch e.Operation() {
 			case jetstream.KeyValueDelete, jetstream.KeyValuePurge:
-				// The key is the id's token; find the id it stands for.
-				ix.remove(client.IDOfToken(e.Key()))
+				apply(e.Key(), nil)
 			default:
-				var res client.Result
-				if err := json.Unmarshal(e.Value(), &res); err != nil {
-					log.Warn("watch results: skip undecodable result", "key", e.Key(), "err", err)
-					continue
-				}
-				ix.put(res)
+				apply(e.Key(), e.Value())
 			}
 		}
 	}
 }
 
 func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

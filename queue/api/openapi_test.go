@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,11 +42,13 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		Bytes: 10, Pages: 1, Title: "Done", Recipients: []string{"Mélanie Joly"}, FinishedAt: time.Now().UTC(),
 		SignedBy: "Comitė Ciudadano", Copies: []client.Copy{{Name: "copy-01-melanie-joly", Key: "letters/oa-done/copy-01-melanie-joly.pdf",
 			SHA256: "cd", Bytes: 11, Pages: 1, Recipient: "Mélanie Joly", SignedBy: "Comitė Ciudadano"}}})
-	putResult(t, kv, client.Result{ID: "oa-failed", Status: client.StatusFailed, FinishedAt: time.Now().UTC().Add(-time.Minute),
-		Error: &client.ResultError{Code: client.CodeInvalidJob, Message: "bad", Field: "letter", Fields: []client.FieldError{{Field: "letter", Message: "bad"}}}})
+	for _, id := range []string{"oa-failed", "oa-failed-2"} {
+		putResult(t, kv, client.Result{ID: id, Status: client.StatusFailed, FinishedAt: time.Now().UTC().Add(-time.Minute),
+			Error: &client.ResultError{Code: client.CodeInvalidJob, Message: "bad", Field: "letter", Fields: []client.FieldError{{Field: "letter", Message: "bad"}}}})
+	}
 	h := startAPI(t, nc, api.Config{})
 	h.waitReady(t)
-	h.waitListed(t, "oa-done", "oa-failed")
+	h.waitListed(t, "oa-done", "oa-failed", "oa-failed-2")
 	// The document's server is relative ("/"): match it on this one.
 	doc.Servers = openapi3.Servers{{URL: h.url}}
 	router, err := legacy.NewRouter(doc)
@@ -66,6 +69,8 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		{"submit accepted", "POST", "/v1/jobs", submitSecret, "application/json", []byte(smallJob("oa-new")), 202},
 		{"submit again", "POST", "/v1/jobs", submitSecret, "application/json", []byte(smallJob("oa-new")), 409},
 		{"submit done id", "POST", "/v1/jobs", submitSecret, "application/json", []byte(smallJob("oa-done")), 409},
+		{"resubmit failed id", "POST", "/v1/jobs", submitSecret, "application/json", []byte(smallJob("oa-failed")), 202},
+		{"status resubmitted", "GET", "/v1/jobs/oa-failed", readSecret, "", nil, 200},
 		{"submit invalid", "POST", "/v1/jobs", submitSecret, "application/json", []byte(`{"schema":"letter/v1","id":"oa-bad"}`), 400},
 		{"submit too large", "POST", "/v1/jobs", submitSecret, "application/json", big, 413},
 		{"submit form", "POST", "/v1/jobs", submitSecret, "text/plain", []byte("x"), 415},
@@ -73,10 +78,14 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		{"submit with read role", "POST", "/v1/jobs", readSecret, "application/json", []byte(smallJob("oa-x")), 403},
 		{"status queued", "GET", "/v1/jobs/oa-new", submitSecret, "", nil, 200},
 		{"status done", "GET", "/v1/jobs/oa-done", readSecret, "", nil, 200},
-		{"status failed", "GET", "/v1/jobs/oa-failed", readSecret, "", nil, 200},
+		{"status failed", "GET", "/v1/jobs/oa-failed-2", readSecret, "", nil, 200},
 		{"status unknown", "GET", "/v1/jobs/oa-none", readSecret, "", nil, 404},
 		{"list", "GET", "/v1/letters?limit=1", readSecret, "", nil, 200},
 		{"list filtered", "GET", "/v1/letters?q=joly&status=done", readSecret, "", nil, 200},
+		{"list queued", "GET", "/v1/letters?status=queued&sort=title", readSecret, "", nil, 200},
+		{"list by date and layout", "GET", "/v1/letters?from=2023-01-01&to=2023-12-31&layout=letter&sort=-date", readSecret, "", nil, 200},
+		{"list second page", "GET", "/v1/letters?limit=1&cursor=" + firstCursor(t, h), readSecret, "", nil, 200},
+		{"list bad date", "GET", "/v1/letters?from=yesterday", readSecret, "", nil, 400},
 		{"list bad limit", "GET", "/v1/letters?limit=0", readSecret, "", nil, 400},
 		{"list with submit role", "GET", "/v1/letters", submitSecret, "", nil, 403},
 		{"pdf of failed job", "GET", "/v1/letters/oa-failed.pdf", readSecret, "", nil, 404},
@@ -126,5 +135,60 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 				t.Errorf("answer %d %s does not match openapi.yaml: %v", resp.StatusCode, body, err)
 			}
 		})
+	}
+}
+
+// firstCursor is the next_cursor of the first page of one letter.
+func firstCursor(t *testing.T, h *harness) string {
+	t.Helper()
+	var l api.LetterList
+	decodeBody(t, h.do(t, "GET", "/v1/letters?limit=1", readSecret, nil), &l)
+	if l.NextCursor == "" {
+		t.Fatal("no next cursor")
+	}
+	return l.NextCursor
+}
+
+// TestOpenAPILimits checks that the limits openapi.yaml states are the
+// server's: the job size, the page size, the id syntax.
+func TestOpenAPILimits(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := doc.Paths.Find("/v1/jobs").Post
+	desc := post.RequestBody.Value.Description
+	if want := strconv.Itoa(job.MaxJobBytes) + " bytes"; !strings.Contains(desc, want) {
+		t.Errorf("request body description %q does not state the limit %s", desc, want)
+	}
+	if d := post.Responses.Status(413).Value.Description; !strings.Contains(*d, strconv.Itoa(job.MaxJobBytes)) {
+		t.Errorf("413 description %q does not state the limit %d", *d, job.MaxJobBytes)
+	}
+	if strings.Contains(string(api.OpenAPI()), "MiB (") || strings.Contains(string(api.OpenAPI()), "2097152") {
+		t.Error("openapi.yaml still states another job limit")
+	}
+	var limit *openapi3.Parameter
+	for _, p := range doc.Paths.Find("/v1/letters").Get.Parameters {
+		if p.Value.Name == "limit" {
+			limit = p.Value
+		}
+	}
+	if limit == nil || limit.Schema.Value.Max == nil || int(*limit.Schema.Value.Max) != api.MaxPageSize {
+		t.Errorf("limit parameter maximum is not %d", api.MaxPageSize)
+	}
+	if !strings.Contains(limit.Description, "default "+strconv.Itoa(api.DefaultPageSize)) {
+		t.Errorf("limit description %q does not give the default %d", limit.Description, api.DefaultPageSize)
+	}
+	var layouts []string
+	for _, p := range doc.Paths.Find("/v1/letters").Get.Parameters {
+		if p.Value.Name == "layout" {
+			for _, e := range p.Value.Schema.Value.Enum {
+				layouts = append(layouts, e.(string))
+			}
+		}
+	}
+	if strings.Join(layouts, ",") != strings.Join(job.Layouts, ",") {
+		t.Errorf("layout enum %v, want job.Layouts %v", layouts, job.Layouts)
 	}
 }

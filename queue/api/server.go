@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -27,6 +29,9 @@ const (
 	DefaultPageSize     = 50
 	MaxPageSize         = 200
 	DefaultCookieMaxAge = 12 * time.Hour
+
+	DefaultSubmissionsBucket = "carta_submissions"
+	DefaultJobsBucket        = "carta_jobs"
 )
 
 // Timeouts of the http.Server that HTTPServer returns.
@@ -50,9 +55,9 @@ func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 // Objects reads stored PDFs. s3store.Presigner implements it.
 type Objects interface {
 	// PresignGet returns a URL that lets whoever holds it GET the object
-	// at bucket/key until expiry, with a response Content-Disposition
-	// of attachment and the given file name.
-	PresignGet(ctx context.Context, bucket, key, filename string, expiry time.Duration) (string, error)
+	// at bucket/key until expiry, answered with the given
+	// Content-Disposition (inline or attachment, with a file name).
+	PresignGet(ctx context.Context, bucket, key, disposition string, expiry time.Duration) (string, error)
 	// Open returns the body and size of the object at bucket/key.
 	Open(ctx context.Context, bucket, key string) (io.ReadCloser, int64, error)
 }
@@ -64,6 +69,14 @@ type Config struct {
 	JobsSubject    string     // subject jobs are submitted on [client.DefaultJobsSubject "carta.jobs"]
 	ResultsSubject string     // prefix of result subjects [client.DefaultResultsPrefix "carta.results"]
 	ResultsBucket  string     // key-value bucket of results [client.DefaultResultsBucket "carta_results"]
+	// SubmissionsBucket is the key-value bucket where the API records the
+	// jobs it queued (see Submission), created when missing with the
+	// results bucket's TTL [DefaultSubmissionsBucket "carta_submissions"].
+	SubmissionsBucket string
+	// JobsBucket is the key-value bucket where the API keeps the JSON of
+	// each job it queued, from which the detail page draws its preview
+	// of the first page; created when missing [DefaultJobsBucket "carta_jobs"].
+	JobsBucket string
 
 	// Objects reads the PDFs; without it GET /v1/letters/{id}.pdf answers 503.
 	Objects Objects
@@ -100,6 +113,12 @@ func (c Config) withDefaults() Config {
 	if c.ResultsBucket == "" {
 		c.ResultsBucket = client.DefaultResultsBucket
 	}
+	if c.JobsBucket == "" {
+		c.JobsBucket = DefaultJobsBucket
+	}
+	if c.SubmissionsBucket == "" {
+		c.SubmissionsBucket = DefaultSubmissionsBucket
+	}
 	if c.LinkExpiry == 0 {
 		c.LinkExpiry = DefaultLinkExpiry
 	}
@@ -123,7 +142,10 @@ type Server struct {
 	auth    *authenticator
 	client  *client.Client
 	ix      *index
-	pending *pendingSet
+	limit   *limiter
+	js      jetstream.JetStream
+	subs    atomic.Pointer[jetstream.KeyValue] // the submissions bucket, once open
+	jobs    atomic.Pointer[jetstream.KeyValue] // the jobs bucket, once open
 	tmpl    *template.Template
 	handler http.Handler
 
@@ -165,24 +187,65 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("create api server: %w", err)
 	}
 	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		auth:    auth,
-		client:  cl,
-		ix:      newIndex(),
-		pending: newPendingSet(),
-		tmpl:    tmpl,
-		done:    make(chan struct{}),
+		cfg:    cfg,
+		log:    cfg.Logger,
+		auth:   auth,
+		client: cl,
+		ix:     newIndex(),
+		limit:  newLimiter(),
+		js:     js,
+		tmpl:   tmpl,
+		done:   make(chan struct{}),
 	}
-	s.ix.onPut = s.pending.remove
 	s.handler = s.routes()
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	var wg sync.WaitGroup
+	wg.Go(func() { s.ix.watch(ctx, js, cfg.ResultsBucket, s.log) })
+	wg.Go(func() { s.ix.watchSubs(ctx, s.openSubs, cfg.SubmissionsBucket, s.log) })
 	go func() {
 		defer close(s.done)
-		s.ix.watch(ctx, js, cfg.ResultsBucket, s.log)
+		wg.Wait()
 	}()
 	return s, nil
+}
+
+// openSubs opens the submissions bucket, creating it when missing.
+func (s *Server) openSubs(ctx context.Context) (jetstream.KeyValue, error) {
+	return s.openKV(ctx, &s.subs, s.cfg.SubmissionsBucket, "Carta jobs queued over HTTP, with the failed results of earlier submissions")
+}
+
+// openJobs opens the jobs bucket, creating it when missing.
+func (s *Server) openJobs(ctx context.Context) (jetstream.KeyValue, error) {
+	return s.openKV(ctx, &s.jobs, s.cfg.JobsBucket, "Carta job JSON of the jobs queued over HTTP, for previews")
+}
+
+func (s *Server) openKV(ctx context.Context, keep *atomic.Pointer[jetstream.KeyValue], bucket, desc string) (jetstream.KeyValue, error) {
+	if p := keep.Load(); p != nil {
+		return *p, nil
+	}
+	kv, err := s.js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		// Kept as long as the results are (the worker's -results-ttl),
+		// so that no submission outlives its result and shows as queued.
+		var ttl time.Duration
+		if rkv, rerr := s.js.KeyValue(ctx, s.cfg.ResultsBucket); rerr == nil {
+			if st, serr := rkv.Status(ctx); serr == nil {
+				ttl = st.TTL()
+			}
+		}
+		kv, err = s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: bucket, Description: desc, History: 1, Storage: jetstream.FileStorage, TTL: ttl,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = s.js.KeyValue(ctx, bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open bucket %s: %w", bucket, err)
+	}
+	keep.Store(&kv)
+	return kv, nil
 }
 
 // Close stops the letters index. The server answers no more listings
@@ -259,14 +322,16 @@ func (s *Server) routes() http.Handler {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(openAPI) //nolint:errcheck // the client went away
 	})
-	mux.HandleFunc("/v1/", func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "no such API route; see /v1/openapi.yaml", nil)
-	})
 	mux.Handle("GET /{$}", s.needPage(s.lettersPage))
+	mux.Handle("GET /letters/{id}", s.needPage(s.letterPage))
+	mux.Handle("POST /letters/{id}/resubmit", s.needPage(s.resubmitPage))
+	mux.Handle("GET /letters/{id}/preview.png", s.needPage(s.previewPNG))
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) { s.renderLogin(w, r, http.StatusOK, "") })
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /static/carta.css", serveCSS)
+	mux.HandleFunc("GET /favicon.ico", serveFavicon)
+	mux.HandleFunc("GET /static/favicon.svg", serveFavicon)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") }) //nolint:errcheck
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !s.Ready() {
@@ -275,13 +340,38 @@ func (s *Server) routes() http.Handler {
 		}
 		io.WriteString(w, "ok\n") //nolint:errcheck
 	})
+	// Every other method on a known path: 405 with Allow. (A method-less
+	// pattern is less specific than the same path with a method, so these
+	// only answer what the routes above do not.)
+	for path, allow := range map[string]string{
+		"/v1/jobs": "POST", "/v1/jobs/{id}": "GET, HEAD", "/v1/letters": "GET, HEAD",
+		"/v1/letters/{file}": "GET, HEAD", "/v1/letters/{id}/copies/{file}": "GET, HEAD",
+		"/v1/openapi.yaml": "GET, HEAD", "/{$}": "GET, HEAD", "/letters/{id}": "GET, HEAD",
+		"/letters/{id}/resubmit": "POST", "/letters/{id}/preview.png": "GET, HEAD", "/login": "GET, HEAD, POST", "/logout": "POST",
+		"/static/carta.css": "GET, HEAD", "/favicon.ico": "GET, HEAD", "/static/favicon.svg": "GET, HEAD",
+		"/healthz": "GET, HEAD", "/readyz": "GET, HEAD",
+	} {
+		api := strings.HasPrefix(path, "/v1/")
+		mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Allow", allow)
+			if api {
+				writeError(w, http.StatusMethodNotAllowed, "method not allowed; this route takes "+allow, nil)
+				return
+			}
+			http.Error(w, "method not allowed; this page takes "+allow, http.StatusMethodNotAllowed)
+		})
+	}
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "no such API route; see /v1/openapi.yaml", nil)
+	})
 	var h http.Handler = mux
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = securityHeaders(h)
 	return s.logRequests(h)
 }
 
-// securityHeaders sets headers every response carries.
+// securityHeaders sets headers every response carries, and HSTS on
+// requests that came over TLS.
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
@@ -289,6 +379,9 @@ func securityHeaders(h http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		if r.TLS != nil {
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -329,7 +422,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests logs one line per request: method, path, status, bytes,
-// duration and the token's name. Query strings, headers and bodies are
+// duration, the token's name and the client's address. Query strings, headers and bodies are
 // not logged (they may carry secrets or letters).
 func (s *Server) logRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -341,7 +434,7 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 			return
 		}
 		s.log.Info("http request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "principal", li.principal)
+			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "principal", li.principal, "client", clientAddr(r))
 	})
 }
 
@@ -362,52 +455,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v) //nolint:errcheck // the client went away
-}
-
-// pendingSet remembers the ids this process queued that have no result
-// yet, so their status reads "queued" instead of "not found".
-type pendingSet struct {
-	mu  sync.Mutex
-	ids map[string]time.Time
-}
-
-const (
-	maxPending = 100_000
-	pendingTTL = 24 * time.Hour
-)
-
-func newPendingSet() *pendingSet { return &pendingSet{ids: map[string]time.Time{}} }
-
-func (p *pendingSet) add(id string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if len(p.ids) >= maxPending {
-		for k, t := range p.ids {
-			if now.Sub(t) > pendingTTL {
-				delete(p.ids, k)
-			}
-		}
-		if len(p.ids) >= maxPending {
-			return
-		}
-	}
-	p.ids[id] = now
-}
-
-func (p *pendingSet) has(id string) (time.Time, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	t, ok := p.ids[id]
-	if ok && time.Since(t) > pendingTTL {
-		delete(p.ids, id)
-		return time.Time{}, false
-	}
-	return t, ok
-}
-
-func (p *pendingSet) remove(id string) {
-	p.mu.Lock()
-	delete(p.ids, id)
-	p.mu.Unlock()
 }

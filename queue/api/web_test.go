@@ -90,20 +90,23 @@ func TestStaffPage(t *testing.T) {
 			t.Fatalf("POST /login = %d to %q, want 303 to /", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		sc := resp.Header.Get("Set-Cookie")
-		for _, want := range []string{"carta_token=", "HttpOnly", "SameSite=Strict", "Path=/"} {
+		for _, want := range []string{"carta_session=staff.", "HttpOnly", "SameSite=Strict", "Path=/"} {
 			if !strings.Contains(sc, want) {
 				t.Errorf("Set-Cookie %q lacks %s", sc, want)
 			}
+		}
+		if strings.Contains(sc, readSecret) {
+			t.Errorf("Set-Cookie %q holds the token", sc)
 		}
 		code, body := page(t, c, "/")
 		if code != 200 {
 			t.Fatalf("GET / = %d", code)
 		}
 		for _, want := range []string{
-			"<caption>", `scope="col">Title</th>`, `scope="row"`, "North American Leaders&#39; Summit",
-			"Andrés Manuel López Obrador, Justin Trudeau", `href="/v1/letters/nals-2023.pdf"`, "95.4 KB",
-			"Failed", "<code>letter.body[2].text</code>", "is in no bundled font", `<label for="q">`, "<search>",
-			`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`, "3 letters",
+			"<caption", `>Title</a></th>`, `scope="row"`, "North American Leaders&#39; Summit",
+			"Andrés Manuel López Obrador, Justin Trudeau", `href="/v1/letters/nals-2023.pdf"`,
+			"Failed", "letter.body[2].text: Character 😀 (U&#43;1F600) is in no bundled font", `<label for="q">`, "<search>",
+			`&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;`, "of <strong>3</strong>",
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("letters page lacks %q", want)
@@ -117,7 +120,7 @@ func TestStaffPage(t *testing.T) {
 		}
 		// Search.
 		_, body = page(t, c, "/?q=lopez")
-		if !strings.Contains(body, "nals-2023") || strings.Contains(body, "bad-font") || !strings.Contains(body, "1 letter matches") {
+		if !strings.Contains(body, "nals-2023") || strings.Contains(body, "bad-font") || !strings.Contains(body, "of <strong>1</strong> matching") {
 			t.Errorf("search lopez shows the wrong letters")
 		}
 		// Sign out clears the cookie.

@@ -94,25 +94,50 @@ type Ack struct {
 
 // Submit publishes one job (its JSON bytes, unchanged) and returns its id
 // once the stream has stored it. Submitting the same id again within the
-// stream's Duplicates window is accepted without queueing a second copy.
+// stream's Duplicates window is accepted without queueing a second copy,
+// unless the id's recorded result is failed: then the job is a
+// resubmission and is queued (see Publish).
 func (c *Client) Submit(ctx context.Context, jobJSON []byte) (string, error) {
 	ack, err := c.Publish(ctx, jobJSON)
 	return ack.ID, err
 }
 
 // Publish is Submit returning the stream's acknowledgement.
+//
+// The message's Nats-Msg-Id, which the stream deduplicates on, is the
+// job id; when the results bucket records a failed result for the id, it
+// is MsgID(id, that result), so that a corrected job submitted again
+// after a failure is queued instead of being dropped as a duplicate of
+// the failed one, while two submissions after the same failure still
+// count as one.
 func (c *Client) Publish(ctx context.Context, jobJSON []byte) (Ack, error) {
 	id, err := JobID(jobJSON)
 	if err != nil {
 		return Ack{}, fmt.Errorf("submit job: %w", err)
 	}
+	msgID := id
+	if res, err := c.Lookup(ctx, id); err != nil {
+		return Ack{ID: id}, fmt.Errorf("submit job %s: %w", id, err)
+	} else if res != nil && res.Status == StatusFailed {
+		msgID = MsgID(id, res)
+	}
 	msg := nats.NewMsg(c.jobsSubject)
 	msg.Data = jobJSON
-	pa, err := c.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id))
+	pa, err := c.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID))
 	if err != nil {
 		return Ack{ID: id}, fmt.Errorf("submit job %s: %w", id, classify(err))
 	}
 	return Ack{ID: id, Stream: pa.Stream, Sequence: pa.Sequence, Duplicate: pa.Duplicate}, nil
+}
+
+// MsgID is the Nats-Msg-Id of a job: its id, or for a resubmission after
+// the failed result failed, "ID~after~" and the failure's FinishedAt in
+// Unix nanoseconds and its attempts ("x~after~1767225600000000000.1").
+func MsgID(id string, failed *Result) string {
+	if failed == nil {
+		return id
+	}
+	return fmt.Sprintf("%s~after~%d.%d", id, failed.FinishedAt.UnixNano(), failed.Attempts)
 }
 
 // classify maps publish errors to the package's sentinel errors, keeping

@@ -7,7 +7,9 @@
 //     (default "carta.jobs") through JetStream with the header
 //     Nats-Msg-Id set to the job's id, so a retried submit inside the
 //     stream's Duplicates window is dropped by the server instead of
-//     queued twice. A stream that is full (DiscardNew) refuses the job;
+//     queued twice; an id whose recorded result is failed is submitted
+//     with MsgID(id, failure) instead, so a corrected job is queued
+//     again rather than dropped as a duplicate. A stream that is full (DiscardNew) refuses the job;
 //     Submit then returns an error wrapping ErrQueueFull.
 //   - Wait subscribes to the job's result subject
 //     (default "carta.results.<id>") first and only then looks the id up

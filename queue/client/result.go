@@ -68,6 +68,14 @@ type Result struct {
 	// Copies are the per-recipient copies, when the job asked for them
 	// (output.copies "per-recipient"); absent otherwise.
 	Copies []Copy `json:"copies,omitempty"`
+	// Date is the letter's own date as the job gives it (letter.date,
+	// else statement.date), YYYY-MM-DD; absent when the job has none.
+	// Like Title and Recipients it is read leniently (Summarize) from a
+	// job that failed before it decoded.
+	Date string `json:"date,omitempty"`
+	// Layout is the layout the job names ("din5008-a"); absent for the
+	// default letter layout.
+	Layout string `json:"layout,omitempty"`
 }
 
 // Copy is one per-recipient copy of a letter, stored next to the

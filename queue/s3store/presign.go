@@ -70,11 +70,11 @@ func PresignerFor(st *Store) *Presigner {
 
 // PresignGet returns a URL on the public endpoint that lets whoever holds
 // it GET the object at bucket/key (bucket "" means the configured one)
-// until expiry, between MinPresignExpiry and MaxPresignExpiry. The
-// response comes as application/pdf with Content-Disposition attachment
-// and filename, when filename is not "". Signing is local: no request is
-// sent.
-func (p *Presigner) PresignGet(ctx context.Context, bucket, key, filename string, expiry time.Duration) (string, error) {
+// until expiry, between MinPresignExpiry and MaxPresignExpiry. When
+// disposition is not "", the response comes as application/pdf with
+// that Content-Disposition (`attachment; filename="x.pdf"`, or inline).
+// Signing is local: no request is sent.
+func (p *Presigner) PresignGet(ctx context.Context, bucket, key, disposition string, expiry time.Duration) (string, error) {
 	if expiry < MinPresignExpiry || expiry > MaxPresignExpiry {
 		return "", fmt.Errorf("presign get %s: expiry %v: must be between %v and %v", key, expiry, MinPresignExpiry, MaxPresignExpiry)
 	}
@@ -82,8 +82,8 @@ func (p *Presigner) PresignGet(ctx context.Context, bucket, key, filename string
 		bucket = p.store.bucket
 	}
 	in := &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
-	if filename != "" {
-		in.ResponseContentDisposition = aws.String(contentDisposition(filename))
+	if disposition != "" {
+		in.ResponseContentDisposition = aws.String(disposition)
 		in.ResponseContentType = aws.String("application/pdf")
 	}
 	req, err := p.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(expiry))
@@ -109,16 +109,4 @@ func (p *Presigner) Open(ctx context.Context, bucket, key string) (io.ReadCloser
 		size = *out.ContentLength
 	}
 	return out.Body, size, nil
-}
-
-// contentDisposition is an attachment header for a file name made of
-// safe characters; anything else is replaced by "_".
-func contentDisposition(filename string) string {
-	b := []byte(filename)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			b[i] = '_'
-		}
-	}
-	return `attachment; filename="` + string(b) + `"`
 }

@@ -60,7 +60,7 @@ func TestPresign(t *testing.T) {
 
 	t.Run("url on the public endpoint works", func(t *testing.T) {
 		t.Parallel()
-		u, err := p.PresignGet(ctx, "", "letters/p-1.pdf", "p-1.pdf", time.Minute)
+		u, err := p.PresignGet(ctx, "", "letters/p-1.pdf", `attachment; filename="p-1.pdf"`, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func TestPresign(t *testing.T) {
 
 	t.Run("tampered url is refused", func(t *testing.T) {
 		t.Parallel()
-		u, err := p.PresignGet(ctx, "", "letters/p-1.pdf", "p-1.pdf", time.Minute)
+		u, err := p.PresignGet(ctx, "", "letters/p-1.pdf", `attachment; filename="p-1.pdf"`, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}

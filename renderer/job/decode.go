@@ -54,6 +54,7 @@ func Decode(data []byte) (*Job, error) {
 	}
 	w.value("", reflect.TypeFor[Job](), 0)
 	if len(w.ps.list) > 0 {
+		w.ps.list = append(w.ps.list, validateRest(data, w.ps.list)...)
 		return nil, w.ps.err()
 	}
 	var j Job
@@ -70,6 +71,46 @@ func Decode(data []byte) (*Job, error) {
 		return nil, err
 	}
 	return &j, nil
+}
+
+// validateRest runs Validate on what of a structurally wrong job can be
+// decoded (unknown fields skipped, values of the wrong type left empty),
+// so that one answer lists every problem of the job, not only the
+// structural ones. Problems on a field that already has one, or inside
+// or around it, are left out: a value of the wrong type is not also
+// reported as empty. An unknown field does not hide its siblings.
+func validateRest(data []byte, found []Problem) (out []Problem) {
+	if !utf8.Valid(data) {
+		return nil
+	}
+	var j Job
+	_ = json.Unmarshal(data, &j) // keeps what it could decode
+	j.Normalize()
+	defer func() {
+		if recover() != nil { // a half-decoded job must not crash the check
+			out = nil
+		}
+	}()
+	var ve *ValidationError
+	if err := j.Validate(); err == nil || !errors.As(err, &ve) {
+		return nil
+	}
+	related := func(a, b string) bool {
+		return a == b || a == "" || b == "" || strings.HasPrefix(a, b+".") || strings.HasPrefix(a, b+"[")
+	}
+	for _, p := range ve.Problems {
+		keep := true
+		for _, f := range found {
+			if related(p.Field, f.Field) || (f.Message != "unknown field" && related(f.Field, p.Field)) {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // checkSyntax reports JSON syntax errors, a byte order mark and trailing

@@ -99,7 +99,11 @@
 // output.key must be relative (no leading "/"), with no backslash, no
 // control character, no empty, "." or ".." segment, at most MaxKeyBytes,
 // ending in ".pdf". The default, OutputKey, is "letters/{id}.pdf", which
-// the id rules keep safe.
+// the id rules keep safe. A key belongs to its job's id: any other key
+// must be a folder and then "{id}.pdf" ("cartas/2023/{id}.pdf"), and a
+// job whose id starts with "copy-" keeps the default, so that no job can
+// claim the key of another job's letter or of its per-recipient copies
+// (which would make that letter fail, or shadow it).
 //
 // # Limits
 //

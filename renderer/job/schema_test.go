@@ -187,7 +187,7 @@ func TestSchemaAgreesWithDecode(t *testing.T) {
 		{"numbered list and key", func(t *testing.T) []byte {
 			m := minimalTree(t)
 			set(m, "letter.body", []any{map[string]any{"list": []any{"a"}, "numbered": true}, map[string]any{"heading": "h"}})
-			m["output"] = map[string]any{"key": "letters/2023/a..b.pdf"}
+			m["output"] = map[string]any{"key": "letters/2023/a..b/test-1.pdf"}
 			set(m, "letterhead.logo", testPNG(t, 3, 3))
 			return marshal(t, m)
 		}, true},

@@ -104,6 +104,8 @@ func (v *validator) job(j *Job) {
 			v.add("output.key", "%s", msg)
 		} else if j.PerRecipient() && len(j.Output.Key) > MaxKeyBytes-CopySuffixBytes {
 			v.add("output.key", "is %d bytes long; with per-recipient copies the limit is %d, so that every copy's key fits in %d", len(j.Output.Key), MaxKeyBytes-CopySuffixBytes, MaxKeyBytes)
+		} else if msg := keyOwnerProblem(j.ID, j.Output.Key); msg != "" {
+			v.add("output.key", "%s", msg)
 		}
 	}
 	if j.Output != nil && j.Output.Copies != "" && !slices.Contains(Copies, j.Output.Copies) {
@@ -320,6 +322,25 @@ func localeProblem(s string) string {
 	}
 	if _, err := language.Parse(s); err != nil {
 		return fmt.Sprintf("is not a BCP 47 language tag (%s): %s", strings.TrimPrefix(err.Error(), "language: "), quote(s))
+	}
+	return ""
+}
+
+// keyOwnerProblem says why job id may not store its letter at key, or
+// "". A key belongs to one id: it must be a folder and then "{id}.pdf"
+// ("cartas/2023/{id}.pdf"), so that no job can take the key of another
+// job's letter, and an id that looks like a copy's name ("copy-…") keeps
+// the default key, so that no job can take the key of another job's
+// per-recipient copy ("{folder}/{id}/copy-NN-slug.pdf").
+func keyOwnerProblem(id, key string) string {
+	if !ids.Valid(id) || key == "letters/"+id+".pdf" {
+		return "" // a bad id is reported on its own; the default key is always allowed
+	}
+	if strings.HasPrefix(id, "copy-") {
+		return fmt.Sprintf("must be left out for a job whose id starts with \"copy-\" (it would share its name with other letters' copies); the letter is stored at %s", quote("letters/"+id+".pdf"))
+	}
+	if !strings.HasSuffix(key, "/"+id+".pdf") {
+		return fmt.Sprintf("must be a folder and then the job's id and \".pdf\", such as %s, so that no job can take another letter's key; not %s", quote("letters/2023/"+id+".pdf"), quote(key))
 	}
 	return ""
 }

@@ -88,7 +88,7 @@ func TestValidateRules(t *testing.T) {
 			set(m, "letter.signatories", map[string]any{"heading": "Firman", "columns": 6, "sort": "alpha",
 				"entries": []any{map[string]any{"name": "Red A", "members": []any{"Uno", "Dos"}, "note": "(coalición)"}}})
 			m["contact"] = map[string]any{"heading": "Prensa", "lines": []any{"+52 55 0000 0000"}}
-			m["output"] = map[string]any{"key": "cartas/2023/nals.pdf"}
+			m["output"] = map[string]any{"key": "cartas/2023/test-1.pdf"}
 		}, "", ""},
 		{"greek and cyrillic names print", func(m tree) {
 			set(m, "letter.recipients.0.name", "Κυριάκος Μητσοτάκης")
@@ -194,8 +194,15 @@ func TestValidateRules(t *testing.T) {
 		{"name with right-to-left override", func(m tree) { set(m, "letter.recipients.0.name", "a\u202Eb") }, "letter.recipients[0].name", "U+202E"},
 		{"name with C1 control", func(m tree) { set(m, "letter.recipients.0.name", "a\u009Bb") }, "letter.recipients[0].name", "control character U+009B"},
 		{"key dot segment", func(m tree) { m["output"] = map[string]any{"key": "letters/./x.pdf"} }, "output.key", `"." or ".."`},
-		{"key with dots inside a name", func(m tree) { m["output"] = map[string]any{"key": "letters/v1..final.pdf"} }, "", ""},
-		{"key of 1024 bytes", func(m tree) { m["output"] = map[string]any{"key": strings.Repeat("a", 1020) + ".pdf"} }, "", ""},
+		{"key with dots inside a name", func(m tree) { m["output"] = map[string]any{"key": "letters/v1..final/test-1.pdf"} }, "", ""},
+		{"key of 1024 bytes", func(m tree) { m["output"] = map[string]any{"key": strings.Repeat("a", 1013) + "/test-1.pdf"} }, "", ""},
+		{"key of another letter", func(m tree) { m["output"] = map[string]any{"key": "letters/future-x.pdf"} }, "output.key", `such as "letters/2023/test-1.pdf"`},
+		{"key without a folder", func(m tree) { m["output"] = map[string]any{"key": "test-1.pdf"} }, "output.key", "must be a folder and then the job's id"},
+		{"key of another letter's copy", func(m tree) {
+			m["id"] = "copy-01-ana"
+			m["output"] = map[string]any{"key": "letters/future-x/copy-01-ana.pdf"}
+		}, "output.key", `must be left out for a job whose id starts with "copy-"`},
+		{"default key spelled out", func(m tree) { m["output"] = map[string]any{"key": "letters/test-1.pdf"} }, "", ""},
 		{"key of 1025 bytes", func(m tree) { m["output"] = map[string]any{"key": strings.Repeat("a", 1021) + ".pdf"} }, "output.key", "the limit is 1024"},
 		{"window layout with its paper", func(m tree) { m["layout"] = "din5008-a"; m["page_size"] = "a4" }, "", ""},
 		{"window layout with another paper", func(m tree) { m["layout"] = "us-window"; m["page_size"] = "a4" }, "page_size", `must be "letter" for the us-window layout`},
@@ -203,7 +210,7 @@ func TestValidateRules(t *testing.T) {
 		{"copies none", func(m tree) { m["output"] = map[string]any{"copies": "none"} }, "", ""},
 		{"copies unknown", func(m tree) { m["output"] = map[string]any{"copies": "all"} }, "output.copies", `must be one of "none", "per-recipient"`},
 		{"copies with a key of 967 bytes", func(m tree) {
-			m["output"] = map[string]any{"key": strings.Repeat("a", 963) + ".pdf", "copies": "per-recipient"}
+			m["output"] = map[string]any{"key": strings.Repeat("a", 956) + "/test-1.pdf", "copies": "per-recipient"}
 		}, "", ""},
 		{"copies with a key of 968 bytes", func(m tree) {
 			m["output"] = map[string]any{"key": strings.Repeat("a", 964) + ".pdf", "copies": "per-recipient"}
