@@ -21,6 +21,9 @@ import (
 type markSigner struct{ name string }
 
 func (s markSigner) Name() string { return s.name }
+
+// Level is the PAdES level the worker records (signature_level).
+func (s markSigner) Level() string { return "B-T" }
 func (s markSigner) Sign(pdf []byte) ([]byte, error) {
 	return append(append([]byte(nil), pdf...), "% signed\n"...), nil
 }

@@ -29,7 +29,7 @@ func windowJob(id string, lines int) string {
 	for i := range addr {
 		addr[i] = fmt.Sprintf(`"Line %d"`, i+1)
 	}
-	return fmt.Sprintf(`{"schema":"letter/v1","id":%q,"layout":"din5008-a","title":"Note to the Foreign Office","letterhead":{"name":"Comitė Ciudadano"},
+	return fmt.Sprintf(`{"schema":"letter/v1","id":%q,"layout":"din5008-a","title":"Note to the Foreign Office","letterhead":{"name":"Comitė Ciudadano","lines":["Calle Madero 10, 06000 Ciudad de México"]},
 "letter":{"date":"2023-01-09","recipients":[{"name":"Mélanie Joly","address":[%s]}],
 "salutation":"Dear Minister Joly:","body":[{"text":"We write about the summit."}],"closing":"Sincerely,"}}`, id, strings.Join(addr, ","))
 }
