@@ -153,13 +153,6 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	}
 	prod := producer(opt)
 	p.SetProducer(utf16Text(prod), false)
-	if opt.Provenance != nil {
-		p.SetXmpMetadata(appendXMP(make([]byte, 0, 2<<10), metaFields{
-			title: m.Title, author: m.Author, subject: m.Subject, language: m.Language, keywords: m.Keywords,
-			creator: opt.Creator, producer: prod, date: date,
-		}, opt.Provenance))
-	}
-
 	var e embedder
 	for _, u := range order {
 		for _, c := range u.chunks {
@@ -206,12 +199,16 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 			chunks = append(chunks, c)
 		}
 	}
-	if len(chunks) == 0 {
-		return b, nil
-	}
-	b, err = addToUnicode(b, chunks, opt.CompressContent)
+	b, err = addUpdate(b, chunks, update{
+		meta: metaFields{
+			title: m.Title, author: m.Author, subject: m.Subject, language: m.Language, keywords: m.Keywords,
+			creator: opt.Creator, producer: prod, date: date,
+		},
+		pv:       opt.Provenance,
+		compress: opt.CompressContent,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("add ToUnicode maps: %w", err)
+		return nil, fmt.Errorf("add update: %w", err)
 	}
 	return b, nil
 }
