@@ -40,7 +40,7 @@ func (s *Signer) sign(pdf []byte, t time.Time) ([]byte, error) {
 		return nil, errors.New("the PDF already has a form (/AcroForm); signing such PDFs is not supported")
 	}
 
-	sigNum, fieldNum := tr.size, tr.size+1
+	sigNum, fieldNum, apNum := tr.size, tr.size+1, tr.size+2
 	var out bytes.Buffer
 	out.Grow(len(pdf) + 2*s.capacity + 2048)
 	out.Write(pdf)
@@ -71,7 +71,11 @@ func (s *Signer) sign(pdf []byte, t time.Time) ([]byte, error) {
 
 	// The signature field and its invisible widget.
 	offsets[fieldNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V %d 0 R /F 132 /Rect [0 0 0 0]>>\nendobj\n", fieldNum, sigNum)
+	// PDF/A-1 (ISO 19005-1:2005, 6.5.3) wants an appearance for every
+	// widget, even an invisible one: an empty form XObject.
+	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V %d 0 R /F 132 /Rect [0 0 0 0] /AP <</N %d 0 R>>>>\nendobj\n", fieldNum, sigNum, apNum)
+	offsets[apNum] = out.Len()
+	fmt.Fprintf(&out, "%d 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 0 0] /Length 0>>\nstream\n\nendstream\nendobj\n", apNum)
 
 	// The catalog again, with the form added. ETSI.CAdES.detached is a
 	// PDF 2.0 (or PDF 1.7 with the ESIC extension) feature.
@@ -90,7 +94,7 @@ func (s *Signer) sign(pdf []byte, t time.Time) ([]byte, error) {
 	// Cross-reference section and trailer.
 	xref := out.Len()
 	out.WriteString("xref\n")
-	nums := []int{tr.root.num, sigNum, fieldNum}
+	nums := []int{tr.root.num, sigNum, fieldNum, apNum}
 	slices.Sort(nums)
 	for i := 0; i < len(nums); {
 		j := i + 1
@@ -107,7 +111,7 @@ func (s *Signer) sign(pdf []byte, t time.Time) ([]byte, error) {
 		}
 		i = j
 	}
-	fmt.Fprintf(&out, "trailer\n<</Size %d /Root %d %d R", fieldNum+1, tr.root.num, tr.root.gen)
+	fmt.Fprintf(&out, "trailer\n<</Size %d /Root %d %d R", apNum+1, tr.root.num, tr.root.gen)
 	if v, ok := tr.dict.get("Info"); ok {
 		fmt.Fprintf(&out, " /Info %s", v)
 	}
