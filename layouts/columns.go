@@ -58,7 +58,7 @@ func (c *composer) signatories(defCols int) error {
 	h0 := int32(len(c.items))
 	hst := bodyStyle()
 	hst.font = fonts.Bold
-	if err := c.text(heading, block{st: hst, x: c.left, w: c.width(), whole: true}); err != nil {
+	if err := c.text(heading, block{st: hst, x: c.left, w: c.width(), whole: true, role: "H2"}); err != nil {
 		return err
 	}
 	h1 := int32(len(c.items))
@@ -68,11 +68,21 @@ func (c *composer) signatories(defCols int) error {
 	note := member
 	note.font = fonts.Italic
 	ents := make([]entry, len(order))
+	// The entries are a list in reading order; a group's members a
+	// list nested in its item's body, its note a paragraph there.
+	list := c.listOf(false)
+	defer func() { c.list, c.group = nil, nil }()
 	for k, i := range order {
 		e := &sg.Entries[i]
 		ents[k].i0 = int32(len(c.items))
+		c.list, c.group = list, nil
 		if err := c.text(e.Name, block{st: name, x: c.left, w: colW, indent: hangIndent}); err != nil {
 			return err
+		}
+		body := c.cur
+		if len(e.Members) > 0 {
+			c.group = body
+			c.list = c.listOf(false)
 		}
 		for _, m := range e.Members {
 			if err := c.text(m, block{st: member, x: c.left + memberInd, w: colW - memberInd, indent: hangIndent}); err != nil {
@@ -80,6 +90,7 @@ func (c *composer) signatories(defCols int) error {
 			}
 		}
 		if e.Note != "" {
+			c.list, c.group = nil, body
 			if err := c.text(e.Note, block{st: note, x: c.left + memberInd, w: colW - memberInd, indent: hangIndent}); err != nil {
 				return err
 			}

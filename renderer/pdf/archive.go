@@ -45,6 +45,7 @@ type update struct {
 	meta     metaFields
 	pv       *Provenance // nil: no provenance properties
 	compress bool        // deflate the CMaps
+	tags     *tagTree    // the marked content drawn; nil: untagged
 }
 
 var rePages = regexp.MustCompile(`/Pages\s+(\d+\s+\d+\s+R)`)
@@ -104,8 +105,15 @@ func addUpdate(b []byte, chunks []*chunk, up update) ([]byte, error) {
 	}
 	u.Stream(icc, "/N 3 /Filter /FlateDecode", z)
 
+	var tagged []byte
+	if up.tags != nil {
+		if tagged, err = up.tags.write(p, u, pages); err != nil {
+			return nil, fmt.Errorf("write structure tree: %w", err)
+		}
+	}
+
 	xmp := u.New()
-	u.Stream(xmp, "/Type /Metadata /Subtype /XML", appendXMP(make([]byte, 0, 8<<10), up.meta, up.pv))
+	u.Stream(xmp, "/Type /Metadata /Subtype /XML", appendXMP(make([]byte, 0, 8<<10), up.meta, up.pv, up.tags != nil))
 
 	u.Object(infoNum, appendInfo(make([]byte, 0, 1<<10), up.meta))
 
@@ -122,6 +130,7 @@ func addUpdate(b []byte, chunks []*chunk, up update) ([]byte, error) {
 		srgbCondition+") /Info ("+srgbCondition+") /RegistryName (http://www.color.org) /DestOutputProfile "...)
 	c = strconv.AppendInt(c, int64(icc), 10)
 	c = append(c, " 0 R>>]"...)
+	c = append(c, tagged...)
 	c = append(c, ">>"...)
 	u.Object(rootNum, c)
 

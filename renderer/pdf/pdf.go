@@ -168,10 +168,12 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	}
 
 	images := newImageSet(p)
-	d := drawer{p: p, h: doc.Height, byFace: byFace}
+	tags := newTagTree(doc)
+	d := drawer{p: p, h: doc.Height, byFace: byFace, tags: tags}
 	for pi := range doc.Pages {
 		pg := &doc.Pages[pi]
 		p.AddPage()
+		d.pi = pi
 		for i := range pg.Images {
 			if err := d.image(&pg.Images[i], images); err != nil {
 				return nil, fmt.Errorf("page %d: %w", pi+1, err)
@@ -206,6 +208,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 		},
 		pv:       opt.Provenance,
 		compress: opt.CompressContent,
+		tags:     tags,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add update: %w", err)
@@ -263,6 +266,8 @@ type drawer struct {
 	h      float64 // page height
 	byFace map[*fonts.Face]*faceUse
 	buf    []byte
+	tags   *tagTree
+	pi     int // page index
 
 	// text state within the page's BT block
 	font       *chunk
@@ -274,16 +279,29 @@ type drawer struct {
 func (d *drawer) page(pg *layouts.Page) {
 	d.buf = d.buf[:0]
 	d.fill, d.strk = layouts.RGB{}, layouts.RGB{}
-	for i := range pg.Rules {
-		d.rule(&pg.Rules[i])
+	if len(pg.Rules) > 0 {
+		d.buf = d.tags.begin(d.buf, d.pi, nil, layouts.ArtifactLayout)
+		for i := range pg.Rules {
+			d.rule(&pg.Rules[i])
+		}
+		d.buf = append(d.buf, "EMC\n"...)
 	}
 	if len(pg.Texts) > 0 {
 		d.font, d.size, d.lx, d.ly = nil, 0, 0, 0
 		d.buf = append(d.buf, "BT\n"...)
+		// One marked-content sequence per stretch of runs of one
+		// element (or of artifacts).
 		for i := range pg.Texts {
-			d.text(&pg.Texts[i])
+			t := &pg.Texts[i]
+			if i == 0 || t.Elem != pg.Texts[i-1].Elem {
+				if i > 0 {
+					d.buf = append(d.buf, "EMC\n"...)
+				}
+				d.buf = d.tags.begin(d.buf, d.pi, t.Elem, layouts.ArtifactPagination)
+			}
+			d.text(t)
 		}
-		d.buf = append(d.buf, "ET\n"...)
+		d.buf = append(d.buf, "EMC\nET\n"...)
 	}
 	if len(d.buf) > 0 {
 		// fpdf adds the final newline.
@@ -343,6 +361,15 @@ func (d *drawer) text(t *layouts.Text) {
 			b = append(b, code)
 		}
 	}
+	if t.SpaceAfter && t.Face.Has(' ') {
+		// The space the line was broken at: every chunk has the
+		// space at code 32.
+		if !open {
+			b = append(b, '(')
+			open = true
+		}
+		b = append(b, ' ')
+	}
 	if open {
 		b = append(b, ")Tj"...)
 	}
@@ -371,7 +398,9 @@ func (d *drawer) image(im *layouts.Image, set *imageSet) error {
 	if err != nil {
 		return fmt.Errorf("image %q: %w", im.Name, err)
 	}
+	d.p.RawWriteStr(string(bytes.TrimSuffix(d.tags.begin(nil, d.pi, im.Elem, layouts.ArtifactLayout), []byte("\n"))))
 	d.p.ImageOptions(pi.name, im.X, im.Y, pi.drawWidth(im.W), im.H, false, fpdf.ImageOptions{ImageType: pi.tp}, 0, "")
+	d.p.RawWriteStr("EMC")
 	return nil
 }
 

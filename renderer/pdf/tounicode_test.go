@@ -231,8 +231,10 @@ func TestToUnicodeUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two CMaps, the ICC profile and the XMP metadata are new objects.
-	want := fmt.Sprintf("/Size %d\n/Root %s\n/Info %s\n/ID [<", p.Size+4, p.Root, p.Info)
+	// Two CMaps, the ICC profile, the structure tree root, its Document
+	// element and parent tree (the text is an artifact), and the XMP
+	// metadata are new objects.
+	want := fmt.Sprintf("/Size %d\n/Root %s\n/Info %s\n/ID [<", p.Size+7, p.Root, p.Info)
 	if !bytes.Contains(update, []byte(want)) || !bytes.Contains(update, []byte(fmt.Sprintf("/Prev %d\n>>\nstartxref\n", p.XRef))) {
 		t.Errorf("update trailer lacks %q or /Prev %d:\n%s", want, p.XRef, update[bytes.LastIndex(update, []byte("trailer")):])
 	}
@@ -258,9 +260,9 @@ func TestToUnicodeUpdate(t *testing.T) {
 			entries++
 		}
 	}
-	// 2 CMaps, 2 fonts, profile, metadata, information dictionary, catalog.
-	if q.XRef != x || q.Size != p.Size+4 || entries != 8 {
-		t.Errorf("update xref at %d with %d entries, /Size %d; want at %d with 8, /Size %d", q.XRef, entries, q.Size, x, p.Size+4)
+	// The new objects, 2 fonts, the page, information dictionary, catalog.
+	if q.XRef != x || q.Size != p.Size+7 || entries != 12 {
+		t.Errorf("update xref at %d with %d entries, /Size %d; want at %d with 12, /Size %d", q.XRef, entries, q.Size, x, p.Size+7)
 	}
 }
 

@@ -45,7 +45,7 @@ const XMPNamespace = "https://carta.invalid/ns/provenance/1.0/"
 // then the provenance when pv is set, with the PDF/A extension schema
 // (ISO 19005-1:2005, 6.7.8) that describes its namespace. It is
 // deterministic: the same arguments give the same bytes.
-func appendXMP(b []byte, m metaFields, pv *Provenance) []byte {
+func appendXMP(b []byte, m metaFields, pv *Provenance, ua bool) []byte {
 	b = append(b, "<?xpacket begin=\"\uFEFF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"+
 		"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"+
 		" <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"+
@@ -54,8 +54,14 @@ func appendXMP(b []byte, m metaFields, pv *Provenance) []byte {
 		"   <pdfaid:part>1</pdfaid:part>\n"+
 		"   <pdfaid:conformance>B</pdfaid:conformance>\n"+
 		"  </rdf:Description>\n"...)
-	if pv != nil {
-		b = append(b, xmpExtensionSchema...)
+	if ua {
+		b = append(b, "  <rdf:Description rdf:about=\"\"\n"+
+			"    xmlns:pdfuaid=\"http://www.aiim.org/pdfua/ns/id/\">\n"+
+			"   <pdfuaid:part>1</pdfuaid:part>\n"+
+			"  </rdf:Description>\n"...)
+	}
+	if pv != nil || ua {
+		b = appendExtensionSchemas(b, pv != nil, ua)
 	}
 	b = append(b, "  <rdf:Description rdf:about=\"\"\n"+
 		"    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"+
@@ -122,33 +128,45 @@ var xmpProvenanceProps = [...][2]string{
 	{"version", "Version of Carta"},
 }
 
-// xmpExtensionSchema is the PDF/A extension schema description of
-// XMPNamespace, which PDF/A requires for every namespace it does not
-// predefine.
-var xmpExtensionSchema = func() string {
-	var b []byte
+// appendExtensionSchemas appends the PDF/A extension schema
+// descriptions (ISO 19005-1:2005, 6.7.8), which PDF/A requires for every
+// namespace it does not predefine: XMPNamespace's when carta is set, the
+// PDF/UA identification's when ua is.
+func appendExtensionSchemas(b []byte, carta, ua bool) []byte {
 	b = append(b, "  <rdf:Description rdf:about=\"\"\n"+
 		"    xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\"\n"+
 		"    xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\"\n"+
 		"    xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">\n"+
-		"   <pdfaExtension:schemas><rdf:Bag>\n"+
-		"    <rdf:li rdf:parseType=\"Resource\">\n"+
-		"     <pdfaSchema:schema>Carta provenance</pdfaSchema:schema>\n"+
-		"     <pdfaSchema:namespaceURI>"+XMPNamespace+"</pdfaSchema:namespaceURI>\n"+
-		"     <pdfaSchema:prefix>carta</pdfaSchema:prefix>\n"+
-		"     <pdfaSchema:property><rdf:Seq>\n"...)
-	for _, p := range xmpProvenanceProps {
-		b = append(b, "      <rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>"+p[0]+
-			"</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType>"+
-			"<pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>"+p[1]+
+		"   <pdfaExtension:schemas><rdf:Bag>\n"...)
+	prop := func(b []byte, name, typ, category, desc string) []byte {
+		return append(b, "      <rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>"+name+
+			"</pdfaProperty:name><pdfaProperty:valueType>"+typ+"</pdfaProperty:valueType>"+
+			"<pdfaProperty:category>"+category+"</pdfaProperty:category><pdfaProperty:description>"+desc+
 			"</pdfaProperty:description></rdf:li>\n"...)
 	}
-	b = append(b, "     </rdf:Seq></pdfaSchema:property>\n"+
-		"    </rdf:li>\n"+
-		"   </rdf:Bag></pdfaExtension:schemas>\n"+
+	if carta {
+		b = append(b, "    <rdf:li rdf:parseType=\"Resource\">\n"+
+			"     <pdfaSchema:schema>Carta provenance</pdfaSchema:schema>\n"+
+			"     <pdfaSchema:namespaceURI>"+XMPNamespace+"</pdfaSchema:namespaceURI>\n"+
+			"     <pdfaSchema:prefix>carta</pdfaSchema:prefix>\n"+
+			"     <pdfaSchema:property><rdf:Seq>\n"...)
+		for _, p := range xmpProvenanceProps {
+			b = prop(b, p[0], "Text", "external", p[1])
+		}
+		b = append(b, "     </rdf:Seq></pdfaSchema:property>\n    </rdf:li>\n"...)
+	}
+	if ua {
+		b = append(b, "    <rdf:li rdf:parseType=\"Resource\">\n"+
+			"     <pdfaSchema:schema>PDF/UA identification schema</pdfaSchema:schema>\n"+
+			"     <pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>\n"+
+			"     <pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>\n"+
+			"     <pdfaSchema:property><rdf:Seq>\n"...)
+		b = prop(b, "part", "Integer", "internal", "Part of ISO 14289 the document conforms to")
+		b = append(b, "     </rdf:Seq></pdfaSchema:property>\n    </rdf:li>\n"...)
+	}
+	return append(b, "   </rdf:Bag></pdfaExtension:schemas>\n"+
 		"  </rdf:Description>\n"...)
-	return string(b)
-}()
+}
 
 // metaFields are the document-level values the XMP packet mirrors.
 type metaFields struct {
