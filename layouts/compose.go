@@ -59,7 +59,8 @@ type run struct {
 	s     string
 	color RGB
 	elem  *Elem // structure element; nil: artifact
-	// spaceAfter: the line was broken at a space after this run.
+	// spaceAfter: the line was broken at a space or a newline after
+	// this run.
 	spaceAfter bool
 }
 
@@ -547,7 +548,7 @@ func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
 		}
 		s := c.spans[g[j].span].Text[g[j].off : g[k-1].off+int32(g[k-1].n)]
 		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.faces[g[j].face], s: s, color: st.color, elem: c.cur,
-			spaceAfter: k == ln.b && ln.b < len(g) && g[ln.b].cls == clsSpace})
+			spaceAfter: k == ln.b && ln.b < len(g) && (g[ln.b].cls == clsSpace || g[ln.b].cls == clsNewline)})
 		x += w
 		j = k
 	}

@@ -68,7 +68,7 @@ type Text struct {
 	// artifact of kind ArtifactPagination.
 	Elem *Elem
 	// SpaceAfter is set on the last run of a line that was broken at
-	// a space: the writer draws a space after it, so text extraction
+	// a space or a newline: the writer draws a space after it, so text extraction
 	// and screen readers see the word boundary.
 	SpaceAfter bool
 }
