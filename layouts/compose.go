@@ -127,6 +127,7 @@ type composer struct {
 	// paragraphs, list (when set) the list each paragraph becomes an
 	// item of.
 	elems            []*Elem
+	elemSlab         []Elem // elems are allocated from it, 64 at a time
 	cur, group, list *Elem
 
 	glyphs []glyph
@@ -467,7 +468,11 @@ type block struct {
 // elem adds a structure element of role under parent (nil: the
 // document) and returns it.
 func (c *composer) elem(role string, parent *Elem) *Elem {
-	e := &Elem{Role: role, Parent: parent}
+	if len(c.elemSlab) == cap(c.elemSlab) {
+		c.elemSlab = make([]Elem, 0, 64)
+	}
+	c.elemSlab = append(c.elemSlab, Elem{Role: role, Parent: parent})
+	e := &c.elemSlab[len(c.elemSlab)-1]
 	c.elems = append(c.elems, e)
 	return e
 }

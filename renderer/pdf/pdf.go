@@ -36,12 +36,11 @@ type Options struct {
 	// value means 2000-01-01 00:00:00 UTC: the writer never reads the
 	// clock, so the same input always gives the same bytes.
 	Date time.Time
-	// Provenance, when set, is written with the document's title,
-	// author, subject, language, keywords, creator, producer and date
-	// into an XMP metadata stream (ISO 16684-1) referred to by the
-	// catalog's /Metadata, where pdfinfo -meta shows it. Nil: no XMP
-	// metadata. The document information dictionary is written either
-	// way.
+	// Provenance, when set, is written into the XMP metadata stream
+	// (ISO 16684-1, referred to by the catalog's /Metadata, where
+	// pdfinfo -meta shows it) beside the document's title, author,
+	// subject, language, keywords, creator, producer and date. Nil: the
+	// XMP metadata, which PDF/A requires, has no provenance properties.
 	Provenance *Provenance
 	// Fonts, when set, keeps the font subsets built for this document
 	// and reuses those built for earlier ones: a letter's per-recipient

@@ -26,15 +26,23 @@ import (
 // tagTree is the marked content the drawer wrote, per page.
 type tagTree struct {
 	elems []*layouts.Elem
-	pages [][]*layouts.Elem // page -> MCID -> element
-	marks map[*layouts.Elem][]mark
+	index map[*layouts.Elem]int32 // element -> position in elems
+	pages [][]int32               // page -> MCID -> element's position
+	marks [][]mark                // element's position -> its marked content
+	last  *layouts.Elem           // the element begin saw last, and
+	lastI int32                   // its position
 }
 
 // mark is one marked-content sequence of an element.
 type mark struct{ page, mcid int }
 
 func newTagTree(doc *layouts.Document) *tagTree {
-	return &tagTree{elems: doc.Elems, pages: make([][]*layouts.Elem, len(doc.Pages)), marks: make(map[*layouts.Elem][]mark, len(doc.Elems))}
+	t := &tagTree{elems: doc.Elems, index: make(map[*layouts.Elem]int32, len(doc.Elems)),
+		pages: make([][]int32, len(doc.Pages)), marks: make([][]mark, len(doc.Elems)), lastI: -1}
+	for i, e := range doc.Elems {
+		t.index[e] = int32(i)
+	}
+	return t
 }
 
 // begin returns the BDC operator that opens the marked content of e on
@@ -45,9 +53,22 @@ func (t *tagTree) begin(b []byte, pi int, e *layouts.Elem, artifact string) []by
 		b = append(b, artifact...)
 		return append(b, ">> BDC\n"...)
 	}
+	if e != t.last {
+		i, ok := t.index[e]
+		if !ok {
+			i = -1
+		}
+		t.last, t.lastI = e, i
+	}
+	i := t.lastI
+	if i < 0 {
+		// Not in the document's list: refused by write.
+		t.pages[pi] = append(t.pages[pi], -1)
+		return append(b, "/Span <<>> BDC\n"...)
+	}
 	n := len(t.pages[pi])
-	t.pages[pi] = append(t.pages[pi], e)
-	t.marks[e] = append(t.marks[e], mark{pi, n})
+	t.pages[pi] = append(t.pages[pi], i)
+	t.marks[i] = append(t.marks[i], mark{pi, n})
 	b = append(b, '/')
 	b = append(b, e.Role...)
 	b = append(b, " <</MCID "...)
@@ -88,42 +109,57 @@ func (t *tagTree) write(p *pdffile.File, u *pdffile.Update, pages string) ([]byt
 	}
 
 	// An element is written when it or a descendant has content.
-	used := make(map[*layouts.Elem]bool, len(t.elems))
-	for i := len(t.elems) - 1; i >= 0; i-- {
-		e := t.elems[i]
+	n := len(t.elems)
+	used := make([]bool, n)
+	parent := make([]int32, n) // position of the parent; -1: the document
+	for i, e := range t.elems {
 		if !knownRoles[e.Role] {
 			return nil, fmt.Errorf("unknown structure type %q", e.Role)
 		}
-		if len(t.marks[e]) > 0 || used[e] {
-			for q := e.Parent; q != nil && !used[q]; q = q.Parent {
+		parent[i] = -1
+		if e.Parent != nil {
+			pi, ok := t.index[e.Parent]
+			if !ok || int(pi) >= i {
+				return nil, fmt.Errorf("structure element %s comes before its parent %s", e.Role, e.Parent.Role)
+			}
+			parent[i] = pi
+		}
+	}
+	for _, es := range t.pages {
+		for _, i := range es {
+			if i < 0 {
+				return nil, errors.New("content of a structure element not in the document's list")
+			}
+		}
+	}
+	for i := n - 1; i >= 0; i-- {
+		if len(t.marks[i]) > 0 || used[i] {
+			used[i] = true
+			if q := parent[i]; q >= 0 {
 				used[q] = true
 			}
-			used[e] = true
 		}
 	}
 	root, doc, parentTree := u.New(), u.New(), u.New()
-	num := make(map[*layouts.Elem]int, len(t.elems))
-	children := make(map[*layouts.Elem][]*layouts.Elem)
-	var top []*layouts.Elem
-	for _, e := range t.elems {
-		if !used[e] {
+	num := make([]int, n)
+	children := make([][]int32, n)
+	var top []int32
+	for i := range t.elems {
+		if !used[i] {
 			continue
 		}
-		if e.Parent != nil && num[e.Parent] == 0 {
-			return nil, fmt.Errorf("structure element %s comes before its parent %s", e.Role, e.Parent.Role)
-		}
-		num[e] = u.New()
-		if e.Parent == nil {
-			top = append(top, e)
+		num[i] = u.New()
+		if q := parent[i]; q < 0 {
+			top = append(top, int32(i))
 		} else {
-			children[e.Parent] = append(children[e.Parent], e)
+			children[q] = append(children[q], int32(i))
 		}
 	}
 	appendRef := func(b []byte, n int) []byte {
 		b = strconv.AppendInt(b, int64(n), 10)
 		return append(b, " 0 R"...)
 	}
-	appendKids := func(b []byte, es []*layouts.Elem) []byte {
+	appendKids := func(b []byte, es []int32) []byte {
 		for i, c := range es {
 			if i > 0 {
 				b = append(b, ' ')
@@ -150,17 +186,17 @@ func (t *tagTree) write(p *pdffile.File, u *pdffile.Update, pages string) ([]byt
 	b = append(b, "]>>"...)
 	u.Object(doc, b)
 
-	for _, e := range t.elems {
-		if !used[e] {
+	for i, e := range t.elems {
+		if !used[i] {
 			continue
 		}
 		b = append(b[:0], "<</Type /StructElem /S /"...)
 		b = append(b, e.Role...)
 		b = append(b, " /P "...)
-		if e.Parent == nil {
+		if q := parent[i]; q < 0 {
 			b = appendRef(b, doc)
 		} else {
-			b = appendRef(b, num[e.Parent])
+			b = appendRef(b, num[q])
 		}
 		if e.Alt != "" {
 			b = append(b, " /Alt "...)
@@ -171,7 +207,7 @@ func (t *tagTree) write(p *pdffile.File, u *pdffile.Update, pages string) ([]byt
 			b = append(b, e.ListNumbering...)
 			b = append(b, ">>"...)
 		}
-		ms := t.marks[e]
+		ms := t.marks[i]
 		if len(ms) > 0 {
 			b = append(b, " /Pg "...)
 			b = appendRef(b, pageNums[ms[0].page])
@@ -191,14 +227,14 @@ func (t *tagTree) write(p *pdffile.File, u *pdffile.Update, pages string) ([]byt
 			b = strconv.AppendInt(b, int64(mk.mcid), 10)
 			b = append(b, ">>"...)
 		}
-		if cs := children[e]; len(cs) > 0 {
+		if cs := children[i]; len(cs) > 0 {
 			if len(ms) > 0 {
 				b = append(b, ' ')
 			}
 			b = appendKids(b, cs)
 		}
 		b = append(b, "]>>"...)
-		u.Object(num[e], b)
+		u.Object(num[i], b)
 	}
 
 	b = append(b[:0], "<</Nums ["...)

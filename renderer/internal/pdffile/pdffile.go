@@ -268,7 +268,7 @@ func (u *Update) Finish(t Trailer) ([]byte, error) {
 		out = strconv.AppendInt(out, int64(j-i), 10)
 		out = append(out, '\n')
 		for _, e := range es[i:j] {
-			out = fmt.Appendf(out, "%010d 00000 n \n", e.off)
+			out = appendXRefEntry(out, e.off)
 		}
 		i = j
 	}
@@ -297,4 +297,15 @@ func (u *Update) Finish(t Trailer) ([]byte, error) {
 	out = strconv.AppendInt(out, int64(xref), 10)
 	out = append(out, "\n%%EOF\n"...)
 	return out, nil
+}
+
+// appendXRefEntry appends the 20-byte in-use entry of the object at off.
+func appendXRefEntry(b []byte, off int) []byte {
+	var e [20]byte
+	copy(e[10:], " 00000 n \n")
+	for i := 9; i >= 0; i-- {
+		e[i] = byte('0' + off%10)
+		off /= 10
+	}
+	return append(b, e[:]...)
 }
