@@ -31,6 +31,7 @@ type tagTree struct {
 	marks [][]mark                // element's position -> its marked content
 	last  *layouts.Elem           // the element begin saw last, and
 	lastI int32                   // its position
+	h2    string                  // the structure type H2 is written as
 }
 
 // mark is one marked-content sequence of an element.
@@ -42,7 +43,27 @@ func newTagTree(doc *layouts.Document) *tagTree {
 	for i, e := range doc.Elems {
 		t.index[e] = int32(i)
 	}
+	// PDF/UA-1 (Matterhorn 14-002) wants the first heading to be an H1:
+	// a letter without a subject or headline has H2s only, which are
+	// then written as H1s.
+	t.h2 = "H2"
+	for _, e := range doc.Elems {
+		if e.Role == "H1" || e.Role == "H2" {
+			if e.Role == "H2" {
+				t.h2 = "H1"
+			}
+			break
+		}
+	}
 	return t
+}
+
+// role returns the structure type e is written as.
+func (t *tagTree) role(e *layouts.Elem) string {
+	if e.Role == "H2" {
+		return t.h2
+	}
+	return e.Role
 }
 
 // begin returns the BDC operator that opens the marked content of e on
@@ -70,7 +91,7 @@ func (t *tagTree) begin(b []byte, pi int, e *layouts.Elem, artifact string) []by
 	t.pages[pi] = append(t.pages[pi], i)
 	t.marks[i] = append(t.marks[i], mark{pi, n})
 	b = append(b, '/')
-	b = append(b, e.Role...)
+	b = append(b, t.role(e)...)
 	b = append(b, " <</MCID "...)
 	b = strconv.AppendInt(b, int64(n), 10)
 	return append(b, ">> BDC\n"...)
@@ -191,7 +212,7 @@ func (t *tagTree) write(p *pdffile.File, u *pdffile.Update, pages string) ([]byt
 			continue
 		}
 		b = append(b[:0], "<</Type /StructElem /S /"...)
-		b = append(b, e.Role...)
+		b = append(b, t.role(e)...)
 		b = append(b, " /P "...)
 		if q := parent[i]; q < 0 {
 			b = appendRef(b, doc)
