@@ -218,8 +218,9 @@ type fontObject struct {
 
 var fontDictStart = []byte("<</Type /Font")
 
-// fontObjects returns the font dictionaries of the file, in object number
-// order.
+// fontObjects returns the simple font dictionaries of the file (those of
+// the 8-bit chunks), in object number order; composite fonts (Type0 and
+// their CIDFontType2 descendants) are left out.
 func fontObjects(p *pdffile.File) ([]fontObject, error) {
 	var out []fontObject
 	for n := range p.NumObjects() {
@@ -228,6 +229,11 @@ func fontObjects(p *pdffile.File) ([]fontObject, error) {
 			return nil, err
 		}
 		if !bytes.HasPrefix(d, fontDictStart) || len(d) == len(fontDictStart) || !pdffile.IsDelim(d[len(fontDictStart)]) {
+			continue
+		}
+		if bytes.Contains(d, []byte("/Subtype /Type0")) || bytes.Contains(d, []byte("/Subtype /CIDFontType2")) {
+			// Composite fonts are not the 8-bit chunks' and carry
+			// their own maps.
 			continue
 		}
 		if !bytes.HasSuffix(d, []byte(">>")) || bytes.Contains(d, []byte("stream")) {
