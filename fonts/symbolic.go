@@ -2,7 +2,6 @@ package fonts
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 )
@@ -33,71 +32,28 @@ func (f *Face) subsetCodes(codes *[256]rune) ([]byte, error) {
 			runes = append(runes, r)
 		}
 	}
-	b, err := f.subset(runes)
-	if err != nil {
-		return nil, err
-	}
-	tables, err := readTables(b)
-	if err != nil {
-		return nil, err
-	}
-	// Glyph ids as subset gives them: increasing rune order after
-	// .notdef, one per distinct original glyph.
-	rs := slices.Clone(runes)
-	slices.Sort(rs)
-	rs = slices.Compact(rs)
-	newOf := make(map[uint16]uint16, len(rs))
-	gidOf := make(map[rune]uint16, len(rs))
-	for _, r := range rs {
-		og := f.glyph(r)
-		ng, ok := newOf[og]
-		if !ok {
-			ng = uint16(len(newOf) + 1)
-			newOf[og] = ng
+	return f.subsetWith(runes, func(es []cmapEntry) ([]byte, error) {
+		// es maps each rune to its glyph in the subset, sorted by rune.
+		entries := make([]cmapEntry, 0, len(runes))
+		for code, r := range codes {
+			if r == 0 {
+				continue
+			}
+			i, ok := slices.BinarySearchFunc(es, r, func(e cmapEntry, r rune) int { return int(e.r - r) })
+			if !ok {
+				return nil, fmt.Errorf("no glyph for U+%04X", r)
+			}
+			entries = append(entries, cmapEntry{rune(0xF000 + code), es[i].g})
 		}
-		gidOf[r] = ng
-	}
-	entries := make([]cmapEntry, 0, len(runes))
-	for code, r := range codes {
-		if r != 0 {
-			entries = append(entries, cmapEntry{rune(0xF000 + code), gidOf[r]})
+		f4, err := cmapFormat4(entries)
+		if err != nil {
+			return nil, err
 		}
-	}
-	f4, err := cmapFormat4(entries)
-	if err != nil {
-		return nil, fmt.Errorf("cmap table: %w", err)
-	}
-	cmap := make([]byte, 12, 12+len(f4))
-	binary.BigEndian.PutUint16(cmap[2:], 1)
-	binary.BigEndian.PutUint16(cmap[4:], 3)
-	binary.BigEndian.PutUint16(cmap[6:], 0)
-	binary.BigEndian.PutUint32(cmap[8:], 12)
-	tables["cmap"] = append(cmap, f4...)
-	if os2 := tables["OS/2"]; len(os2) >= 68 && len(entries) > 0 {
-		binary.BigEndian.PutUint16(os2[64:], uint16(entries[0].r))
-		binary.BigEndian.PutUint16(os2[66:], uint16(entries[len(entries)-1].r))
-	}
-	return assemble(tables), nil
-}
-
-// readTables returns the tables of an sfnt file by tag; the slices alias
-// b.
-func readTables(b []byte) (map[string][]byte, error) {
-	if len(b) < 12 {
-		return nil, errors.New("truncated font")
-	}
-	n := int(binary.BigEndian.Uint16(b[4:]))
-	if len(b) < 12+16*n {
-		return nil, errors.New("truncated table directory")
-	}
-	tables := make(map[string][]byte, n)
-	for i := range n {
-		rec := b[12+16*i:]
-		off, ln := int(binary.BigEndian.Uint32(rec[8:])), int(binary.BigEndian.Uint32(rec[12:]))
-		if off+ln > len(b) || off < 0 || ln < 0 {
-			return nil, fmt.Errorf("table %q out of range", rec[:4])
-		}
-		tables[string(rec[:4])] = b[off : off+ln]
-	}
-	return tables, nil
+		cmap := make([]byte, 12, 12+len(f4))
+		binary.BigEndian.PutUint16(cmap[2:], 1)
+		binary.BigEndian.PutUint16(cmap[4:], 3)
+		binary.BigEndian.PutUint16(cmap[6:], 0)
+		binary.BigEndian.PutUint32(cmap[8:], 12)
+		return append(cmap, f4...), nil
+	})
 }

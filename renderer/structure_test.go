@@ -231,7 +231,7 @@ func TestTaggedContent(t *testing.T) {
 			if n := bytes.Count(upd, []byte("\n/StructParents ")); n != pages {
 				t.Errorf("%d pages have /StructParents, want %d", n, pages)
 			}
-			figures := regexp.MustCompile(`<</Type /StructElem /S /Figure [^\n]*`).FindAll(upd, -1)
+			figures := regexp.MustCompile(`<</S /Figure [^\n]*`).FindAll(upd, -1)
 			if len(figures) < 1 && strings.Contains(name, "/") {
 				t.Error("no Figure for the logo and the signature")
 			}

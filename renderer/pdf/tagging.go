@@ -200,7 +200,7 @@ func (t *tagTree) write(p *pdffile.File, u *pdffile.Update, pages string) ([]byt
 	b = append(b, ">>"...)
 	u.Object(root, b)
 
-	b = append(b[:0], "<</Type /StructElem /S /Document /P "...)
+	b = append(b[:0], "<</S /Document /P "...)
 	b = appendRef(b, root)
 	b = append(b, " /K ["...)
 	b = appendKids(b, top)
@@ -211,7 +211,7 @@ func (t *tagTree) write(p *pdffile.File, u *pdffile.Update, pages string) ([]byt
 		if !used[i] {
 			continue
 		}
-		b = append(b[:0], "<</Type /StructElem /S /"...)
+		b = append(b[:0], "<</S /"...)
 		b = append(b, t.role(e)...)
 		b = append(b, " /P "...)
 		if q := parent[i]; q < 0 {
