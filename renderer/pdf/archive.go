@@ -224,6 +224,11 @@ var fontDictStart = []byte("<</Type /Font")
 func fontObjects(p *pdffile.File) ([]fontObject, error) {
 	var out []fontObject
 	for n := range p.NumObjects() {
+		if ok, err := p.HasPrefix(n, fontDictStart); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
+		}
 		d, err := p.Object(n)
 		if err != nil {
 			return nil, err

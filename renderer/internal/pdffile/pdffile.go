@@ -156,6 +156,23 @@ func (p *File) Object(n int) ([]byte, error) {
 	return bytes.Trim(r[:end], " \r\n"), nil
 }
 
+// HasPrefix reports whether the content of object n of the last
+// cross-reference section starts with prefix (after white space), without
+// reading the rest of the object; false when there is no such object.
+func (p *File) HasPrefix(n int, prefix []byte) (bool, error) {
+	if n < 0 || n >= len(p.offsets) || p.offsets[n] < 0 {
+		return false, nil
+	}
+	off := p.offsets[n]
+	head := strconv.AppendInt(make([]byte, 0, 16), int64(n), 10)
+	head = append(head, " 0 obj"...)
+	r := p.B[off:p.XRef]
+	if !bytes.HasPrefix(r, head) {
+		return false, fmt.Errorf("object %d: cross-reference offset %d does not point at it", n, off)
+	}
+	return bytes.HasPrefix(bytes.TrimLeft(r[len(head):], " \r\n"), prefix), nil
+}
+
 // RefNum returns the object number of a reference such as "61 0 R".
 func RefNum(ref string) (int, error) {
 	f := Fields([]byte(ref))
