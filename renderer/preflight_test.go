@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"math/big"
 	"os"
@@ -100,6 +101,11 @@ func TestPreflightPDFA(t *testing.T) {
 			letters[layout+"-"+outs[len(outs)-1].Name] = outs[len(outs)-1].PDF
 		}
 	}
+	outs, err := renderer.RenderAll(mustDecode(t, greyImagesJob(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	letters["grey-images"] = outs[0].PDF
 	signed, err := testSigner(t).Sign(ref.PDF)
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +145,34 @@ func imagesJob(t *testing.T, layout string) []byte {
 	m["letterhead"].(map[string]any)["logo"] = url(logo)
 	letter := m["letter"].(map[string]any)
 	letter["signers"].([]any)[0].(map[string]any)["signature"] = url(sig)
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// greyImagesJob is the letter layout's imagesJob with a greyscale PNG
+// logo and a greyscale JPEG signature (drawn in DeviceGray).
+func greyImagesJob(t *testing.T) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(imagesJob(t, "letter"), &m); err != nil {
+		t.Fatal(err)
+	}
+	g := image.NewGray(image.Rect(0, 0, 90, 30))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 7)
+	}
+	var p, j bytes.Buffer
+	if err := png.Encode(&p, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := jpeg.Encode(&j, g, nil); err != nil {
+		t.Fatal(err)
+	}
+	m["letterhead"].(map[string]any)["logo"] = "data:image/png;base64," + base64.StdEncoding.EncodeToString(p.Bytes())
+	m["letter"].(map[string]any)["signers"].([]any)[0].(map[string]any)["signature"] = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(j.Bytes())
 	data, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
