@@ -2,6 +2,7 @@ package renderer_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -305,5 +306,78 @@ func writeFile(t *testing.T, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// pdfjsDir holds the script that prints the structure tree as pdf.js
+// reads it; .ci/run installs pdfjs-dist there with npm.
+const pdfjsDir = "testdata/pdfjs"
+
+// TestStructureTreePDFJS reads the structure trees back with a second
+// reader, pdf.js (Firefox's PDF engine): every text of the job is in
+// them, the bodies in the job's order. pdf.js reports line ends rather
+// than the spaces at them, so white space is ignored here; the pdfinfo
+// test checks the words' spaces.
+func TestStructureTreePDFJS(t *testing.T) {
+	t.Parallel()
+	_, errNode := exec.LookPath("node")
+	_, errMod := os.Stat(filepath.Join(pdfjsDir, "node_modules", "pdfjs-dist"))
+	if errNode != nil || errMod != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("node or pdfjs-dist missing (%v, %v); .ci/run installs them", errNode, errMod)
+		}
+		t.Skipf("node or pdfjs-dist missing: cd %s && npm ci", pdfjsDir)
+	}
+	squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	for name, l := range taggedLetters(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "letter.pdf")
+			writeFile(t, path, l.pdf)
+			abs, err := filepath.Abs(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("node", "struct.mjs", abs)
+			cmd.Dir = pdfjsDir
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("node struct.mjs: %v\n%s", err, out)
+			}
+			var b strings.Builder
+			documents := 0
+			for _, ln := range strings.Split(string(out), "\n") {
+				ln = strings.TrimSpace(ln)
+				switch {
+				case strings.HasPrefix(ln, `"`):
+					var s string
+					if err := json.Unmarshal([]byte(ln), &s); err != nil {
+						t.Fatalf("pdf.js output line %q: %v", ln, err)
+					}
+					b.WriteString(s)
+				case ln == "Document":
+					documents++
+				}
+			}
+			if documents == 0 {
+				t.Fatalf("pdf.js finds no Document element:\n%.500s", out)
+			}
+			text := squash(b.String())
+			all, ordered := jobStrings(l.j)
+			for _, s := range all {
+				if !strings.Contains(text, squash(s)) {
+					t.Errorf("pdf.js: the structure tree lacks %q", s)
+				}
+			}
+			at := 0
+			for _, s := range ordered {
+				i := strings.Index(text[at:], squash(s))
+				if i < 0 {
+					t.Errorf("pdf.js: %q is not in the structure tree after the text before it", s)
+					continue
+				}
+				at += i + len(squash(s))
+			}
+		})
 	}
 }
