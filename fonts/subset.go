@@ -30,7 +30,11 @@ type cmapEntry struct {
 	g uint16 // new glyph id
 }
 
-func (f *Face) subset(runes []rune) ([]byte, error) {
+func (f *Face) subset(runes []rune) ([]byte, error) { return f.subsetWith(runes, buildCmap) }
+
+// subsetWith is subset with the cmap table built by cmapOf from the
+// subset's (rune, glyph id) entries, sorted by rune.
+func (f *Face) subsetWith(runes []rune, cmapOf func([]cmapEntry) ([]byte, error)) ([]byte, error) {
 	rs := slices.Clone(runes)
 	slices.Sort(rs)
 	rs = slices.Compact(rs)
@@ -125,7 +129,7 @@ func (f *Face) subset(runes []rune) ([]byte, error) {
 	maxp := slices.Clone(f.tables["maxp"])
 	binary.BigEndian.PutUint16(maxp[4:], uint16(n))
 
-	cmap, err := buildCmap(entries)
+	cmap, err := cmapOf(entries)
 	if err != nil {
 		return nil, fmt.Errorf("cmap table: %w", err)
 	}

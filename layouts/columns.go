@@ -69,7 +69,7 @@ func (c *composer) signatories(defCols int) error {
 	h0 := int32(len(c.items))
 	hst := bodyStyle()
 	hst.font = fonts.Bold
-	if err := c.text(heading, block{st: hst, x: c.left, w: c.width(), whole: true}); err != nil {
+	if err := c.text(heading, block{st: hst, x: c.left, w: c.width(), whole: true, role: "H2"}); err != nil {
 		return err
 	}
 	h1 := int32(len(c.items))
@@ -80,11 +80,21 @@ func (c *composer) signatories(defCols int) error {
 	note.font = fonts.Italic
 	atoms := make([]atom, 0, len(order))
 	var contH map[int32]float64 // height of a group's continued heading, by entry
+	// The entries are a list in reading order; a group's members a
+	// list nested in its item's body, its note a paragraph there.
+	list := c.listOf(false)
+	defer func() { c.list, c.group = nil, nil }()
 	for _, i := range order {
 		e := &sg.Entries[i]
 		start := int32(len(c.items))
+		c.list, c.group = list, nil
 		if err := c.text(e.Name, block{st: name, x: c.left, w: colW, indent: hangIndent}); err != nil {
 			return err
+		}
+		body := c.cur
+		if len(e.Members) > 0 {
+			c.group = body
+			c.list = c.listOf(false)
 		}
 		atoms = append(atoms, atom{i0: start, gap: entryGap, group: -1})
 		for k, m := range e.Members {
@@ -98,6 +108,7 @@ func (c *composer) signatories(defCols int) error {
 			}
 		}
 		if e.Note != "" {
+			c.list, c.group = nil, body
 			if err := c.text(e.Note, block{st: note, x: c.left + memberInd, w: colW - memberInd, indent: hangIndent}); err != nil {
 				return err
 			}
@@ -151,7 +162,17 @@ func (c *composer) contHeading(group string, colW float64) (int32, int32, error)
 	i0 := int32(len(c.items))
 	c.spans = append(c.spans[:0], markup.Span{Text: group + " "}, markup.Span{Text: c.loc.continued(), Style: markup.Italic})
 	st := tstyle{font: fonts.Regular, size: nameSize, lead: nameLead, color: black}
-	if err := c.para(block{st: st, x: c.left, w: colW, indent: hangIndent}); err != nil {
+	// The heading repeats what the structure already holds: it is an
+	// artifact, adding no element to the tree.
+	list, group0, cur, nElems, r0 := c.list, c.group, c.cur, len(c.elems), len(c.runs)
+	c.list, c.group = nil, nil
+	err := c.para(block{st: st, x: c.left, w: colW, indent: hangIndent})
+	for k := r0; k < len(c.runs); k++ {
+		c.runs[k].elem = nil
+	}
+	c.elems = c.elems[:nElems]
+	c.list, c.group, c.cur = list, group0, cur
+	if err != nil {
 		return 0, 0, err
 	}
 	return i0, int32(len(c.items)), nil

@@ -58,6 +58,10 @@ type run struct {
 	face  *fonts.Face
 	s     string
 	color RGB
+	elem  *Elem // structure element; nil: artifact
+	// spaceAfter: the line was broken at a space or a newline after
+	// this run.
+	spaceAfter bool
 }
 
 type ruleRec struct {
@@ -73,6 +77,7 @@ type imageRec struct {
 	data        []byte
 	format      string
 	name        string
+	elem        *Elem // the Figure; nil: artifact
 }
 
 // Glyph classes for line breaking.
@@ -119,6 +124,14 @@ type composer struct {
 	runs   []run
 	rules  []ruleRec
 	images []imageRec
+
+	// Structure (see Document.Elems): elems in reading order; cur is
+	// the element runs are added to, group the parent of new
+	// paragraphs, list (when set) the list each paragraph becomes an
+	// item of.
+	elems            []*Elem
+	elemSlab         []Elem // elems are allocated from it, 64 at a time
+	cur, group, list *Elem
 
 	glyphs []glyph
 	faces  []*fonts.Face // the faces glyphs refer to
@@ -287,7 +300,7 @@ func (c *composer) str(it int32, s string, st tstyle, x, dy float64) (float64, e
 	w, total := 0, 0.0
 	flush := func(end int) {
 		if face != nil && end > start {
-			c.runs = append(c.runs, run{item: it, x: x + total, dy: dy, size: st.size, face: face, s: s[start:end], color: st.color})
+			c.runs = append(c.runs, run{item: it, x: x + total, dy: dy, size: st.size, face: face, s: s[start:end], color: st.color, elem: c.cur})
 			total += float64(w) * st.size / float64(face.UnitsPerEm())
 		}
 	}
@@ -470,6 +483,30 @@ type block struct {
 	whole    bool    // never break the page inside the paragraph
 	label    string  // drawn before the first line, ending at x-labelGap
 	labelGap float64
+	role     string // structure type; "" is "P" (see composer.list)
+}
+
+// elem adds a structure element of role under parent (nil: the
+// document) and returns it.
+func (c *composer) elem(role string, parent *Elem) *Elem {
+	if len(c.elemSlab) == cap(c.elemSlab) {
+		c.elemSlab = make([]Elem, 0, 64)
+	}
+	c.elemSlab = append(c.elemSlab, Elem{Role: role, Parent: parent})
+	e := &c.elemSlab[len(c.elemSlab)-1]
+	c.elems = append(c.elems, e)
+	return e
+}
+
+// listOf returns a new list element under the current group, numbered
+// with numbers or bullets.
+func (c *composer) listOf(numbered bool) *Elem {
+	l := c.elem("L", c.group)
+	l.ListNumbering = "Disc"
+	if numbered {
+		l.ListNumbering = "Decimal"
+	}
+	return l
 }
 
 // para sets c.spans as a paragraph; widows and orphans are avoided: a page
@@ -481,7 +518,24 @@ func (c *composer) para(b block) error {
 	c.breakLines(b.w, b.w-b.indent)
 	dy := c.baseline(b.st)
 	first := int32(len(c.items))
-	if b.label != "" {
+	if c.list != nil {
+		li := c.elem("LI", c.list)
+		if b.label != "" {
+			c.cur = c.elem("Lbl", li)
+			lw := c.measure(b.label, b.st.font, b.st.size)
+			if _, err := c.str(first, b.label, b.st, b.x-b.labelGap-lw, dy); err != nil {
+				return err
+			}
+		}
+		c.cur = c.elem("LBody", li)
+	} else {
+		role := b.role
+		if role == "" {
+			role = "P"
+		}
+		c.cur = c.elem(role, c.group)
+	}
+	if b.label != "" && c.list == nil {
 		lw := c.measure(b.label, b.st.font, b.st.size)
 		if _, err := c.str(first, b.label, b.st, b.x-b.labelGap-lw, dy); err != nil {
 			return err
@@ -519,7 +573,8 @@ func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
 			k++
 		}
 		s := c.spans[g[j].span].Text[g[j].off : g[k-1].off+int32(g[k-1].n)]
-		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.faces[g[j].face], s: s, color: st.color})
+		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.faces[g[j].face], s: s, color: st.color, elem: c.cur,
+			spaceAfter: k == ln.b && ln.b < len(g) && (g[ln.b].cls == clsSpace || g[ln.b].cls == clsNewline)})
 		x += w
 		j = k
 	}
@@ -612,7 +667,8 @@ func (c *composer) finish() (*Document, error) {
 			n = max(n, int(c.items[i].page)+1)
 		}
 	}
-	doc := &Document{Width: c.W, Height: c.H, Pages: make([]Page, n), Meta: c.meta()}
+	doc := &Document{Width: c.W, Height: c.H, Pages: make([]Page, n), Meta: c.meta(), Elems: c.elems}
+	c.cur = nil // the running header and the footers are artifacts
 
 	// The running header: shaped once, drawn on every page after the first.
 	hst := tstyle{font: fonts.Regular, size: furnitureSz, lead: furnitureSz * 1.3, color: grey}
@@ -656,7 +712,7 @@ func (c *composer) finish() (*Document, error) {
 	for _, r := range c.runs {
 		it := &c.items[r.item]
 		pg := &doc.Pages[it.page]
-		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Color: r.color})
+		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Color: r.color, Elem: r.elem, SpaceAfter: r.spaceAfter})
 	}
 	for _, r := range c.rules {
 		it := &c.items[r.item]
@@ -666,7 +722,7 @@ func (c *composer) finish() (*Document, error) {
 	for _, im := range c.images {
 		it := &c.items[im.item]
 		pg := &doc.Pages[it.page]
-		pg.Images = append(pg.Images, Image{X: im.x + it.dx, Y: it.y + im.dy, W: im.w, H: im.h, Data: im.data, Format: im.format, Name: im.name})
+		pg.Images = append(pg.Images, Image{X: im.x + it.dx, Y: it.y + im.dy, W: im.w, H: im.h, Data: im.data, Format: im.format, Name: im.name, Elem: im.elem})
 	}
 	// Footers, centred: none on a one-page letter unless the job asks.
 	var buf []byte

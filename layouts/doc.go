@@ -60,6 +60,27 @@
 // the job's order, as the combined letter does. The first recipient's
 // copy is the combined letter.
 //
+// # Structure
+//
+// Every text run and image carries the structure element it belongs to
+// (Text.Elem, Image.Elem; Document.Elems lists the elements in reading
+// order), so the PDF writer tags every layout with the same code: the
+// subject or headline is an H1; headings (body headings, the signatory
+// list's, the contact block's) H2; letterhead lines, addresses, date,
+// reference, salutation, paragraphs and closing are each a P; a body list,
+// the cc block and the signatory list are an L of LI with Lbl (the bullet,
+// number or "cc:") and LBody, a group's members a nested L in its LBody,
+// its note a P there; each signer is a Div holding the signature's Figure
+// (Alt: the job's signature_alt, default "Signature of NAME") and a P per
+// line; the logo is a Figure (Alt: letterhead.logo_alt, default "Logo of
+// NAME"). Running headers and page numbers carry no element (artifacts of
+// kind ArtifactPagination), nor do rules, fold and hole marks
+// (ArtifactLayout). The composer sets the element as it creates runs: a
+// paragraph (block) becomes a new element of its block.role ("" is P)
+// under composer.group, or an LI of composer.list when that is set. A run
+// that ends a line broken at a space or newline has Text.SpaceAfter, so
+// the writer keeps the word boundary.
+//
 // To add a layout, write a type with Name and Lay methods in its own file
 // (the building blocks are the composer's methods: letterhead, statement,
 // letter, contact, finish) and add one line to the registry in

@@ -9,7 +9,36 @@ type Document struct {
 	Width, Height float64 // page size in points
 	Pages         []Page
 	Meta          Meta
+	// Elems are the elements of the document's logical structure, in
+	// reading order, every parent before its children. The PDF writer
+	// tags each text, rule and image with its element (see Text.Elem)
+	// and writes the structure tree; an item with no element is an
+	// artifact (page furniture, decoration).
+	Elems []*Elem
 }
+
+// Elem is an element of the document's logical structure (PDF
+// 32000-1:2008, 14.7), one of the standard structure types of 14.8.4.
+type Elem struct {
+	// Role is the standard structure type: "H1", "H2", "P", "L", "LI",
+	// "Lbl", "LBody", "Figure" or "Div".
+	Role string
+	// Parent is the enclosing element; nil: a child of the document.
+	Parent *Elem
+	// Alt is a Figure's alternate description, read by screen readers.
+	Alt string
+	// ListNumbering is an L's numbering: "Disc" or "Decimal".
+	ListNumbering string
+}
+
+// Artifact kinds of untagged items (PDF 32000-1:2008, 14.8.2.2).
+const (
+	// ArtifactPagination is page furniture: running headers, page
+	// numbers.
+	ArtifactPagination = "Pagination"
+	// ArtifactLayout is decoration: rules, fold and hole marks.
+	ArtifactLayout = "Layout"
+)
 
 // Meta is the document metadata written into the PDF.
 type Meta struct {
@@ -35,6 +64,13 @@ type Text struct {
 	Face  *fonts.Face
 	S     string
 	Color RGB
+	// Elem is the structure element the run belongs to; nil: an
+	// artifact of kind ArtifactPagination.
+	Elem *Elem
+	// SpaceAfter is set on the last run of a line that was broken at
+	// a space or a newline: the writer draws a space after it, so text extraction
+	// and screen readers see the word boundary.
+	SpaceAfter bool
 }
 
 // Rule is a straight line from (X1, Y1) to (X2, Y2).
@@ -42,6 +78,7 @@ type Rule struct {
 	X1, Y1, X2, Y2 float64
 	Width          float64
 	Color          RGB
+	// Rules are always artifacts of kind ArtifactLayout.
 }
 
 // Image is a decoded-and-checked PNG or JPEG placed in the box (X, Y, W, H).
@@ -50,6 +87,9 @@ type Image struct {
 	Data       []byte // the original PNG or JPEG bytes
 	Format     string // "png" or "jpeg"
 	Name       string // a stable name, unique within the document
+	// Elem is the Figure the image is; nil: an artifact of kind
+	// ArtifactLayout.
+	Elem *Elem
 }
 
 // RGB is a colour with 8-bit channels.

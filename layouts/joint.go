@@ -66,7 +66,7 @@ func (c *composer) statement() (bool, error) {
 	}
 	if s.Headline != "" {
 		st := tstyle{font: fonts.Bold, size: 19, lead: 23.5, color: black}
-		if err := c.text(s.Headline, block{st: st, x: x, w: w, space: space, keepPrev: true, whole: true}); err != nil {
+		if err := c.text(s.Headline, block{st: st, x: x, w: w, space: space, keepPrev: true, whole: true, role: "H1"}); err != nil {
 			return false, err
 		}
 		space = 14

@@ -82,7 +82,7 @@ func (c *composer) letterhead() error {
 		w, h := p.fit(44, 160)
 		textW -= w + 16
 		logoH = h
-		c.images = append(c.images, imageRec{item: first, x: c.right - w, w: w, h: h, data: p.data, format: p.format, name: "logo"})
+		c.images = append(c.images, imageRec{item: first, x: c.right - w, w: w, h: h, data: p.data, format: p.format, name: "logo", elem: c.logoFigure()})
 	}
 	name := tstyle{font: fonts.Bold, size: 16, lead: 20, color: c.accent}
 	if err := c.text(lh.Name, block{st: name, x: c.left, w: textW, whole: true}); err != nil {
@@ -200,7 +200,7 @@ func (c *composer) letterMain() error {
 	if l.Subject != "" {
 		bold := body
 		bold.font = fonts.Bold
-		if err := c.text(l.Subject, block{st: bold, x: x, w: w, indent: 0, space: 18, whole: true}); err != nil {
+		if err := c.text(l.Subject, block{st: bold, x: x, w: w, indent: 0, space: 18, whole: true, role: "H1"}); err != nil {
 			return err
 		}
 	}
@@ -216,12 +216,13 @@ func (c *composer) letterMain() error {
 		case b.Heading != nil:
 			h := body
 			h.font = fonts.Bold
-			err = c.marked(*b.Heading, block{st: h, x: x, w: w, space: 16, keepPrev: keep, whole: true})
+			err = c.marked(*b.Heading, block{st: h, x: x, w: w, space: 16, keepPrev: keep, whole: true, role: "H2"})
 			keep = true
 		case b.Text != nil:
 			err = c.marked(*b.Text, block{st: body, x: x, w: w, space: paraGap, keepPrev: keep})
 			keep = strings.HasSuffix(strings.TrimSpace(*b.Text), ":")
 		default:
+			c.list = c.listOf(b.Numbered)
 			for k, s := range b.List {
 				label := "\u2022"
 				if b.Numbered {
@@ -236,6 +237,7 @@ func (c *composer) letterMain() error {
 					break
 				}
 			}
+			c.list = nil
 			keep = false
 		}
 		if err != nil {
@@ -252,6 +254,17 @@ func (c *composer) letterMain() error {
 	return c.copies()
 }
 
+// logoFigure returns the logo's Figure element, its /Alt the job's
+// letterhead.logo_alt or "Logo of " and the letterhead's name.
+func (c *composer) logoFigure() *Elem {
+	fig := c.elem("Figure", nil)
+	fig.Alt = c.j.Letterhead.LogoAlt
+	if fig.Alt == "" {
+		fig.Alt = "Logo of " + c.j.Letterhead.Name
+	}
+	return fig
+}
+
 // copies sets the cc block: a localised label, then one person per line,
 // their details joined with commas and wrapped under the first.
 func (c *composer) copies() error {
@@ -263,6 +276,8 @@ func (c *composer) copies() error {
 	label := c.loc.ccLabel()
 	lw := c.measure(label, st.font, st.size)
 	x := c.left + lw + 6
+	c.list = c.listOf(false)
+	defer func() { c.list = nil }()
 	for i := range cc {
 		s := strings.Join(c.personLines(&cc[i]), ", ")
 		b := block{st: st, x: x, w: c.right - x, indent: 12, keepPrev: true, whole: true}
@@ -288,7 +303,7 @@ func (c *composer) contact() error {
 	if ct.Heading != "" {
 		h := st
 		h.font = fonts.Bold
-		if err := c.text(ct.Heading, block{st: h, x: c.left, w: c.width(), space: space, keepPrev: true, whole: true}); err != nil {
+		if err := c.text(ct.Heading, block{st: h, x: c.left, w: c.width(), space: space, keepPrev: true, whole: true, role: "H2"}); err != nil {
 			return err
 		}
 		space = 0

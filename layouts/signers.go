@@ -64,16 +64,27 @@ func (c *composer) signers() error {
 			i := r0 + k
 			s := &row[k]
 			x := c.left + float64(k)*(colW+signGutter)
+			// A signer is a group: the signature's Figure, then a
+			// paragraph per line.
+			div := c.elem("Div", nil)
 			if s.Signature != "" {
 				p, err := decodeDataURL(s.Signature)
 				if err != nil {
 					return fmt.Errorf("lay out letter: signers[%d].signature: %w", i, err)
 				}
 				iw, ih := p.fit(signSpace-6, min(180, colW))
-				c.images = append(c.images, imageRec{item: top, x: x, dy: signSpace - 3 - ih, w: iw, h: ih, data: p.data, format: p.format, name: "signature-" + strconv.Itoa(i+1)})
+				fig := c.elem("Figure", div)
+				fig.Alt = s.SignatureAlt
+				if fig.Alt == "" {
+					fig.Alt = "Signature of " + s.Name
+				}
+				c.images = append(c.images, imageRec{item: top, x: x, dy: signSpace - 3 - ih, w: iw, h: ih, data: p.data, format: p.format, name: "signature-" + strconv.Itoa(i+1), elem: fig})
 			}
 			mark, runMark := int32(len(c.items)), len(c.runs)
-			if err := c.stack(signerLines(s), body, x, colW, 0, true); err != nil {
+			c.group = div
+			err := c.stack(signerLines(s), body, x, colW, 0, true)
+			c.group = nil
+			if err != nil {
 				return err
 			}
 			for _, rn := range c.runs[runMark:] {

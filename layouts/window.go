@@ -239,10 +239,10 @@ func (c *composer) windowHead(s *windowSpec) (linesToInfo bool, err error) {
 		w, h := p.fit(min(44, band-4), 160)
 		textW -= w + 16
 		it := c.addItem(0, 0, false)
-		c.images = append(c.images, imageRec{item: it, x: c.right - w, w: w, h: h, data: p.data, format: p.format, name: "logo"})
+		c.images = append(c.images, imageRec{item: it, x: c.right - w, w: w, h: h, data: p.data, format: p.format, name: "logo", elem: c.logoFigure()})
 		c.placeAt(s.headTop)
 	}
-	items, runs := len(c.items), len(c.runs)
+	items, runs, elems := len(c.items), len(c.runs), len(c.elems)
 	small := tstyle{font: fonts.Regular, size: 9, lead: 11.7, color: grey}
 	// The name in 16 pt, or smaller if it takes too many lines; with the
 	// letterhead lines under it if they fit in the band.
@@ -251,7 +251,7 @@ func (c *composer) windowHead(s *windowSpec) (linesToInfo bool, err error) {
 			if withLines && len(lh.Lines) == 0 {
 				continue
 			}
-			c.items, c.runs = c.items[:items], c.runs[:runs]
+			c.items, c.runs, c.elems = c.items[:items], c.runs[:runs], c.elems[:elems]
 			c.flushed = items
 			name := tstyle{font: fonts.Bold, size: size, lead: size * 1.25, color: c.accent}
 			if err := c.text(lh.Name, block{st: name, x: c.left, w: textW, whole: true}); err != nil {
@@ -329,6 +329,7 @@ func (c *composer) returnAddress(s *windowSpec) error {
 			Message: fmt.Sprintf("is too long for the %s return address line (%.0f mm) even alone at 6 pt", s.name, s.zone.W/mm)}}}
 	}
 	it := c.addItem(0, 0, false)
+	c.cur = c.elem("P", nil)
 	if _, err := c.str(it, text, st, s.zone.X, 0); err != nil {
 		return err
 	}
@@ -443,6 +444,7 @@ func (c *composer) address(s *windowSpec, i int, fit addrFit) {
 	_, _, asc, desc, _ := c.measureAddress(ss, fit.size, s.zone.W) // shaping succeeded in fitAddress
 	dy := (fit.lead-(asc+desc)*fit.size)/2 + asc*fit.size
 	for _, line := range ss {
+		c.cur = c.elem("P", nil)
 		c.spans = append(c.spans[:0], markup.Span{Text: line})
 		_ = c.shape(fonts.Regular, fit.size)
 		c.breakLines(s.zone.W, s.zone.W)

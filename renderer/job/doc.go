@@ -67,6 +67,11 @@
 // layouts) is that markup never fails a job: an unbalanced "*" and a
 // backslash before any other character print literally.
 //
+// An image's text alternative (letterhead.logo_alt,
+// signers[].signature_alt; optional, one line) is what screen readers
+// read out for it in the tagged PDF; the layouts default it to "Logo of
+// NAME" and "Signature of NAME".
+//
 // Images (letterhead.logo, signers[].signature) must be
 // "data:image/png;base64,…" or "data:image/jpeg;base64,…" (lowercase, no
 // other parameters), with standard padded base64 and no white space.

@@ -25,6 +25,10 @@ type Letterhead struct {
 	Lines  []string `json:"lines,omitempty"`
 	Logo   string   `json:"logo,omitempty"`   // data: URL, PNG or JPEG
 	Accent string   `json:"accent,omitempty"` // #RRGGBB
+	// LogoAlt is the logo's text alternative, read out by screen
+	// readers (the PDF's Figure /Alt). Default: "Logo of " and the
+	// name.
+	LogoAlt string `json:"logo_alt,omitempty"`
 }
 
 // Statement is a press statement printed before the letter.
@@ -78,6 +82,9 @@ type Signer struct {
 	Title        string `json:"title,omitempty"`
 	Organization string `json:"organization,omitempty"`
 	Signature    string `json:"signature,omitempty"` // data: URL image
+	// SignatureAlt is the signature image's text alternative (the
+	// PDF's Figure /Alt). Default: "Signature of " and the name.
+	SignatureAlt string `json:"signature_alt,omitempty"`
 }
 
 // Signatories is the list of signing organisations.

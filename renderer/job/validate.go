@@ -133,6 +133,7 @@ func (v *validator) letterhead(path string, l *Letterhead) {
 	v.text(field(path, "name"), l.Name, line, true)
 	v.lines(field(path, "lines"), l.Lines)
 	v.image(field(path, "logo"), l.Logo)
+	v.text(field(path, "logo_alt"), l.LogoAlt, line, false)
 	if l.Accent != "" && !accentPattern.MatchString(l.Accent) {
 		v.add(field(path, "accent"), "must be a colour as #RRGGBB, not %s", quote(l.Accent))
 	}
@@ -191,6 +192,7 @@ func (v *validator) letter(path string, l *Letter) {
 		v.text(field(sp, "title"), s.Title, line, false)
 		v.text(field(sp, "organization"), s.Organization, line, false)
 		v.image(field(sp, "signature"), s.Signature)
+		v.text(field(sp, "signature_alt"), s.SignatureAlt, line, false)
 	}
 	if l.Signatories != nil {
 		v.signatories(field(path, "signatories"), l.Signatories)

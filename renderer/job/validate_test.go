@@ -125,6 +125,8 @@ func TestValidateRules(t *testing.T) {
 		}, "letterhead.logo", "is declared image/png but the data is a JPEG image"},
 		{"logo at the pixel limit", func(m tree) { set(m, "letterhead.logo", testPNG(t, 2000, 2000)) }, "", ""},
 		{"logo over the pixel limit", func(m tree) { set(m, "letterhead.logo", testPNG(t, 2001, 2000)) }, "letterhead.logo", "the limit is 4000000 pixels"},
+		{"logo alt given", func(m tree) { set(m, "letterhead.logo_alt", "Emblem of the Centre") }, "", ""},
+		{"logo alt with a newline", func(m tree) { set(m, "letterhead.logo_alt", "a\nb") }, "letterhead.logo_alt", ""},
 		{"accent named colour", func(m tree) { set(m, "letterhead.accent", "red") }, "letterhead.accent", "#RRGGBB"},
 		{"accent without hash", func(m tree) { set(m, "letterhead.accent", "112233") }, "letterhead.accent", "#RRGGBB"},
 		{"statement date not real", func(m tree) { set(m, "statement.date", "2023-13-01") }, "statement.date", "not a real calendar date"},
@@ -159,6 +161,9 @@ func TestValidateRules(t *testing.T) {
 		{"numbered heading", func(m tree) { set(m, "letter.body", []any{map[string]any{"heading": "h", "numbered": true}}) }, "letter.body[0].numbered", "is allowed only with list"},
 		{"closing empty", func(m tree) { set(m, "letter.closing", "\t") }, "letter.closing", "must not be empty"},
 		{"signer name empty", func(m tree) { set(m, "letter.signers", []any{map[string]any{"title": "x"}}) }, "letter.signers[0].name", "must not be empty"},
+		{"signature alt with a control character", func(m tree) {
+			set(m, "letter.signers", []any{map[string]any{"name": "Ana", "signature_alt": "a\x1bb"}})
+		}, "letter.signers[0].signature_alt", "control character U+001B"},
 		{"too many signers", func(m tree) { set(m, "letter.signers", repeat(map[string]any{"name": "A"}, MaxSigners+1)) }, "letter.signers", "the limit is 20"},
 		{"signature not an image", func(m tree) {
 			set(m, "letter.signers", []any{map[string]any{"name": "A", "signature": PNGPrefix + "aGVsbG8="}})

@@ -199,16 +199,14 @@ type fontDesc struct {
 
 // Font descriptor flags (PDF 32000-1:2008, 9.8.2).
 const (
-	flagFixedPitch  = 1
-	flagSerif       = 2
-	flagNonsymbolic = 32
-	flagItalic      = 64
+	flagFixedPitch = 1
+	flagSerif      = 2
+	flagSymbolic   = 4
+	flagItalic     = 64
 )
 
 // embedder builds the subset fonts of a document.
-type embedder struct {
-	runs []rune
-}
+type embedder struct{}
 
 // FontCache keeps the subset font files Write builds, by face and
 // characters, for the documents of one caller (see Options.Fonts). It is
@@ -233,15 +231,15 @@ type subsetFile struct {
 	size int
 }
 
-// subset cuts and compresses one chunk's subset of face.
+// subset cuts and compresses one chunk's subset of face (see
+// fonts.Face.SubsetCodes): the chunk's codes map to their glyphs through
+// the font's single (3,0) cmap subtable.
 func (e *embedder) subset(face *fonts.Face, c *chunk) (subsetFile, error) {
-	e.runs = e.runs[:0]
-	for code, r := range c.runes {
-		if r != 0 && (code != ' ' || face.Has(' ')) {
-			e.runs = append(e.runs, r)
-		}
+	codes := c.runes
+	if !face.Has(' ') {
+		codes[' '] = 0
 	}
-	sub, err := face.Subset(e.runs)
+	sub, err := face.SubsetCodes(&codes)
 	if err != nil {
 		return subsetFile{}, err
 	}
@@ -293,7 +291,10 @@ func (e *embedder) chunkFont(face *fonts.Face, c *chunk, cache *FontCache) (def 
 		d.Desc.StemV = 120
 	}
 	d.Desc.MissingWidth = 0
-	d.Desc.Flags = flagNonsymbolic
+	// Symbolic, with no /Encoding (the dictionary fpdf writes loses its
+	// /Encoding in the update, see addUpdate): the codes are the
+	// chunk's own, mapped by the font's (3,0) cmap.
+	d.Desc.Flags = flagSymbolic
 	if face.IsItalic() {
 		d.Desc.Flags |= flagItalic
 	}
@@ -303,24 +304,11 @@ func (e *embedder) chunkFont(face *fonts.Face, c *chunk, cache *FontCache) (def 
 	if strings.Contains(face.Name(), "Serif") {
 		d.Desc.Flags |= flagSerif
 	}
-	var diff strings.Builder
-	last := -2
 	for code, r := range c.runes {
-		if r == 0 {
-			continue
+		if r != 0 {
+			d.Cw[code] = scale(face.Advance(r))
 		}
-		d.Cw[code] = scale(face.Advance(r))
-		if code != last+1 {
-			if diff.Len() > 0 {
-				diff.WriteByte(' ')
-			}
-			diff.WriteString(strconv.Itoa(code))
-		}
-		diff.WriteString(" /")
-		diff.WriteString(fonts.GlyphName(r))
-		last = code
 	}
-	d.Diff = diff.String()
 	c.base = d.Name
 	def, err = json.Marshal(&d)
 	if err == nil {

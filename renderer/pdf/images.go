@@ -24,20 +24,21 @@ import (
 // come out in either order. Every distinct image content is registered
 // once, and when its pixel width is already taken by an earlier image (in
 // document order) it is padded on the right with as many columns as make
-// its width unique: transparent columns when the image has transparency,
-// white ones otherwise. Its drawn box grows by the same number of pixels,
+// its width unique: white columns. Its drawn box grows by the same number of pixels,
 // so the original pixels keep their exact size and place.
 //
 // Compatibility: fpdf refuses interlaced PNGs and mishandles 16-bit
-// ones, paletted ones with transparency and grey ones with alpha; those
-// are re-encoded as 8-bit non-interlaced RGB or RGBA PNGs.
+// ones, paletted ones with transparency and grey ones with alpha; PDF/A-1
+// forbids the soft masks fpdf would write for transparency, and the sRGB
+// output intent does not cover CMYK JPEGs. Those are re-encoded as 8-bit
+// non-interlaced RGB PNGs, transparency flattened onto white.
 
 // pdfImage is one distinct image content as handed to fpdf.
 type pdfImage struct {
 	name string // fpdf image name: format and SHA-256 of the original
 	tp   string // fpdf image type, "PNG" or "JPG"
 	w    int    // original width in pixels
-	pad  int    // transparent or white columns added on the right
+	pad  int    // white columns added on the right
 }
 
 // imageSet registers the document's images with fpdf.
@@ -80,13 +81,16 @@ func (s *imageSet) add(im *layouts.Image) (*pdfImage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read png: %w", err)
 		}
-		pi.w, reencode = h.width, h.needsReencode()
+		pi.w, reencode = h.width, h.needsReencode() || h.hasAlpha()
 	} else {
 		cfg, err := jpeg.DecodeConfig(bytes.NewReader(im.Data))
 		if err != nil {
 			return nil, fmt.Errorf("read jpeg: %w", err)
 		}
 		pi.w, pi.tp = cfg.Width, "JPG"
+		// A CMYK JPEG would be drawn in DeviceCMYK, which the sRGB
+		// output intent of PDF/A does not cover.
+		reencode = cfg.ColorModel == color.CMYKModel
 	}
 	if pi.w <= 0 {
 		return nil, errors.New("image has no pixels")
@@ -173,6 +177,12 @@ func readPNGHeader(b []byte) (pngHeader, error) {
 	}
 }
 
+// hasAlpha reports whether the PNG has transparency: fpdf would draw it
+// with a soft mask, which PDF/A-1 forbids (ISO 19005-1:2005, 6.4).
+func (h pngHeader) hasAlpha() bool {
+	return h.colorType == 4 || h.colorType == 6 || h.trns
+}
+
 // needsReencode reports whether fpdf would refuse or mishandle the PNG.
 func (h pngHeader) needsReencode() bool {
 	return h.interlace != 0 || h.depth > 8 || h.colorType == 4 ||
@@ -180,9 +190,8 @@ func (h pngHeader) needsReencode() bool {
 }
 
 // normalize decodes an image and encodes it as an 8-bit non-interlaced
-// PNG, RGB when every pixel is opaque and RGBA otherwise, with pad more
-// columns on the right: transparent when the image has transparency,
-// white otherwise.
+// RGB PNG, transparency flattened onto white (PDF/A-1 forbids soft
+// masks), with pad more white columns on the right.
 func normalize(data []byte, format string, pad int) ([]byte, error) {
 	var src image.Image
 	var err error
@@ -203,30 +212,26 @@ func normalize(data []byte, format string, pad int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// toNRGBA converts src to 8-bit non-premultiplied RGBA, pad columns
-// wider (see normalize).
+// toNRGBA converts src to opaque 8-bit RGBA, pad columns wider (see
+// normalize): every pixel is composited over white, the padding is
+// white.
 func toNRGBA(src image.Image, pad int) *image.NRGBA {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
 	dst := image.NewNRGBA(image.Rect(0, 0, w+pad, h))
 	at := pixelFunc(src)
-	opaque := true
+	over := func(v, a uint8) uint8 { return uint8((uint32(v)*uint32(a) + 255*uint32(255-a) + 127) / 255) }
 	for y := range h {
 		row := dst.Pix[y*dst.Stride:]
 		for x := range w {
 			c := at(b.Min.X+x, b.Min.Y+y)
-			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, c.A
 			if c.A != 0xFF {
-				opaque = false
+				c.R, c.G, c.B = over(c.R, c.A), over(c.G, c.A), over(c.B, c.A)
 			}
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, 0xFF
 		}
-	}
-	if pad > 0 && opaque {
-		for y := range h {
-			row := dst.Pix[y*dst.Stride+4*w : y*dst.Stride+4*(w+pad)]
-			for i := range row {
-				row[i] = 0xFF
-			}
+		for i := 4 * w; i < 4*(w+pad); i++ {
+			row[i] = 0xFF
 		}
 	}
 	return dst

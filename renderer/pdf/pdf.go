@@ -36,12 +36,11 @@ type Options struct {
 	// value means 2000-01-01 00:00:00 UTC: the writer never reads the
 	// clock, so the same input always gives the same bytes.
 	Date time.Time
-	// Provenance, when set, is written with the document's title,
-	// author, subject, language, keywords, creator, producer and date
-	// into an XMP metadata stream (ISO 16684-1) referred to by the
-	// catalog's /Metadata, where pdfinfo -meta shows it. Nil: no XMP
-	// metadata. The document information dictionary is written either
-	// way.
+	// Provenance, when set, is written into the XMP metadata stream
+	// (ISO 16684-1, referred to by the catalog's /Metadata, where
+	// pdfinfo -meta shows it) beside the document's title, author,
+	// subject, language, keywords, creator, producer and date. Nil: the
+	// XMP metadata, which PDF/A requires, has no provenance properties.
 	Provenance *Provenance
 	// Fonts, when set, keeps the font subsets built for this document
 	// and reuses those built for earlier ones: a letter's per-recipient
@@ -153,13 +152,6 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	}
 	prod := producer(opt)
 	p.SetProducer(utf16Text(prod), false)
-	if opt.Provenance != nil {
-		p.SetXmpMetadata(appendXMP(make([]byte, 0, 2<<10), metaFields{
-			title: m.Title, author: m.Author, subject: m.Subject, language: m.Language, keywords: m.Keywords,
-			creator: opt.Creator, producer: prod, date: date,
-		}, opt.Provenance))
-	}
-
 	var e embedder
 	for _, u := range order {
 		for _, c := range u.chunks {
@@ -175,10 +167,12 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	}
 
 	images := newImageSet(p)
-	d := drawer{p: p, h: doc.Height, byFace: byFace}
+	tags := newTagTree(doc)
+	d := drawer{p: p, h: doc.Height, byFace: byFace, tags: tags}
 	for pi := range doc.Pages {
 		pg := &doc.Pages[pi]
 		p.AddPage()
+		d.pi = pi
 		for i := range pg.Images {
 			if err := d.image(&pg.Images[i], images); err != nil {
 				return nil, fmt.Errorf("page %d: %w", pi+1, err)
@@ -206,12 +200,17 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 			chunks = append(chunks, c)
 		}
 	}
-	if len(chunks) == 0 {
-		return b, nil
-	}
-	b, err = addToUnicode(b, chunks, opt.CompressContent)
+	b, err = addUpdate(b, chunks, update{
+		meta: metaFields{
+			title: m.Title, author: m.Author, subject: m.Subject, language: m.Language, keywords: m.Keywords,
+			creator: opt.Creator, producer: prod, date: date,
+		},
+		pv:       opt.Provenance,
+		compress: opt.CompressContent,
+		tags:     tags,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("add ToUnicode maps: %w", err)
+		return nil, fmt.Errorf("add update: %w", err)
 	}
 	return b, nil
 }
@@ -266,6 +265,8 @@ type drawer struct {
 	h      float64 // page height
 	byFace map[*fonts.Face]*faceUse
 	buf    []byte
+	tags   *tagTree
+	pi     int // page index
 
 	// text state within the page's BT block
 	font       *chunk
@@ -277,16 +278,29 @@ type drawer struct {
 func (d *drawer) page(pg *layouts.Page) {
 	d.buf = d.buf[:0]
 	d.fill, d.strk = layouts.RGB{}, layouts.RGB{}
-	for i := range pg.Rules {
-		d.rule(&pg.Rules[i])
+	if len(pg.Rules) > 0 {
+		d.buf = d.tags.begin(d.buf, d.pi, nil, layouts.ArtifactLayout)
+		for i := range pg.Rules {
+			d.rule(&pg.Rules[i])
+		}
+		d.buf = append(d.buf, "EMC\n"...)
 	}
 	if len(pg.Texts) > 0 {
 		d.font, d.size, d.lx, d.ly = nil, 0, 0, 0
 		d.buf = append(d.buf, "BT\n"...)
+		// One marked-content sequence per stretch of runs of one
+		// element (or of artifacts).
 		for i := range pg.Texts {
-			d.text(&pg.Texts[i])
+			t := &pg.Texts[i]
+			if i == 0 || t.Elem != pg.Texts[i-1].Elem {
+				if i > 0 {
+					d.buf = append(d.buf, "EMC\n"...)
+				}
+				d.buf = d.tags.begin(d.buf, d.pi, t.Elem, layouts.ArtifactPagination)
+			}
+			d.text(t)
 		}
-		d.buf = append(d.buf, "ET\n"...)
+		d.buf = append(d.buf, "EMC\nET\n"...)
 	}
 	if len(d.buf) > 0 {
 		// fpdf adds the final newline.
@@ -346,6 +360,15 @@ func (d *drawer) text(t *layouts.Text) {
 			b = append(b, code)
 		}
 	}
+	if t.SpaceAfter && t.Face.Has(' ') {
+		// The space the line was broken at: every chunk has the
+		// space at code 32.
+		if !open {
+			b = append(b, '(')
+			open = true
+		}
+		b = append(b, ' ')
+	}
 	if open {
 		b = append(b, ")Tj"...)
 	}
@@ -374,7 +397,9 @@ func (d *drawer) image(im *layouts.Image, set *imageSet) error {
 	if err != nil {
 		return fmt.Errorf("image %q: %w", im.Name, err)
 	}
+	d.p.RawWriteStr(string(bytes.TrimSuffix(d.tags.begin(nil, d.pi, im.Elem, layouts.ArtifactLayout), []byte("\n"))))
 	d.p.ImageOptions(pi.name, im.X, im.Y, pi.drawWidth(im.W), im.H, false, fpdf.ImageOptions{ImageType: pi.tp}, 0, "")
+	d.p.RawWriteStr("EMC")
 	return nil
 }
 

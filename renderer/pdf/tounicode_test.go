@@ -13,6 +13,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/carta-letters/carta/layouts"
+	"github.com/carta-letters/carta/renderer/internal/pdffile"
 )
 
 // parseCMap reads the bfrange and bfchar entries of a ToUnicode CMap
@@ -226,36 +227,48 @@ func TestToUnicodeUpdate(t *testing.T) {
 	if bytes.Contains(orig, []byte("/ToUnicode")) {
 		t.Error("ToUnicode written into the original file")
 	}
-	p, err := parsePDF(orig)
+	p, err := pdffile.Parse(bytes.Clone(orig))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("/Size %d\n/Root %s\n/Info %s\n/Prev %d\n>>\nstartxref\n", p.size+2, p.root, p.info, p.xref)
-	if !bytes.Contains(update, []byte(want)) {
-		t.Errorf("update trailer lacks %q:\n%s", want, update[bytes.LastIndex(update, []byte("trailer")):])
+	// Two CMaps, the ICC profile, the structure tree root, its Document
+	// element and parent tree (the text is an artifact), and the XMP
+	// metadata are new objects.
+	want := fmt.Sprintf("/Size %d\n/Root %s\n/Info %s\n/ID [<", p.Size+7, p.Root, p.Info)
+	if !bytes.Contains(update, []byte(want)) || !bytes.Contains(update, []byte(fmt.Sprintf("/Prev %d\n>>\nstartxref\n", p.XRef))) {
+		t.Errorf("update trailer lacks %q or /Prev %d:\n%s", want, p.XRef, update[bytes.LastIndex(update, []byte("trailer")):])
 	}
 	if n := bytes.Count(update, []byte("/ToUnicode ")); n != 2 {
 		t.Errorf("%d fonts got a /ToUnicode entry, want 2", n)
 	}
+	if bytes.Contains(update, []byte("/Encoding")) {
+		t.Error("a font dictionary of the update keeps an /Encoding")
+	}
 	// Every entry of the new xref section points at its object.
 	x := bytes.LastIndex(b, []byte("\nxref\n")) + 1
-	q, err := parsePDF(b)
+	q, err := pdffile.Parse(b)
 	if err != nil {
 		t.Fatalf("read the updated file: %v", err)
 	}
 	entries := 0
-	for n, off := range q.offsets {
-		if off < 0 {
-			continue
+	for n := range q.NumObjects() {
+		o, err := q.Object(n)
+		if err != nil {
+			t.Error(err)
 		}
-		entries++
-		if !bytes.HasPrefix(b[off:], []byte(strconv.Itoa(n)+" 0 obj\n")) {
-			t.Errorf("xref entry of object %d points at %q", n, b[off:off+10])
+		if o != nil {
+			entries++
 		}
 	}
-	if q.xref != x || q.size != p.size+2 || entries != 4 {
-		t.Errorf("update xref at %d with %d entries, /Size %d; want at %d with 4, /Size %d", q.xref, entries, q.size, x, p.size+2)
+	// The new objects, 2 fonts, the page, information dictionary, catalog.
+	if q.XRef != x || q.Size != p.Size+7 || entries != 12 {
+		t.Errorf("update xref at %d with %d entries, /Size %d; want at %d with 12, /Size %d", q.XRef, entries, q.Size, x, p.Size+7)
 	}
+}
+
+// addToUnicode is addUpdate with no metadata.
+func addToUnicode(b []byte, chunks []*chunk, compress bool) ([]byte, error) {
+	return addUpdate(b, chunks, update{compress: compress})
 }
 
 func TestAddToUnicodeErrors(t *testing.T) {
@@ -315,9 +328,9 @@ func TestAddToUnicodeErrors(t *testing.T) {
 	}
 }
 
-// FuzzAddToUnicode feeds damaged files to the update writer: it must
+// FuzzAddUpdate feeds damaged files to the update writer: it must
 // return an error or a file, never panic.
-func FuzzAddToUnicode(f *testing.F) {
+func FuzzAddUpdate(f *testing.F) {
 	doc := &layouts.Document{Width: a4w, Height: a4h, Pages: []layouts.Page{{Texts: line(36, 72, 12, 0, "Mélanie")}}}
 	b, err := Write(doc, Options{})
 	if err != nil {

@@ -147,13 +147,23 @@ func TestXMPReadByTools(t *testing.T) {
 	}
 }
 
-func TestNoProvenanceNoXMP(t *testing.T) {
+// A document without provenance still has the XMP metadata PDF/A
+// requires, with no provenance properties and no extension schema for
+// them.
+func TestNoProvenanceXMP(t *testing.T) {
 	t.Parallel()
 	b, err := Write(extractionDoc(), Options{Creator: "Carta 0.1.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(b, []byte("/Metadata")) || bytes.Contains(b, []byte("xpacket")) {
-		t.Error("a document without provenance has XMP metadata")
+	for _, want := range []string{"/Metadata ", "<pdfaid:part>1</pdfaid:part>", "<xmp:CreatorTool>Carta 0.1.0</xmp:CreatorTool>"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("no %q", want)
+		}
+	}
+	for _, bad := range []string{"carta:", "Carta provenance"} {
+		if bytes.Contains(b, []byte(bad)) {
+			t.Errorf("a document without provenance has %q in its metadata", bad)
+		}
 	}
 }
