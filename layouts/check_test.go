@@ -21,7 +21,7 @@ func textBox(t Text) box {
 	em := float64(f.UnitsPerEm())
 	return box{
 		x0: t.X,
-		x1: t.X + f.Width(t.S, t.Size),
+		x1: t.X + t.Width(),
 		y0: t.Y - float64(f.Ascent())*t.Size/em,
 		y1: t.Y - float64(f.Descent())*t.Size/em,
 	}
@@ -271,6 +271,21 @@ func checkColumns(t *testing.T, j *job.Job, d *Document) {
 	}
 }
 
+// dumpKern lists a run's pair kerning as " kern rune:units ...".
+func dumpKern(k []int16) string {
+	if k == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(" kern")
+	for i, v := range k {
+		if v != 0 {
+			fmt.Fprintf(&b, " %d:%d", i, v)
+		}
+	}
+	return b.String()
+}
+
 // dump renders the geometry compactly for golden files.
 func dump(d *Document) string {
 	var b strings.Builder
@@ -278,7 +293,7 @@ func dump(d *Document) string {
 	for p, pg := range d.Pages {
 		fmt.Fprintf(&b, "\npage %d\n", p+1)
 		for _, tx := range pg.Texts {
-			fmt.Fprintf(&b, "T %7.2f %7.2f %4.1f %-26s #%02x%02x%02x %q\n", tx.X, tx.Y, tx.Size, tx.Face.Name(), tx.Color.R, tx.Color.G, tx.Color.B, tx.S)
+			fmt.Fprintf(&b, "T %7.2f %7.2f %4.1f %-26s #%02x%02x%02x %q%s\n", tx.X, tx.Y, tx.Size, tx.Face.Name(), tx.Color.R, tx.Color.G, tx.Color.B, tx.S, dumpKern(tx.Kern))
 		}
 		for _, r := range pg.Rules {
 			fmt.Fprintf(&b, "R %7.2f %7.2f %7.2f %7.2f w%.2f #%02x%02x%02x\n", r.X1, r.Y1, r.X2, r.Y2, r.Width, r.Color.R, r.Color.G, r.Color.B)

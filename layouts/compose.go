@@ -57,6 +57,7 @@ type run struct {
 	size  float64
 	face  *fonts.Face
 	s     string
+	kern  []int16 // see Text.Kern
 	color RGB
 }
 
@@ -86,8 +87,10 @@ const (
 // glyph is one shaped rune of the paragraph being set. It holds no
 // pointer, so the glyph buffer costs the garbage collector nothing.
 type glyph struct {
-	w    float64 // advance in points
+	w    float64 // advance in points, kern included
 	off  int32   // byte offset in its span's text
+	kern int16   // pair kerning with the next glyph, in font units (in w)
+	kw   float32 // the same in points
 	span uint16
 	n    uint8 // byte length
 	cls  uint8
@@ -118,6 +121,7 @@ type composer struct {
 	images []imageRec
 
 	glyphs []glyph
+	kerns  []int16       // backing store of the runs' kern slices
 	faces  []*fonts.Face // the faces glyphs refer to
 	spans  []markup.Span
 	lines  []line
@@ -256,6 +260,7 @@ func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
 	var last *fonts.Face
 	var em float64
 	total := 0.0
+	prev := rune(-1)
 	for _, r := range s {
 		f, err := c.faceFor(font, r)
 		if err != nil {
@@ -265,9 +270,13 @@ func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
 			if last != nil {
 				total += float64(w) * size / em
 			}
-			last, em, w = f, float64(f.UnitsPerEm()), 0
+			last, em, w, prev = f, float64(f.UnitsPerEm()), 0, -1
+		}
+		if prev >= 0 {
+			w += f.Kern(prev, r)
 		}
 		w += f.Advance(r)
+		prev = r
 	}
 	if last != nil {
 		total += float64(w) * size / em
@@ -281,11 +290,22 @@ func (c *composer) str(it int32, s string, st tstyle, x, dy float64) (float64, e
 	start := 0
 	var face *fonts.Face
 	w, total := 0, 0.0
+	prev := rune(-1)
+	kerned := false
+	k0 := len(c.kerns)
 	flush := func(end int) {
 		if face != nil && end > start {
-			c.runs = append(c.runs, run{item: it, x: x + total, dy: dy, size: st.size, face: face, s: s[start:end], color: st.color})
+			var kern []int16
+			if kerned {
+				kern = c.kerns[k0:len(c.kerns):len(c.kerns)]
+			}
+			c.runs = append(c.runs, run{item: it, x: x + total, dy: dy, size: st.size, face: face, s: s[start:end], kern: kern, color: st.color})
 			total += float64(w) * st.size / float64(face.UnitsPerEm())
 		}
+		if !kerned {
+			c.kerns = c.kerns[:k0]
+		}
+		kerned, k0 = false, len(c.kerns)
 	}
 	for i, r := range s {
 		f, err := c.faceFor(st.font, r)
@@ -294,9 +314,17 @@ func (c *composer) str(it int32, s string, st tstyle, x, dy float64) (float64, e
 		}
 		if f != face {
 			flush(i)
-			start, face, w = i, f, 0
+			start, face, w, prev = i, f, 0, -1
 		}
+		if prev >= 0 {
+			k := f.Kern(prev, r)
+			c.kerns[len(c.kerns)-1] = int16(k)
+			kerned = kerned || k != 0
+			w += k
+		}
+		c.kerns = append(c.kerns, 0)
 		w += f.Advance(r)
+		prev = r
 	}
 	flush(len(s))
 	return total, nil
@@ -344,6 +372,8 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 		primary := c.fam.Face(st)
 		pi := c.faceIndex(primary)
 		scale := size / float64(primary.UnitsPerEm())
+		var prev *glyph // the glyph before, in this span, when it can kern with the next
+		pr := rune(0)
 		for i, r := range sp.Text {
 			g := &gs[k]
 			k++
@@ -353,6 +383,7 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 				g.cls = clsSpace
 			case '\n':
 				g.cls = clsNewline
+				prev = nil
 				continue
 			case '-', '/', '\u2010', '\u2013', '\u2014':
 				g.cls = clsBreakAfter
@@ -363,6 +394,10 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 			}
 			if adv := primary.Advance(r); adv != 0 || primary.Has(r) {
 				g.w = float64(adv) * scale
+				if prev != nil && prev.face == pi {
+					c.kernPair(prev, pr, r, primary, scale)
+				}
+				prev, pr = g, r
 				continue
 			}
 			f, err := c.faceFor(st, r)
@@ -371,11 +406,26 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 				return err
 			}
 			g.face = c.faceIndex(f)
-			g.w = float64(f.Advance(r)) * size / float64(f.UnitsPerEm())
+			fs := size / float64(f.UnitsPerEm())
+			g.w = float64(f.Advance(r)) * fs
+			if prev != nil && prev.face == g.face {
+				c.kernPair(prev, pr, r, f, fs)
+			}
+			prev, pr = g, r
 		}
 	}
 	c.glyphs = gs[:k]
 	return nil
+}
+
+// kernPair adds the pair kerning of f between l (the glyph prev) and r
+// to prev, whose width then includes it.
+func (c *composer) kernPair(prev *glyph, l, r rune, f *fonts.Face, scale float64) {
+	if k := f.Kern(l, r); k != 0 {
+		prev.kern = int16(k)
+		prev.kw = float32(float64(k) * scale)
+		prev.w += float64(k) * scale
+	}
 }
 
 // breakLines breaks c.glyphs into c.lines: the first line at most w0 wide,
@@ -433,6 +483,9 @@ func (c *composer) breakLines(w0, w1 float64) {
 		for end > start && g[end-1].cls == clsSpace {
 			end--
 			lw -= g[end].w
+		}
+		if end > start {
+			lw -= float64(g[end-1].kw) // kerning with what follows the line is not drawn
 		}
 		c.lines = append(c.lines, line{a: start, b: end, w: lw})
 		i = next
@@ -493,12 +546,25 @@ func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
 	g := c.glyphs
 	for j := ln.a; j < ln.b; {
 		k, w := j, 0.0
+		kerned := false
 		for k < ln.b && g[k].span == g[j].span && g[k].face == g[j].face {
 			w += g[k].w
+			kerned = kerned || (g[k].kern != 0 && k+1 < ln.b)
 			k++
 		}
 		s := c.spans[g[j].span].Text[g[j].off : g[k-1].off+int32(g[k-1].n)]
-		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.faces[g[j].face], s: s, color: st.color})
+		var kern []int16
+		if kerned {
+			// One entry per rune; the last glyph's kern (with a glyph
+			// on the next line or in the next run) is not drawn.
+			k0 := len(c.kerns)
+			for q := j; q < k; q++ {
+				c.kerns = append(c.kerns, g[q].kern)
+			}
+			c.kerns[len(c.kerns)-1] = 0
+			kern = c.kerns[k0:len(c.kerns):len(c.kerns)]
+		}
+		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.faces[g[j].face], s: s, kern: kern, color: st.color})
 		x += w
 		j = k
 	}
@@ -618,7 +684,7 @@ func (c *composer) finish() (*Document, error) {
 		}
 		if p > 0 {
 			for _, r := range header {
-				pg.Texts = append(pg.Texts, Text{X: r.x, Y: headerBase, Size: r.size, Face: r.face, S: r.s, Color: r.color})
+				pg.Texts = append(pg.Texts, Text{X: r.x, Y: headerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color})
 			}
 			pg.Rules = append(pg.Rules, Rule{X1: c.left, Y1: headerRule, X2: c.right, Y2: headerRule, Width: 0.5, Color: light})
 		}
@@ -626,7 +692,7 @@ func (c *composer) finish() (*Document, error) {
 	for _, r := range c.runs {
 		it := &c.items[r.item]
 		pg := &doc.Pages[it.page]
-		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Color: r.color})
+		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color})
 	}
 	for _, r := range c.rules {
 		it := &c.items[r.item]
@@ -649,7 +715,7 @@ func (c *composer) finish() (*Document, error) {
 			return nil, err
 		}
 		for _, r := range c.runs {
-			doc.Pages[p].Texts = append(doc.Pages[p].Texts, Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Color: r.color})
+			doc.Pages[p].Texts = append(doc.Pages[p].Texts, Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color})
 		}
 	}
 	return doc, nil

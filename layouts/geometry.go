@@ -29,11 +29,17 @@ type Page struct {
 
 // Text is a run of characters drawn with one face at one size, its
 // baseline starting at (X, Y). Every rune of S is covered by Face.
+//
+// Kern, when not nil, has one entry per rune of S: the pair kerning in
+// Face's font units added after that rune (Face.Kern of it and the next
+// rune; the last entry is 0). Each rune then starts at the sum of the
+// advances and kerns before it. Nil: no kerning in the run.
 type Text struct {
 	X, Y  float64
 	Size  float64 // font size in points
 	Face  *fonts.Face
 	S     string
+	Kern  []int16
 	Color RGB
 }
 
@@ -54,3 +60,13 @@ type Image struct {
 
 // RGB is a colour with 8-bit channels.
 type RGB struct{ R, G, B uint8 }
+
+// Width returns the width of the run as drawn, in points: the advances
+// of its runes plus its kerning.
+func (t *Text) Width() float64 {
+	u := t.Face.Units(t.S)
+	for _, k := range t.Kern {
+		u += int(k)
+	}
+	return float64(u) * t.Size / float64(t.Face.UnitsPerEm())
+}

@@ -10,11 +10,11 @@ package layouts
 // layout's output (testdata/versions.txt): when a layout's output
 // changes, bump its number here and run go test ./layouts -update.
 const (
-	letterVersion         = "1"
-	jointStatementVersion = "1"
-	din5008AVersion       = "1"
-	din5008BVersion       = "1"
-	usWindowVersion       = "1"
+	letterVersion         = "2"
+	jointStatementVersion = "2"
+	din5008AVersion       = "2"
+	din5008BVersion       = "2"
+	usWindowVersion       = "2"
 )
 
 // Version returns the layout's version (see Layout.Version).

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/layouts"
 	"github.com/carta-letters/carta/renderer"
 	"github.com/carta-letters/carta/renderer/job"
 	"github.com/carta-letters/carta/renderer/sign"
@@ -92,11 +93,11 @@ func TestProvenanceInXMP(t *testing.T) {
 		{"reference joint statement", func(t *testing.T) []byte { return readFile(t, referenceJob) }, referenceSHA256, xmpDescription{
 			Title:   rdfList{Alt: "CSOs Across the Region Urge Leaders at NALS 2023 to Center Regional Migration Discussions on Human Rights, Humanitarian Protection & Asylum Access for those Fleeing Persecution"},
 			Creator: rdfList{Seq: "Center for Democracy in the Americas"}, CreateDate: "2023-01-09T00:00:00Z",
-			JobID: "cda-nals-2023-joint-letter", Layout: "joint-statement", LayoutVer: "1", Fonts: "Liberation Serif 2.1.4",
+			JobID: "cda-nals-2023-joint-letter", Layout: "joint-statement", LayoutVer: layoutVersion("joint-statement"), Fonts: "Liberation Serif 2.1.4",
 		}},
 		{"formal French letter to an embassy", func(t *testing.T) []byte { return readFile(t, "testdata/jobs/fr-embassy.json") }, "", xmpDescription{
 			Creator: rdfList{Seq: "Coalition pour les droits des personnes migrantes"}, CreateDate: "2024-03-01T00:00:00Z",
-			JobID: "fr-ambassade-2024-031", Layout: "letter", LayoutVer: "1", Fonts: "Liberation Serif 2.1.4",
+			JobID: "fr-ambassade-2024-031", Layout: "letter", LayoutVer: layoutVersion("letter"), Fonts: "Liberation Serif 2.1.4",
 		}},
 		{"window envelope with fallback fonts", func(t *testing.T) []byte {
 			var m map[string]any
@@ -112,7 +113,7 @@ func TestProvenanceInXMP(t *testing.T) {
 			return out
 		}, "", xmpDescription{
 			Creator: rdfList{Seq: `Comitė "Հայաստան" & <საქართველო> ✓`}, CreateDate: "2024-03-01T00:00:00Z",
-			JobID: "armenian-georgian", Layout: "din5008-a", LayoutVer: "1",
+			JobID: "armenian-georgian", Layout: "din5008-a", LayoutVer: layoutVersion("din5008-a"),
 			Fonts: "Liberation Serif 2.1.4, DejaVu Serif 2.37, DejaVu Sans 2.37",
 		}},
 	}
@@ -167,7 +168,7 @@ func TestProvenanceOfCopies(t *testing.T) {
 	}
 	for _, o := range outs {
 		pv := o.Provenance
-		if pv.JobID != j.ID || pv.JobSHA256 != sum || pv.Layout != "us-window" || pv.LayoutVersion != "1" || pv.CartaVersion != renderer.Version {
+		if pv.JobID != j.ID || pv.JobSHA256 != sum || pv.Layout != "us-window" || pv.LayoutVersion != layoutVersion("us-window") || pv.CartaVersion != renderer.Version {
 			t.Errorf("%s: provenance %+v", o.Name, pv)
 		}
 		if !bytes.Contains(o.PDF, []byte("<carta:jobSHA256>"+sum+"</carta:jobSHA256>")) {
@@ -278,4 +279,13 @@ func TestProvenanceSurvivesSigning(t *testing.T) {
 	if got, want := pdfinfoMeta(t, signed), pdfinfoMeta(t, res.PDF); got != want || got.JobSHA256 != res.Provenance.JobSHA256 {
 		t.Errorf("signed letter's metadata\n%+v\nwant\n%+v", got, want)
 	}
+}
+
+// layoutVersion is the current version of the named layout.
+func layoutVersion(name string) string {
+	l, ok := layouts.Lookup(name)
+	if !ok {
+		panic("no layout " + name)
+	}
+	return l.Version()
 }

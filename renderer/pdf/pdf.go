@@ -314,6 +314,16 @@ func (d *drawer) text(t *layouts.Text) {
 	b = append(b, " Td"...)
 	d.lx, d.ly = x, y
 	open := false
+	// A kerned run is a TJ array: each pair's kerning, converted from
+	// font units to thousandths of the font size, sits between the two
+	// strings (written before the next rune, so never after the last).
+	opener, closer := "(", ")Tj"
+	if t.Kern != nil {
+		opener, closer = "[(", ")]TJ"
+	}
+	upem := float64(t.Face.UnitsPerEm())
+	var pend int16 // kerning owed before the next rune, in font units
+	ri := 0
 	for _, r := range t.S {
 		var v uint16
 		if r != ' ' {
@@ -325,7 +335,7 @@ func (d *drawer) text(t *layouts.Text) {
 		}
 		if c := u.chunks[v>>8]; c != d.font || t.Size != d.size {
 			if open {
-				b = append(b, ")Tj"...)
+				b = append(b, closer...)
 				open = false
 			}
 			b = append(b, " /F"...)
@@ -335,10 +345,25 @@ func (d *drawer) text(t *layouts.Text) {
 			b = append(b, " Tf"...)
 			d.font, d.size = c, t.Size
 		}
-		if !open {
+		switch {
+		case !open && pend != 0:
+			b = append(b, '[')
+			b = appendNum(b, -float64(pend)*1000/upem)
 			b = append(b, '(')
 			open = true
+		case !open:
+			b = append(b, opener...)
+			open = true
+		case pend != 0:
+			b = append(b, ')')
+			b = appendNum(b, -float64(pend)*1000/upem)
+			b = append(b, '(')
 		}
+		pend = 0
+		if ri < len(t.Kern) {
+			pend = t.Kern[ri]
+		}
+		ri++
 		switch code := byte(v); code {
 		case '(', ')', '\\':
 			b = append(b, '\\', code)
@@ -347,7 +372,7 @@ func (d *drawer) text(t *layouts.Text) {
 		}
 	}
 	if open {
-		b = append(b, ")Tj"...)
+		b = append(b, closer...)
 	}
 	d.buf = append(b, '\n')
 }
