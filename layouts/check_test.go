@@ -84,12 +84,13 @@ func fold(s string) string {
 	return strings.Join(strings.Fields(s), "")
 }
 
-// stream returns the document's text, page furniture left out, folded.
+// stream returns the document's text, page furniture and the hyphens
+// added at line breaks left out, folded.
 func stream(d *Document) string {
 	var b strings.Builder
 	for _, pg := range d.Pages {
 		for _, tx := range pg.Texts {
-			if !isFurniture(d, tx) {
+			if !isFurniture(d, tx) && !tx.Hyphen {
 				b.WriteString(tx.S)
 			}
 		}

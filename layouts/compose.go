@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/layouts/hyphen"
 	"github.com/carta-letters/carta/layouts/markup"
 	"github.com/carta-letters/carta/renderer/job"
 )
@@ -59,6 +60,7 @@ type run struct {
 	s     string
 	kern  []int16 // see Text.Kern
 	color RGB
+	hyph  bool // see Text.Hyphen
 }
 
 type ruleRec struct {
@@ -101,6 +103,7 @@ type glyph struct {
 type line struct {
 	a, b int
 	w    float64
+	hyph bool // the line ends in a hyphen added at a pattern point (in w)
 }
 
 // composer lays out one document. It is created per call to Lay and
@@ -125,6 +128,7 @@ type composer struct {
 	faces  []*fonts.Face // the faces glyphs refer to
 	spans  []markup.Span
 	lines  []line
+	hyph   hyphenation
 
 	// Pagination cursor: items before flushed are placed; y is the next
 	// free position on page, atTop whether the page has no item yet.
@@ -136,6 +140,7 @@ type composer struct {
 
 func newComposer(j *job.Job) (*composer, error) {
 	c := &composer{j: j, fam: fonts.Serif(), loc: newLocale(j)}
+	c.hyph.h = hyphen.For(j.LocaleOrDefault())
 	switch size := j.PageSizeOrDefault(); size {
 	case "letter":
 		c.W, c.H = 612, 792
@@ -365,6 +370,7 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 	if cap(c.glyphs) < n {
 		c.glyphs = make([]glyph, 0, n)
 	}
+	c.hyph.size = size
 	gs := c.glyphs[:n] // at most one glyph per byte
 	k := 0
 	for si, sp := range c.spans {
@@ -451,6 +457,7 @@ func (c *composer) breakLines(w0, w1 float64) {
 		start, x := i, 0.0
 		bEnd, bNext, bW := -1, -1, 0.0
 		end, next, lw := -1, -1, 0.0
+		hyph := false
 		for ; i < n; i++ {
 			gi := &g[i]
 			if gi.cls == clsNewline {
@@ -465,7 +472,9 @@ func (c *composer) breakLines(w0, w1 float64) {
 				continue
 			}
 			if x+gi.w > width+eps && i > start {
-				if bEnd > start {
+				if p, pw, ok := c.hyphenate(start, i, x, width, bEnd > start, bW); ok {
+					end, next, lw, hyph = p, p, pw, true
+				} else if bEnd > start {
 					end, next, lw = bEnd, bNext, bW
 				} else {
 					end, next, lw = i, i, x
@@ -487,7 +496,7 @@ func (c *composer) breakLines(w0, w1 float64) {
 		if end > start {
 			lw -= float64(g[end-1].kw) // kerning with what follows the line is not drawn
 		}
-		c.lines = append(c.lines, line{a: start, b: end, w: lw})
+		c.lines = append(c.lines, line{a: start, b: end, w: lw, hyph: hyph})
 		i = next
 	}
 }
@@ -568,11 +577,20 @@ func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
 		x += w
 		j = k
 	}
+	if ln.hyph && ln.b > ln.a {
+		last := &g[ln.b-1]
+		x -= float64(last.kw) // its kerning with the next line's glyph is not drawn
+		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.hyphenFace(last), s: "-", color: st.color, hyph: true})
+	}
 }
 
 // text sets a paragraph of plain text (no markup).
 func (c *composer) text(s string, b block) error {
 	c.spans = append(c.spans[:0], markup.Span{Text: s})
+	// Plain strings are names, addresses, headings and the like: never
+	// hyphenated unless one word is wider than its column.
+	c.hyph.names = true
+	defer func() { c.hyph.names = false }()
 	return c.para(b)
 }
 
@@ -684,7 +702,7 @@ func (c *composer) finish() (*Document, error) {
 		}
 		if p > 0 {
 			for _, r := range header {
-				pg.Texts = append(pg.Texts, Text{X: r.x, Y: headerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color})
+				pg.Texts = append(pg.Texts, Text{X: r.x, Y: headerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph})
 			}
 			pg.Rules = append(pg.Rules, Rule{X1: c.left, Y1: headerRule, X2: c.right, Y2: headerRule, Width: 0.5, Color: light})
 		}
@@ -692,7 +710,7 @@ func (c *composer) finish() (*Document, error) {
 	for _, r := range c.runs {
 		it := &c.items[r.item]
 		pg := &doc.Pages[it.page]
-		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color})
+		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph})
 	}
 	for _, r := range c.rules {
 		it := &c.items[r.item]
@@ -715,7 +733,7 @@ func (c *composer) finish() (*Document, error) {
 			return nil, err
 		}
 		for _, r := range c.runs {
-			doc.Pages[p].Texts = append(doc.Pages[p].Texts, Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color})
+			doc.Pages[p].Texts = append(doc.Pages[p].Texts, Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph})
 		}
 	}
 	return doc, nil

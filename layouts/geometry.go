@@ -41,6 +41,9 @@ type Text struct {
 	S     string
 	Kern  []int16
 	Color RGB
+	// Hyphen marks the hyphen layout adds where it breaks a word at the
+	// end of a line: it is not a character of the job's text (S is "-").
+	Hyphen bool
 }
 
 // Rule is a straight line from (X1, Y1) to (X2, Y2).
