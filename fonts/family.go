@@ -66,8 +66,8 @@ var (
 	libSans   = [4]func() *Face{bundled(liberationsansregular.TTF), bundled(liberationsansbold.TTF), bundled(liberationsansitalic.TTF), bundled(liberationsansbolditalic.TTF)}
 	dejaSerif = [4]func() *Face{bundled(dejavuserif.TTF), bundled(dejavuserifbold.TTF), bundled(dejavuserifitalic.TTF), bundled(dejavuserifbolditalic.TTF)}
 	dejaSans  = [4]func() *Face{bundled(dejavusans.TTF), bundled(dejavusansbold.TTF), bundled(dejavusansoblique.TTF), bundled(dejavusansboldoblique.TTF)}
-	serifOnce = sync.OnceValue(func() *Family { return newFamily("Serif", libSerif, dejaSerif, dejaSans) })
-	sansOnce  = sync.OnceValue(func() *Family { return newFamily("Sans", libSans, dejaSans) })
+	serifOnce = sync.OnceValue(func() *Family { return newFamily("Serif", libSerif, dejaSerif, dejaSans, cjkChain, hangulChain) })
+	sansOnce  = sync.OnceValue(func() *Family { return newFamily("Sans", libSans, dejaSans, cjkChain, hangulChain) })
 )
 
 // newFamily parses the faces of each chain concurrently with the other
@@ -90,10 +90,11 @@ func newFamily(name string, chains ...[4]func() *Face) *Family {
 }
 
 // Serif returns the text family "Serif": Liberation Serif, falling back
-// to DejaVu Serif and then DejaVu Sans for wider coverage. It is prepared
+// to DejaVu Serif, DejaVu Sans and, for Chinese, Japanese and Korean,
+// Droid Sans Fallback and Nanum Myeongjo (Hangul). It is prepared
 // once per process; later calls are cheap.
 func Serif() *Family { return serifOnce() }
 
 // Sans returns the family "Sans": Liberation Sans falling back to DejaVu
-// Sans. It is prepared once per process; later calls are cheap.
+// Sans, Droid Sans Fallback and Nanum Myeongjo. It is prepared once per process; later calls are cheap.
 func Sans() *Family { return sansOnce() }

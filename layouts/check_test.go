@@ -19,6 +19,11 @@ type box struct{ x0, y0, x1, y1 float64 }
 func textBox(t Text) box {
 	f := t.Face
 	em := float64(f.UnitsPerEm())
+	if f.IsCJKFace() {
+		// Layout places CJK text by its ink (see fonts.Face.IsCJKFace).
+		lo, hi := f.InkBounds(t.S)
+		return box{x0: t.X, x1: t.X + t.Width(), y0: t.Y - float64(hi)*t.Size/em, y1: t.Y - float64(lo)*t.Size/em}
+	}
 	return box{
 		x0: t.X,
 		x1: t.X + t.Width(),

@@ -84,6 +84,7 @@ const (
 	clsSpace
 	clsBreakAfter // a break is allowed after it (hyphens, dashes, slashes)
 	clsNewline
+	clsBreakBefore // a break is allowed before it (UAX #14, between ideographs)
 )
 
 // glyph is one shaped rune of the paragraph being set. It holds no
@@ -129,6 +130,7 @@ type composer struct {
 	spans  []markup.Span
 	lines  []line
 	hyph   hyphenation
+	cjk    lineBreaks
 
 	// Pagination cursor: items before flushed are placed; y is the next
 	// free position on page, atTop whether the page has no item yet.
@@ -241,6 +243,9 @@ func (c *composer) addItem(h, space float64, keep bool) int32 {
 func (c *composer) baseline(st tstyle) float64 {
 	asc, desc := 0.0, 0.0
 	for _, f := range c.fam.Faces(st.font) {
+		if f.IsCJKFace() {
+			continue // see fonts.Face.IsCJKFace
+		}
 		em := float64(f.UnitsPerEm())
 		asc = max(asc, float64(f.Ascent())/em)
 		desc = max(desc, -float64(f.Descent())/em)
@@ -421,6 +426,7 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 		}
 	}
 	c.glyphs = gs[:k]
+	c.markBreaks()
 	return nil
 }
 
@@ -470,6 +476,9 @@ func (c *composer) breakLines(w0, w1 float64) {
 				}
 				x += gi.w
 				continue
+			}
+			if gi.cls == clsBreakBefore && i > start {
+				bEnd, bNext, bW = i, i, x-float64(g[i-1].kw)
 			}
 			if x+gi.w > width+eps && i > start {
 				if p, pw, ok := c.hyphenate(start, i, x, width, bEnd > start, bW); ok {

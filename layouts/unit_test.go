@@ -87,10 +87,10 @@ func setLines(t *testing.T, s string, w float64) []string {
 	return out
 }
 
-// kernedWidth is the width of s in Liberation Serif with pair kerning.
+// kernedWidth is the width of s in the Serif family's regular style,
+// fallback faces included, with pair kerning.
 func kernedWidth(s string, size float64) float64 {
-	f := fonts.Serif().Face(fonts.Regular)
-	return float64(f.KernedUnits(s)) * size / float64(f.UnitsPerEm())
+	return (&composer{fam: fonts.Serif()}).measure(s, fonts.Regular, size)
 }
 
 func TestBreakLines(t *testing.T) {
@@ -110,6 +110,9 @@ func TestBreakLines(t *testing.T) {
 		{"not after a leading hyphen", "a -5 b", []string{"a", "-5", "b"}},
 		{"by character", strings.Repeat("x", 26), []string{strings.Repeat("x", 9), strings.Repeat("x", 9), strings.Repeat("x", 8)}},
 		{"newline", "first\nsecond", []string{"first", "second"}},
+		{"between ideographs", "中华人民共和国外交部部长王毅", []string{"中华人民共和国", "外交部部长王毅"}},
+		{"not before a full stop or after an opening bracket", "私たちは「外務省」に要請します。", []string{"私たちは「外務", "省」に要請しま", "す。"}},
+		{"Latin words inside CJK text stay whole", "外務省 Ministry of Foreign Affairs", []string{"外務省 Ministry of", "Foreign Affairs"}},
 		{"empty", "", nil},
 	}
 	for _, tt := range tests {
