@@ -38,6 +38,7 @@ type Face struct {
 	astral   map[rune]uint16
 	nRunes   int
 	kern     *kernTable // nil: no pair kerning
+	shaper   shaperFace // see Shaper
 }
 
 // Name returns the face's PostScript name, e.g. "LiberationSerif-Bold".

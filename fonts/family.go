@@ -38,9 +38,13 @@ func (fam *Family) Face(st Style) *Face { return fam.chains[st&3][0] }
 // slice must not be modified.
 func (fam *Family) Faces(st Style) []*Face { return fam.chains[st&3] }
 
-// FaceFor returns the first face of style st's fallback chain that has r,
-// or nil if none has.
+// FaceFor returns the face that draws r in style st: for Arabic and
+// Hebrew (see NeedsShaping) the script's own face, otherwise the first
+// face of style st's fallback chain that has r; nil if none has.
 func (fam *Family) FaceFor(st Style, r rune) *Face {
+	if f := scriptFace(st, r); f != nil {
+		return f
+	}
 	for _, f := range fam.chains[st&3] {
 		if f.Has(r) {
 			return f

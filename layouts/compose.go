@@ -60,7 +60,8 @@ type run struct {
 	s     string
 	kern  []int16 // see Text.Kern
 	color RGB
-	hyph  bool // see Text.Hyphen
+	hyph  bool    // see Text.Hyphen
+	gl    []Glyph // see Text.Glyphs
 }
 
 type ruleRec struct {
@@ -98,6 +99,7 @@ type glyph struct {
 	n    uint8 // byte length
 	cls  uint8
 	face uint8 // index in composer.faces
+	lvl  uint8 // bidi embedding level (UAX #9); odd: right to left
 }
 
 // line is a range of glyphs set on one line, trailing spaces excluded.
@@ -131,6 +133,7 @@ type composer struct {
 	lines  []line
 	hyph   hyphenation
 	cjk    lineBreaks
+	bidi   bidiState
 
 	// Pagination cursor: items before flushed are placed; y is the next
 	// free position on page, atTop whether the page has no item yet.
@@ -143,6 +146,7 @@ type composer struct {
 func newComposer(j *job.Job) (*composer, error) {
 	c := &composer{j: j, fam: fonts.Serif(), loc: newLocale(j)}
 	c.hyph.h = hyphen.For(j.LocaleOrDefault())
+	c.bidi.rtlDoc = rtlLanguage(j.LocaleOrDefault())
 	switch size := j.PageSizeOrDefault(); size {
 	case "letter":
 		c.W, c.H = 612, 792
@@ -255,7 +259,7 @@ func (c *composer) baseline(st tstyle) float64 {
 
 // faceFor returns the face that draws r in style st.
 func (c *composer) faceFor(st fonts.Style, r rune) (*fonts.Face, error) {
-	if f := c.fam.Face(st); f.Has(r) {
+	if f := c.fam.Face(st); f.Has(r) && (r < 0x0590 || !fonts.NeedsShaping(r)) {
 		return f, nil
 	}
 	if f := c.fam.FaceFor(st, r); f != nil {
@@ -266,6 +270,9 @@ func (c *composer) faceFor(st fonts.Style, r rune) (*fonts.Face, error) {
 
 // measure returns the width of s set in st.
 func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
+	if needsBidi(s) {
+		return c.complexStr(-1, s, tstyle{font: font, size: size}, 0, 0, false)
+	}
 	w := 0
 	var last *fonts.Face
 	var em float64
@@ -297,6 +304,9 @@ func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
 // str draws s on one line in style st at x, attached to item it, split
 // into runs where the face changes. It returns the width drawn.
 func (c *composer) str(it int32, s string, st tstyle, x, dy float64) (float64, error) {
+	if needsBidi(s) {
+		return c.complexStr(it, s, st, x, dy, true), nil
+	}
 	start := 0
 	var face *fonts.Face
 	w, total := 0, 0.0
@@ -403,7 +413,7 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 				_, size := utf8.DecodeRuneInString(sp.Text[i:])
 				g.n = uint8(size)
 			}
-			if adv := primary.Advance(r); adv != 0 || primary.Has(r) {
+			if adv := primary.Advance(r); (adv != 0 || primary.Has(r)) && (r < 0x0590 || !fonts.NeedsShaping(r)) {
 				g.w = float64(adv) * scale
 				if prev != nil && prev.face == pi {
 					c.kernPair(prev, pr, r, primary, scale)
@@ -427,7 +437,7 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 	}
 	c.glyphs = gs[:k]
 	c.markBreaks()
-	return nil
+	return c.shapeComplex(size)
 }
 
 // kernPair adds the pair kerning of f between l (the glyph prev) and r
@@ -561,6 +571,10 @@ func (c *composer) para(b block) error {
 // emitLine adds the runs of one line: one run per stretch of glyphs that
 // share a span and a face, its text a slice of the span's text.
 func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
+	if c.bidi.active {
+		c.emitBidiLine(it, ln, st, x, dy)
+		return
+	}
 	g := c.glyphs
 	for j := ln.a; j < ln.b; {
 		k, w := j, 0.0
@@ -711,7 +725,7 @@ func (c *composer) finish() (*Document, error) {
 		}
 		if p > 0 {
 			for _, r := range header {
-				pg.Texts = append(pg.Texts, Text{X: r.x, Y: headerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph})
+				pg.Texts = append(pg.Texts, Text{X: r.x, Y: headerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph, Glyphs: r.gl})
 			}
 			pg.Rules = append(pg.Rules, Rule{X1: c.left, Y1: headerRule, X2: c.right, Y2: headerRule, Width: 0.5, Color: light})
 		}
@@ -719,7 +733,7 @@ func (c *composer) finish() (*Document, error) {
 	for _, r := range c.runs {
 		it := &c.items[r.item]
 		pg := &doc.Pages[it.page]
-		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph})
+		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph, Glyphs: r.gl})
 	}
 	for _, r := range c.rules {
 		it := &c.items[r.item]
@@ -730,6 +744,9 @@ func (c *composer) finish() (*Document, error) {
 		it := &c.items[im.item]
 		pg := &doc.Pages[it.page]
 		pg.Images = append(pg.Images, Image{X: im.x + it.dx, Y: it.y + im.dy, W: im.w, H: im.h, Data: im.data, Format: im.format, Name: im.name})
+	}
+	if c.bidi.rtlDoc && !c.bidi.noMirror {
+		mirror(doc)
 	}
 	// Footers, centred.
 	var buf []byte
@@ -742,7 +759,7 @@ func (c *composer) finish() (*Document, error) {
 			return nil, err
 		}
 		for _, r := range c.runs {
-			doc.Pages[p].Texts = append(doc.Pages[p].Texts, Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph})
+			doc.Pages[p].Texts = append(doc.Pages[p].Texts, Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph, Glyphs: r.gl})
 		}
 	}
 	return doc, nil

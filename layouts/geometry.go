@@ -44,6 +44,22 @@ type Text struct {
 	// Hyphen marks the hyphen layout adds where it breaks a word at the
 	// end of a line: it is not a character of the job's text (S is "-").
 	Hyphen bool
+	// Glyphs, when not nil, is the run shaped (Arabic, Hebrew, and any
+	// run set right to left): the glyphs to draw from X, left to right,
+	// each with its advance. S is then the run's text in logical order
+	// and Kern is nil.
+	Glyphs []Glyph
+}
+
+// Glyph is one glyph of a shaped run, in font units of its Text's Face.
+type Glyph struct {
+	ID         uint16 // glyph id in the face
+	Advance    int32  // horizontal advance
+	XOff, YOff int32  // offset from the pen position (y up)
+	// Text is what the glyph stands for in the job's text, in logical
+	// order: a cluster's characters on its first glyph ("لا" on the
+	// lam-alef ligature), "" on the cluster's other glyphs.
+	Text string
 }
 
 // Rule is a straight line from (X1, Y1) to (X2, Y2).
@@ -67,6 +83,13 @@ type RGB struct{ R, G, B uint8 }
 // Width returns the width of the run as drawn, in points: the advances
 // of its runes plus its kerning.
 func (t *Text) Width() float64 {
+	if t.Glyphs != nil {
+		u := 0
+		for _, g := range t.Glyphs {
+			u += int(g.Advance)
+		}
+		return float64(u) * t.Size / float64(t.Face.UnitsPerEm())
+	}
 	u := t.Face.Units(t.S)
 	for _, k := range t.Kern {
 		u += int(k)

@@ -109,7 +109,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	if !validLang(doc.Meta.Language) {
 		return nil, fmt.Errorf("bad language tag %q", doc.Meta.Language)
 	}
-	order, byFace, err := planFonts(doc)
+	order, byFace, cid, err := planFonts(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	}
 
 	images := newImageSet(p)
-	d := drawer{p: p, h: doc.Height, byFace: byFace}
+	d := drawer{p: p, h: doc.Height, byFace: byFace, cid: cid}
 	for pi := range doc.Pages {
 		pg := &doc.Pages[pi]
 		p.AddPage()
@@ -195,6 +195,12 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 		return nil, err
 	}
 	b := out.Bytes()
+	var cidUp *cidUpdate
+	if len(cid.fonts) > 0 {
+		if cidUp, err = prepareCID(b); err != nil {
+			return nil, fmt.Errorf("add CID fonts: %w", err)
+		}
+	}
 	// The content streams name fonts by the ids fpdf derives from their
 	// definitions; make sure fpdf registered them under those names.
 	var chunks []*chunk
@@ -206,12 +212,16 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 			chunks = append(chunks, c)
 		}
 	}
-	if len(chunks) == 0 {
-		return b, nil
+	if len(chunks) > 0 {
+		b, err = addToUnicode(b, chunks, opt.CompressContent)
+		if err != nil {
+			return nil, fmt.Errorf("add ToUnicode maps: %w", err)
+		}
 	}
-	b, err = addToUnicode(b, chunks, opt.CompressContent)
-	if err != nil {
-		return nil, fmt.Errorf("add ToUnicode maps: %w", err)
+	if cidUp != nil {
+		if b, err = addCIDFonts(b, cidUp, cid); err != nil {
+			return nil, fmt.Errorf("add CID fonts: %w", err)
+		}
 	}
 	return b, nil
 }
@@ -265,6 +275,7 @@ type drawer struct {
 	p      *fpdf.Fpdf
 	h      float64 // page height
 	byFace map[*fonts.Face]*faceUse
+	cid    *cidPlan
 	buf    []byte
 
 	// text state within the page's BT block
@@ -313,6 +324,10 @@ func (d *drawer) text(t *layouts.Text) {
 	b = appendMilli(b, y-d.ly)
 	b = append(b, " Td"...)
 	d.lx, d.ly = x, y
+	if t.Glyphs != nil {
+		d.buf = append(d.shapedText(b, t), '\n')
+		return
+	}
 	open := false
 	// A kerned run is a TJ array: each pair's kerning, converted from
 	// font units to thousandths of the font size, sits between the two

@@ -261,7 +261,7 @@ func TestToUnicodeUpdate(t *testing.T) {
 func TestAddToUnicodeErrors(t *testing.T) {
 	t.Parallel()
 	doc := &layouts.Document{Width: a4w, Height: a4h, Pages: []layouts.Page{{Texts: line(36, 72, 12, 0, "Mélanie")}}}
-	order, _, err := planFonts(doc)
+	order, _, _, err := planFonts(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func FuzzAddToUnicode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	order, _, err := planFonts(doc)
+	order, _, _, err := planFonts(doc)
 	if err != nil {
 		f.Fatal(err)
 	}
