@@ -48,6 +48,18 @@ func IsCJK(r rune) bool {
 // of line placement.
 func (f *Face) IsCJKFace() bool { return f == cjk() || f == hangul() }
 
+// GlyphInkBounds is InkBounds for glyph ids.
+func (f *Face) GlyphInkBounds(gids []uint16) (yMin, yMax int) {
+	for _, g := range gids {
+		d, err := f.glyphData(int(g))
+		if g == 0 || err != nil || len(d) < 10 {
+			continue
+		}
+		yMin, yMax = min(yMin, i16(d, 4)), max(yMax, i16(d, 8))
+	}
+	return yMin, yMax
+}
+
 // InkBounds returns the lowest and highest extent of the outlines of s's
 // runes, in font units (yMin ≤ 0 ≤ yMax for most text): the ink box,
 // where Ascent and Descent are the line's box.

@@ -87,3 +87,11 @@ func (f *Face) Shaper() (*gotext.Face, error) {
 	})
 	return f.shaper.face, f.shaper.err
 }
+
+// IsShapedFace reports whether f is one of the bundled Arabic and Hebrew
+// faces. Their ascent and descent leave room for stacked marks; layout
+// places their lines by the Latin faces' metrics, which their letters'
+// ink fits within at Carta's line spacing (layout tests check the ink).
+func (f *Face) IsShapedFace() bool {
+	return f == naskh[0]() || f == naskh[1]() || f == hebrew[0]() || f == hebrew[1]()
+}

@@ -1,6 +1,7 @@
 package layouts
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -248,6 +249,7 @@ func (c *composer) emitBidiLine(it int32, ln line, st tstyle, x, dy float64) {
 	}
 	sh := shapers.Get().(*shaping.HarfbuzzShaper)
 	defer shapers.Put(sh)
+	first := len(c.runs)
 	for _, sg := range segs {
 		f := c.faces[g[sg.a].face]
 		sp := c.spans[g[sg.a].span].Text
@@ -260,6 +262,7 @@ func (c *composer) emitBidiLine(it int32, ln line, st tstyle, x, dy float64) {
 				for _, gg := range r.gl {
 					x += float64(gg.Advance) * st.size / float64(f.UnitsPerEm())
 				}
+				r.lgc = sg.a
 				c.runs = append(c.runs, r)
 				continue
 			}
@@ -279,9 +282,14 @@ func (c *composer) emitBidiLine(it int32, ln line, st tstyle, x, dy float64) {
 			r.kern = c.kerns[k0:len(c.kerns):len(c.kerns)]
 			w -= float64(g[sg.b-1].kw)
 		}
+		r.lgc = sg.a
 		c.runs = append(c.runs, r)
 		x += w
 	}
+	// The runs go into the page in logical order, each where the visual
+	// order put it: text extraction and the document's reading order
+	// then follow the job's text.
+	slices.SortStableFunc(c.runs[first:], func(p, q run) int { return p.lgc - q.lgc })
 	if ln.hyph && !hyphenFirst {
 		c.emitHyphen(it, ln, st, x, dy)
 	}

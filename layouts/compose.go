@@ -62,6 +62,7 @@ type run struct {
 	color RGB
 	hyph  bool    // see Text.Hyphen
 	gl    []Glyph // see Text.Glyphs
+	lgc   int     // first glyph, for the logical order of a bidi line's runs
 }
 
 type ruleRec struct {

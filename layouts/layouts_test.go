@@ -236,6 +236,9 @@ func TestScenarios(t *testing.T) {
 			j.Letter.Signatories = &job.Signatories{Columns: 3, Entries: []job.Entry{{Name: "中国移民与难民权益保护协会"}, {Name: "難民支援協会（JAR）"}, {Name: "대한민국 난민인권네트워크"}, {Name: "Comitė Ciudadano"}}}
 			return j
 		}},
+		{"arabic-ministry-rtl", func() *job.Job { return loadJob(t, "../renderer/testdata/jobs/arabic.json") }},
+		{"hebrew-ministry-rtl", func() *job.Job { return loadJob(t, "../renderer/testdata/jobs/hebrew.json") }},
+		{"latin-with-arabic-and-chinese-signatories", func() *job.Job { return loadJob(t, "../renderer/testdata/jobs/mixed-signatories.json") }},
 		{"group-members", func() *job.Job {
 			j := baseJob()
 			j.Letter.Signatories = &job.Signatories{Heading: "Organizaciones firmantes", Columns: 2, Sort: "alpha", Entries: []job.Entry{

@@ -155,6 +155,9 @@ func (l windowLayout) layFor(j *job.Job, first int) (*Document, error) {
 		return nil, err
 	}
 	c.first = first
+	// The envelope's window does not move: a right-to-left letter keeps
+	// this page unmirrored, its lines set right to left inside.
+	c.bidi.noMirror = true
 	c.left, c.right = s.left, s.right
 	if first < 0 || first >= len(j.Letter.Recipients) {
 		return nil, fmt.Errorf("lay out letter: no recipient %d", first)
