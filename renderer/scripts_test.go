@@ -226,3 +226,23 @@ func TestLamAlefExtractsAsTwoLetters(t *testing.T) {
 		t.Errorf("extracted %q, want لا للتمييز as its letters", out)
 	}
 }
+
+// BenchmarkRenderArabic renders the Arabic letter to a ministry (shaped,
+// right to left, mirrored, with CID fonts): to be read beside
+// BenchmarkRender.
+func BenchmarkRenderArabic(b *testing.B) {
+	j, err := job.Decode(readFile(b, "testdata/jobs/arabic.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := renderer.Render(j); err != nil { // fonts prepared once per process
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := renderer.Render(j); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
