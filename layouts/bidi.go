@@ -29,7 +29,8 @@ import (
 // paragraphs never reaches this code.
 type bidiState struct {
 	rtlDoc   bool // the job's language is written right to left: the page is mirrored
-	noMirror bool // the layout keeps its page unmirrored (window envelopes)
+	noMirror bool // the page is not mirrored (complexStr's own composer, in a mirrored one)
+	keep     []Rect // regions of the first page mirrored in place (an envelope window and its information block)
 	active   bool // the paragraph being set went through the algorithm
 	base     uint8
 	para     bidi.Paragraph
@@ -375,16 +376,34 @@ func (c *composer) complexStr(it int32, s string, st tstyle, x, dy float64, draw
 // mirror flips every page of doc left to right: the layout of a
 // right-to-left letter is that of a left-to-right one seen in a mirror,
 // with each run's own glyph order kept (the runs were put in reversed
-// visual order for this).
-func mirror(doc *Document) {
+// visual order for this). The regions keep of the first page (an
+// envelope window and the information block beside it) stay where the
+// envelope needs them, what lies in each mirrored within it; so do the
+// fold and hole marks at the paper's left edge.
+func mirror(doc *Document, keep []Rect) {
+	const edge = 15 * mm // fold and hole marks lie closer to the edge than this
 	for p := range doc.Pages {
 		pg := &doc.Pages[p]
+		first := p == 0 && len(keep) > 0
+	texts:
 		for i := range pg.Texts {
 			t := &pg.Texts[i]
-			t.X = doc.Width - t.X - t.Width()
+			w := t.Width()
+			if first {
+				for _, k := range keep {
+					if t.X >= k.X-1e-6 && t.X+w <= k.X+k.W+1e-6 && t.Y > k.Y && t.Y <= k.Y+k.H {
+						t.X = 2*k.X + k.W - t.X - w
+						continue texts
+					}
+				}
+			}
+			t.X = doc.Width - t.X - w
 		}
 		for i := range pg.Rules {
 			r := &pg.Rules[i]
+			if first && max(r.X1, r.X2) < edge {
+				continue
+			}
 			r.X1, r.X2 = doc.Width-r.X1, doc.Width-r.X2
 		}
 		for i := range pg.Images {

@@ -747,7 +747,7 @@ func (c *composer) finish() (*Document, error) {
 		pg.Images = append(pg.Images, Image{X: im.x + it.dx, Y: it.y + im.dy, W: im.w, H: im.h, Data: im.data, Format: im.format, Name: im.name})
 	}
 	if c.bidi.rtlDoc && !c.bidi.noMirror {
-		mirror(doc)
+		mirror(doc, c.bidi.keep)
 	}
 	// Footers, centred.
 	var buf []byte

@@ -155,9 +155,10 @@ func (l windowLayout) layFor(j *job.Job, first int) (*Document, error) {
 		return nil, err
 	}
 	c.first = first
-	// The envelope's window does not move: a right-to-left letter keeps
-	// this page unmirrored, its lines set right to left inside.
-	c.bidi.noMirror = true
+	// The envelope's window does not move: a right-to-left letter's
+	// first page is mirrored around it and the information block beside
+	// it (see mirror).
+	c.bidi.keep = []Rect{s.window, {X: s.infoX, Y: s.headBottom, W: s.right - s.infoX, H: s.bodyTop - s.headBottom}}
 	c.left, c.right = s.left, s.right
 	if first < 0 || first >= len(j.Letter.Recipients) {
 		return nil, fmt.Errorf("lay out letter: no recipient %d", first)
@@ -338,6 +339,9 @@ func (c *composer) measureAddress(ss []string, size, w float64) (n, wrapped int,
 		}
 		for _, g := range c.glyphs {
 			f := c.faces[g.face]
+			if f.IsCJKFace() || f.IsShapedFace() {
+				f = c.fam.Face(fonts.Regular) // placed by their ink, as in baseline
+			}
 			em := float64(f.UnitsPerEm())
 			asc = max(asc, float64(f.Ascent())/em)
 			desc = max(desc, -float64(f.Descent())/em)
