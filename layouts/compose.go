@@ -389,6 +389,7 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 	c.hyph.size = size
 	gs := c.glyphs[:n] // at most one glyph per byte
 	k := 0
+	cjk, complex := false, c.bidi.rtlDoc // the paragraph needs markBreaks, shapeComplex
 	for si, sp := range c.spans {
 		st := styleOf(base, sp.Style)
 		primary := c.fam.Face(st)
@@ -399,6 +400,10 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 		for i, r := range sp.Text {
 			g := &gs[k]
 			k++
+			if r >= 0x0590 {
+				cjk = cjk || fonts.IsCJK(r)
+				complex = complex || fonts.NeedsShaping(r)
+			}
 			*g = glyph{face: pi, off: int32(i), n: uint8(utf8.RuneLen(r)), span: uint16(si)}
 			switch r {
 			case ' ':
@@ -437,8 +442,14 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 		}
 	}
 	c.glyphs = gs[:k]
-	c.markBreaks()
-	return c.shapeComplex(size)
+	if cjk {
+		c.markBreaks()
+	}
+	c.bidi.active = false
+	if complex {
+		return c.shapeComplex(size)
+	}
+	return nil
 }
 
 // kernPair adds the pair kerning of f between l (the glyph prev) and r

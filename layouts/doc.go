@@ -65,8 +65,8 @@
 // Paragraphs with Arabic or Hebrew, and every paragraph of a job in a
 // right-to-left language, go through the bidi algorithm and are shaped
 // with go-text/typesetting (bidi.go): shaped runs carry their glyphs in
-// Text.Glyphs; a right-to-left job's pages are mirrored, except in the
-// window layouts.
+// Text.Glyphs; a right-to-left job's pages are mirrored (the window
+// layouts' envelope window and information block in place).
 //
 // To add a layout, write a type with Name and Lay methods in its own file
 // (the building blocks are the composer's methods: letterhead, statement,
