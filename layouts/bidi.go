@@ -28,10 +28,10 @@ import (
 // again as drawn. Latin, Greek, Cyrillic and CJK text outside such
 // paragraphs never reaches this code.
 type bidiState struct {
-	rtlDoc   bool // the job's language is written right to left: the page is mirrored
-	noMirror bool // the page is not mirrored (complexStr's own composer, in a mirrored one)
+	rtlDoc   bool   // the job's language is written right to left: the page is mirrored
+	noMirror bool   // the page is not mirrored (complexStr's own composer, in a mirrored one)
 	keep     []Rect // regions of the first page mirrored in place (an envelope window and its information block)
-	active   bool // the paragraph being set went through the algorithm
+	active   bool   // the paragraph being set went through the algorithm
 	base     uint8
 	para     bidi.Paragraph
 	runes    []rune
