@@ -28,14 +28,13 @@ import (
 // again as drawn. Latin, Greek, Cyrillic and CJK text outside such
 // paragraphs never reaches this code.
 type bidiState struct {
-	rtlDoc   bool   // the job's language is written right to left: the page is mirrored
-	noMirror bool   // the page is not mirrored (complexStr's own composer, in a mirrored one)
-	keep     []Rect // regions of the first page mirrored in place (an envelope window and its information block)
-	active   bool   // the paragraph being set went through the algorithm
-	base     uint8
-	para     bidi.Paragraph
-	runes    []rune
-	segs     []segment
+	rtlDoc bool   // the job's language is written right to left: the page is mirrored
+	keep   []Rect // regions of the first page mirrored in place (an envelope window and its information block)
+	active bool   // the paragraph being set went through the algorithm
+	base   uint8
+	para   bidi.Paragraph
+	runes  []rune
+	segs   []segment
 }
 
 // segment is a run of one line: glyphs a..b of one span, face and level.
@@ -239,12 +238,12 @@ func (c *composer) emitBidiLine(it int32, ln line, st tstyle, x, dy float64) {
 			i = j
 		}
 	}
-	if bs.rtlDoc && !bs.noMirror {
+	if bs.rtlDoc {
 		for p, q := 0, len(segs)-1; p < q; p, q = p+1, q-1 {
 			segs[p], segs[q] = segs[q], segs[p]
 		}
 	}
-	hyphenFirst := ln.hyph && bs.base == 1 != (bs.rtlDoc && !bs.noMirror)
+	hyphenFirst := ln.hyph && (bs.base == 1) != bs.rtlDoc
 	if hyphenFirst {
 		x += c.emitHyphen(it, ln, st, x, dy)
 	}
@@ -357,7 +356,7 @@ func (c *composer) glyphsOf(out shaping.Output, a, b int) []Glyph {
 // adds the runs to item it when draw is set and returns the width.
 func (c *composer) complexStr(it int32, s string, st tstyle, x, dy float64, draw bool) float64 {
 	sub := &composer{fam: c.fam, loc: c.loc}
-	sub.bidi.rtlDoc, sub.bidi.noMirror = c.bidi.rtlDoc, c.bidi.noMirror
+	sub.bidi.rtlDoc = c.bidi.rtlDoc
 	sub.spans = append(sub.spans, markup.Span{Text: s})
 	if err := sub.shape(st.font, st.size); err != nil {
 		return 0

@@ -757,7 +757,7 @@ func (c *composer) finish() (*Document, error) {
 		pg := &doc.Pages[it.page]
 		pg.Images = append(pg.Images, Image{X: im.x + it.dx, Y: it.y + im.dy, W: im.w, H: im.h, Data: im.data, Format: im.format, Name: im.name})
 	}
-	if c.bidi.rtlDoc && !c.bidi.noMirror {
+	if c.bidi.rtlDoc {
 		mirror(doc, c.bidi.keep)
 	}
 	// Footers, centred.
