@@ -246,3 +246,22 @@ func BenchmarkRenderArabic(b *testing.B) {
 		}
 	}
 }
+
+// Shaped and right-to-left letters are byte-for-byte deterministic too.
+func TestScriptsDeterministic(t *testing.T) {
+	t.Parallel()
+	for _, tc := range scriptJobs {
+		data := readFile(t, tc.path)
+		_, a, err := renderer.RenderJSON(data)
+		if err != nil {
+			t.Fatalf("%s: render: %v", tc.name, err)
+		}
+		_, b, err := renderer.RenderJSON(data)
+		if err != nil {
+			t.Fatalf("%s: render again: %v", tc.name, err)
+		}
+		if a.SHA256 != b.SHA256 {
+			t.Errorf("%s: two renders differ", tc.name)
+		}
+	}
+}
