@@ -271,7 +271,7 @@ func (c *composer) faceFor(st fonts.Style, r rune) (*fonts.Face, error) {
 
 // measure returns the width of s set in st.
 func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
-	if needsBidi(s) {
+	if c.bidi.rtlDoc || needsBidi(s) {
 		return c.complexStr(-1, s, tstyle{font: font, size: size}, 0, 0, false)
 	}
 	w := 0
@@ -305,7 +305,7 @@ func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
 // str draws s on one line in style st at x, attached to item it, split
 // into runs where the face changes. It returns the width drawn.
 func (c *composer) str(it int32, s string, st tstyle, x, dy float64) (float64, error) {
-	if needsBidi(s) {
+	if c.bidi.rtlDoc || needsBidi(s) {
 		return c.complexStr(it, s, st, x, dy, true), nil
 	}
 	start := 0
