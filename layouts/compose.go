@@ -771,7 +771,11 @@ func (c *composer) finish() (*Document, error) {
 			return nil, err
 		}
 		for _, r := range c.runs {
-			doc.Pages[p].Texts = append(doc.Pages[p].Texts, Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph, Glyphs: r.gl})
+			t := Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph, Glyphs: r.gl}
+			if c.bidi.rtlDoc {
+				t.X = c.W - t.X - t.Width() // mirrored as the pages were
+			}
+			doc.Pages[p].Texts = append(doc.Pages[p].Texts, t)
 		}
 	}
 	return doc, nil

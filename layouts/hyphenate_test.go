@@ -105,32 +105,3 @@ func TestHyphenLadder(t *testing.T) {
 		t.Errorf("%d hyphenated lines, at most %d in a row (limit %d):\n%s", total, most, maxHyphenated, strings.Join(lines, "\n"))
 	}
 }
-
-// A right-to-left letter in a window layout is mirrored around the
-// envelope's window: the address stays in the window (set flush right in
-// it), the rest of the page is mirrored, nothing overlaps.
-func TestRTLWindowLetter(t *testing.T) {
-	t.Parallel()
-	for _, layout := range []string{"din5008-a", "din5008-b", "us-window"} {
-		t.Run(layout, func(t *testing.T) {
-			t.Parallel()
-			j := loadJob(t, "../renderer/testdata/jobs/arabic.json")
-			j.Layout = layout
-			j.Letter.Recipients[0].Title = ""
-			j = decode(t, j)
-			d := lay(t, j)
-			checkWindow(t, j, d, 0)
-			left, right := column(layout)
-			checkDocIn(t, d, left, right)
-			// The window's lines end at its right edge: flush right.
-			r, _ := AddressWindow(layout)
-			maxRight := 0.0
-			for _, tx := range windowTexts(d, r) {
-				maxRight = max(maxRight, tx.X+tx.Width())
-			}
-			if maxRight < r.X+r.W-50 { // the address zone may sit up to 45 pt inside the window
-				t.Errorf("address ends at x %.1f, not flush right in the window %+v", maxRight, r)
-			}
-		})
-	}
-}

@@ -21,6 +21,8 @@ func TestLongDate(t *testing.T) {
 		{"pt", "2023-01-09", "9 de janeiro de 2023"},
 		{"de", "2023-01-09", "9. Januar 2023"},
 		{"de", "2023-12-31", "31. Dezember 2023"},
+		{"ar", "2024-07-15", "15 يوليو 2024"},
+		{"he", "2024-08-04", "4 באוגוסט 2024"},
 		{"it", "2023-01-09", "2023-01-09"},
 		{"en", "2023-13-09", "2023-13-09"},
 		{"en", "not a date", "not a date"},
@@ -44,6 +46,8 @@ func TestLocaleFromJob(t *testing.T) {
 		{"fr-CA", "fr", "Page 2 sur 4", "c.c.\u00a0:"},
 		{"pt-BR", "pt", "Página 2 de 4", "c/c:"},
 		{"de-DE", "de", "Seite 2 von 4", "Kopie an:"},
+		{"ar-EG", "ar", "الصفحة 2 من 4", "نسخة إلى:"},
+		{"he-IL", "he", "עמוד 2 מתוך 4", "העתק:"},
 		{"nl-NL", "nl", "Page 2 of 4", "cc:"},
 	}
 	for _, tt := range tests {
