@@ -124,6 +124,9 @@ func (c *composer) shapeComplex(size float64) error {
 		for k := r.Start; k < r.End && k < len(g); k++ {
 			g[k].lvl = uint8(r.Level)
 		}
+		if bs.base == 0 && r.Level == 2 {
+			c.splitEvenRun(r.Start, min(r.End, len(g)))
+		}
 	}
 	// Shaped widths, word by word.
 	sh := shapers.Get().(*shaping.HarfbuzzShaper)
@@ -156,6 +159,33 @@ func (c *composer) shapeComplex(size float64) error {
 		a = b
 	}
 	return nil
+}
+
+// splitEvenRun gives back their own levels to the glyphs a..b of a run
+// go-text reports at level 2 in a left-to-right paragraph. Its runs end
+// only where the direction changes, with the level of their first
+// character; without embeddings (Carta refuses bidi controls), a level-2
+// run there starts with a number that follows right-to-left text (UAX #9
+// W2, I1) and may go on with left-to-right text at level 0 ("... (الشبكة)
+// 2024 report"). The number (digits, with the separators between them and
+// the terminators next to them, W4 and W5) keeps level 2; the rest gets 0.
+func (c *composer) splitEvenRun(a, b int) {
+	rs := c.bidi.runes
+	g := c.glyphs
+	isNum := func(r rune) bool { return unicode.IsDigit(r) }
+	isSep := func(r rune) bool { return r == '.' || r == ',' || r == ':' || r == '/' || r == '\u066B' || r == '\u066C' }
+	isTerm := func(r rune) bool { return r == '%' || r == '\u066A' || r == '#' || unicode.Is(unicode.Sc, r) }
+	for k := a; k < b; k++ {
+		r := rs[k]
+		switch {
+		case isNum(r) || isTerm(r):
+			g[k].lvl = 2
+		case isSep(r) && k > a && k+1 < b && isNum(rs[k-1]) && isNum(rs[k+1]):
+			g[k].lvl = 2
+		default:
+			g[k].lvl = 0
+		}
+	}
 }
 
 // isShaped reports whether glyph k is set by the shaper: Arabic and

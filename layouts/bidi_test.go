@@ -1,9 +1,13 @@
 package layouts
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/layouts/markup"
 	"github.com/carta-letters/carta/renderer/job"
 )
 
@@ -80,5 +84,49 @@ func TestRTLFurniture(t *testing.T) {
 				t.Errorf("page %d: running header ends at %.1f, not flush right", p+1, end)
 			}
 		}
+	}
+}
+
+// visualRuns sets s on one line and returns its runs' texts left to right.
+func visualRuns(t *testing.T, s string) []string {
+	t.Helper()
+	c := &composer{fam: fonts.Serif()}
+	c.spans = markup.Parse(nil, s)
+	if err := c.shape(fonts.Regular, 11); err != nil {
+		t.Fatal(err)
+	}
+	c.breakLines(1000, 1000)
+	c.emitLine(0, c.lines[0], tstyle{size: 11}, 0, 0)
+	runs := slices.Clone(c.runs)
+	slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.x, b.x) })
+	var out []string
+	for _, r := range runs {
+		if strings.TrimSpace(r.s) != "" {
+			out = append(out, strings.TrimSpace(r.s))
+		}
+	}
+	return out
+}
+
+// The order of mixed-direction lines follows UAX #9, as browsers set it.
+func TestBidiOrder(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     []string // the runs left to right, spaces left out
+	}{
+		{"number after an Arabic name in English", "the Network الشبكة 2024 report", []string{"the Network", "2024", "الشبكة", "report"}},
+		{"Arabic in brackets in English", "the Network (الشبكة العربية) report", []string{"the Network (", "العربية", "الشبكة", ") report"}},
+		{"Latin name and number in Arabic", "مع منظمة Human Rights Watch منذ 2024.", []string{".", "2024", "منذ", "Human Rights Watch", "منظمة", "مع"}},
+		{"brackets around a number in Arabic", "يناير (2024) الماضي", []string{"الماضي", ")", "2024", "(", "يناير"}},
+		{"Hebrew with a Latin acronym", "נציבות UNHCR לפליטים", []string{"לפליטים", "UNHCR", "נציבות"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := visualRuns(t, tt.in); !slices.Equal(got, tt.want) {
+				t.Errorf("%q is set %q, want %q", tt.in, got, tt.want)
+			}
+		})
 	}
 }
