@@ -173,7 +173,9 @@ func (c *composer) splitEvenRun(a, b int) {
 	rs := c.bidi.runes
 	g := c.glyphs
 	isNum := func(r rune) bool { return unicode.IsDigit(r) }
-	isSep := func(r rune) bool { return r == '.' || r == ',' || r == ':' || r == '/' || r == '\u066B' || r == '\u066C' }
+	isSep := func(r rune) bool {
+		return r == '.' || r == ',' || r == ':' || r == '/' || r == '\u066B' || r == '\u066C'
+	}
 	isTerm := func(r rune) bool { return r == '%' || r == '\u066A' || r == '#' || unicode.Is(unicode.Sc, r) }
 	for k := a; k < b; k++ {
 		r := rs[k]
