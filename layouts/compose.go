@@ -173,6 +173,7 @@ func newComposer(j *job.Job) (*composer, error) {
 	c.faces = make([]*fonts.Face, 0, 8)
 	c.spans = make([]markup.Span, 0, 8)
 	c.lines = make([]line, 0, 16)
+	c.kerns = make([]int16, 0, 40*n) // a kern entry per character of a kerned run: about a line's worth per item
 	return c, nil
 }
 
