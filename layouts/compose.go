@@ -623,16 +623,18 @@ func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
 // text sets a paragraph of plain text (no markup).
 func (c *composer) text(s string, b block) error {
 	c.spans = append(c.spans[:0], markup.Span{Text: s})
-	// Plain strings are names, addresses, headings and the like: never
-	// hyphenated unless one word is wider than its column.
-	c.hyph.names = true
-	defer func() { c.hyph.names = false }()
 	return c.para(b)
 }
 
 // marked sets a paragraph with inline markup.
 func (c *composer) marked(s string, b block) error {
 	c.spans = markup.Parse(c.spans[:0], s)
+	// Running text (paragraphs, list items, statement paragraphs) is
+	// hyphenated; everything else (names, addresses, headings, kept
+	// whole, the signatory list) only where one word is wider than its
+	// column.
+	c.hyph.running = !b.whole
+	defer func() { c.hyph.running = false }()
 	return c.para(b)
 }
 

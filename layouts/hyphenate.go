@@ -20,7 +20,7 @@ const maxHyphenated = 2
 // hyphenation is the composer's hyphenation state.
 type hyphenation struct {
 	h     *hyphen.Hyphenator // the job's language; nil: no patterns
-	names bool               // the text being set is names or addresses
+	running bool             // the text being set is running text (see composer.marked)
 	size  float64            // font size of the glyphs being set
 	pts   []int
 	word  []byte
@@ -38,7 +38,7 @@ type hyphenation struct {
 func (c *composer) hyphenate(start, i int, x, width float64, spaceBreak bool, bW float64) (int, float64, bool) {
 	const eps = 1e-6
 	hs := &c.hyph
-	if hs.h == nil || (spaceBreak && (hs.names || width-bW <= hyphZone || c.hyphenLadder())) {
+	if hs.h == nil || (spaceBreak && (!hs.running || width-bW <= hyphZone || c.hyphenLadder())) {
 		return 0, 0, false
 	}
 	g := c.glyphs

@@ -16,7 +16,7 @@ import (
 func hyphenLines(t *testing.T, locale, s string, w float64, names bool) []string {
 	t.Helper()
 	c := &composer{fam: fonts.Serif()}
-	c.hyph.h, c.hyph.names = hyphen.For(locale), names
+	c.hyph.h, c.hyph.running = hyphen.For(locale), !names
 	c.spans = markup.Parse(nil, s)
 	if err := c.shape(fonts.Regular, 11); err != nil {
 		t.Fatal(err)
