@@ -19,11 +19,11 @@ const maxHyphenated = 2
 
 // hyphenation is the composer's hyphenation state.
 type hyphenation struct {
-	h     *hyphen.Hyphenator // the job's language; nil: no patterns
-	running bool             // the text being set is running text (see composer.marked)
-	size  float64            // font size of the glyphs being set
-	pts   []int
-	word  []byte
+	h       *hyphen.Hyphenator // the job's language; nil: no patterns
+	running bool               // the text being set is running text (see composer.marked)
+	size    float64            // font size of the glyphs being set
+	pts     []int
+	word    []byte
 }
 
 // hyphenate decides whether the line that starts at glyph start and
