@@ -21,15 +21,18 @@ func (e *UncoveredError) Error() string {
 // Reasons given by Check.
 const (
 	ReasonNoFont  = "is not in any bundled font"
-	ReasonRTL     = "needs right-to-left shaping, which Carta does not support"
+	ReasonRTL     = "needs right-to-left shaping, which Carta does not support for this script"
 	ReasonComplex = "needs complex-script shaping, which Carta does not support"
 	ReasonControl = "is a control character, which cannot be printed"
 )
 
 // rtlScripts are written right to left; without bidi and shaping their
-// text would print in the wrong order or with unjoined letters.
+// text would print in the wrong order or with unjoined letters. Arabic
+// and Hebrew are not among them: layout shapes them (NeedsShaping).
+// Bidi controls stay refused: the order of a line comes from the text
+// alone.
 var rtlScripts = []*unicode.RangeTable{
-	unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko,
+	unicode.Syriac, unicode.Thaana, unicode.Nko,
 	unicode.Samaritan, unicode.Mandaic, unicode.Adlam, unicode.Hanifi_Rohingya,
 	unicode.Imperial_Aramaic, unicode.Phoenician, unicode.Kharoshthi,
 	unicode.Old_South_Arabian, unicode.Old_North_Arabian, unicode.Avestan,

@@ -37,6 +37,8 @@ type Face struct {
 	bmp      [256]*[256]uint16
 	astral   map[rune]uint16
 	nRunes   int
+	kern     *kernTable // nil: no pair kerning
+	shaper   shaperFace // see Shaper
 }
 
 // Name returns the face's PostScript name, e.g. "LiberationSerif-Bold".
@@ -214,6 +216,7 @@ func parse(data []byte) (*Face, error) {
 		return nil, fmt.Errorf("cmap table: %w", err)
 	}
 	f.parseOS2()
+	f.parseKern()
 	f.parsePost()
 	f.parseName()
 	f.names = windowsNames(f.tables["name"])

@@ -34,9 +34,13 @@ func (fam *Family) Face(st Style) *Face { return fam.chains[st&3][0] }
 // slice must not be modified.
 func (fam *Family) Faces(st Style) []*Face { return fam.chains[st&3] }
 
-// FaceFor returns the first face of style st's fallback chain that has r,
-// or nil if none has.
+// FaceFor returns the face that draws r in style st: for Arabic and
+// Hebrew (see NeedsShaping) the script's own face, otherwise the first
+// face of style st's fallback chain that has r; nil if none has.
 func (fam *Family) FaceFor(st Style, r rune) *Face {
+	if f := scriptFace(st, r); f != nil {
+		return f
+	}
 	for _, f := range fam.chains[st&3] {
 		if f.Has(r) {
 			return f
@@ -61,7 +65,7 @@ var (
 	libSerif  = [4]func() *Face{bundled(liberationserifregular.TTF), bundled(liberationserifbold.TTF), bundled(liberationserifitalic.TTF), bundled(liberationserifbolditalic.TTF)}
 	dejaSerif = [4]func() *Face{bundled(dejavuserif.TTF), bundled(dejavuserifbold.TTF), bundled(dejavuserifitalic.TTF), bundled(dejavuserifbolditalic.TTF)}
 	dejaSans  = [4]func() *Face{bundled(dejavusans.TTF), bundled(dejavusansbold.TTF), bundled(dejavusansoblique.TTF), bundled(dejavusansboldoblique.TTF)}
-	serifOnce = sync.OnceValue(func() *Family { return newFamily("Serif", libSerif, dejaSerif, dejaSans) })
+	serifOnce = sync.OnceValue(func() *Family { return newFamily("Serif", libSerif, dejaSerif, dejaSans, cjkChain, hangulChain) })
 )
 
 // newFamily parses the faces of each chain concurrently with the other
@@ -84,6 +88,7 @@ func newFamily(name string, chains ...[4]func() *Face) *Family {
 }
 
 // Serif returns the text family "Serif": Liberation Serif, falling back
-// to DejaVu Serif and then DejaVu Sans for wider coverage. It is prepared
+// to DejaVu Serif, DejaVu Sans and, for Chinese, Japanese and Korean,
+// Droid Sans Fallback and Nanum Myeongjo (Hangul). It is prepared
 // once per process; later calls are cheap.
 func Serif() *Family { return serifOnce() }

@@ -9,10 +9,10 @@ import (
 func TestSerifChains(t *testing.T) {
 	t.Parallel()
 	want := map[Style][]string{
-		Regular:    {"LiberationSerif", "DejaVuSerif", "DejaVuSans"},
-		Bold:       {"LiberationSerif-Bold", "DejaVuSerif-Bold", "DejaVuSans-Bold"},
-		Italic:     {"LiberationSerif-Italic", "DejaVuSerif-Italic", "DejaVuSans-Oblique"},
-		BoldItalic: {"LiberationSerif-BoldItalic", "DejaVuSerif-BoldItalic", "DejaVuSans-BoldOblique"},
+		Regular:    {"LiberationSerif", "DejaVuSerif", "DejaVuSans", "DroidSansFallback", "NanumMyeongjo"},
+		Bold:       {"LiberationSerif-Bold", "DejaVuSerif-Bold", "DejaVuSans-Bold", "DroidSansFallback", "NanumMyeongjo"},
+		Italic:     {"LiberationSerif-Italic", "DejaVuSerif-Italic", "DejaVuSans-Oblique", "DroidSansFallback", "NanumMyeongjo"},
+		BoldItalic: {"LiberationSerif-BoldItalic", "DejaVuSerif-BoldItalic", "DejaVuSans-BoldOblique", "DroidSansFallback", "NanumMyeongjo"},
 	}
 	fam := Serif()
 	if fam != Serif() {
@@ -140,9 +140,10 @@ func TestCheck(t *testing.T) {
 		{"romanian and hungarian", "ș ț Ș Ț ő Ű ą ė", 0, ""},
 		{"typography", "“ ” ‘ ’ — – … € №", 0, ""},
 		{"emoji", "ok 🙂", '🙂', ReasonNoFont},
-		{"hebrew", "שלום", 'ש', ReasonRTL},
-		{"arabic", "مرحبا", 'م', ReasonRTL},
-		{"arabic presentation form", "\uFEFB", '\uFEFB', ReasonRTL},
+		{"hebrew", "שלום", 0, ""},
+		{"hebrew with points", "שָׁלוֹם", 0, ""},
+		{"arabic", "مرحبا", 0, ""},
+		{"persian and urdu letters", "پچژگ ہے", 0, ""},
 		{"syriac", "ܫܠܡܐ", 'ܫ', ReasonRTL},
 		{"thaana", "ދިވެހި", 'ދ', ReasonRTL},
 		{"nko", "ߒߞߏ", 'ߒ', ReasonRTL},
@@ -151,7 +152,10 @@ func TestCheck(t *testing.T) {
 		{"thai", "สวัสดี", 'ส', ReasonComplex},
 		{"khmer", "ខ្មែរ", 'ខ', ReasonComplex},
 		{"control character", "a\x07", '\x07', ReasonControl},
-		{"CJK", "中文", '中', ReasonNoFont},
+		{"Chinese", "中华人民共和国外交部", 0, ""},
+		{"Japanese", "山田 太郎 やまだ タロウ、「外務省」", 0, ""},
+		{"Korean", "대한민국 외교부", 0, ""},
+		{"CJK extension B", "\U00020000", '\U00020000', ReasonNoFont},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,13 +211,16 @@ func TestLicenses(t *testing.T) {
 	for name, phrase := range map[string]string{
 		"Liberation": "SIL Open Font License",
 		"DejaVu":     "Bitstream",
+		"Droid":      "Apache License",
+		"Nanum":      "SIL Open Font License",
+		"Noto":       "SIL Open Font License",
 	} {
 		if !strings.Contains(l[name], phrase) {
 			t.Errorf("licence %q does not mention %q", name, phrase)
 		}
 	}
-	if len(l) != 2 {
-		t.Errorf("got %d licences, want 2", len(l))
+	if len(l) != 5 {
+		t.Errorf("got %d licences, want 5", len(l))
 	}
 }
 

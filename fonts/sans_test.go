@@ -14,7 +14,7 @@ import (
 // 1.6 MB of font data stay out of the carta binary.
 var (
 	libSans  = [4]func() *Face{bundled(liberationsansregular.TTF), bundled(liberationsansbold.TTF), bundled(liberationsansitalic.TTF), bundled(liberationsansbolditalic.TTF)}
-	sansOnce = sync.OnceValue(func() *Family { return newFamily("Sans", libSans, dejaSans) })
+	sansOnce = sync.OnceValue(func() *Family { return newFamily("Sans", libSans, dejaSans, cjkChain, hangulChain) })
 )
 
 // Sans returns the test family "Sans": Liberation Sans falling back to

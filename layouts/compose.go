@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/carta-letters/carta/fonts"
+	"github.com/carta-letters/carta/layouts/hyphen"
 	"github.com/carta-letters/carta/layouts/markup"
 	"github.com/carta-letters/carta/renderer/job"
 )
@@ -57,8 +58,12 @@ type run struct {
 	size  float64
 	face  *fonts.Face
 	s     string
+	kern  []int16 // see Text.Kern
 	color RGB
-	elem  *Elem // structure element; nil: artifact
+	elem  *Elem   // structure element; nil: artifact
+	hyph  bool    // see Text.Hyphen
+	gl    []Glyph // see Text.Glyphs
+	lgc   int     // first glyph, for the logical order of a bidi line's runs
 	// spaceAfter: the line was broken at a space or a newline after
 	// this run.
 	spaceAfter bool
@@ -86,17 +91,21 @@ const (
 	clsSpace
 	clsBreakAfter // a break is allowed after it (hyphens, dashes, slashes)
 	clsNewline
+	clsBreakBefore // a break is allowed before it (UAX #14, between ideographs)
 )
 
 // glyph is one shaped rune of the paragraph being set. It holds no
 // pointer, so the glyph buffer costs the garbage collector nothing.
 type glyph struct {
-	w    float64 // advance in points
+	w    float64 // advance in points, kern included
 	off  int32   // byte offset in its span's text
+	kern int16   // pair kerning with the next glyph, in font units (in w)
+	kw   float32 // the same in points
 	span uint16
 	n    uint8 // byte length
 	cls  uint8
 	face uint8 // index in composer.faces
+	lvl  uint8 // bidi embedding level (UAX #9); odd: right to left
 }
 
 // line is a range of glyphs set on one line, trailing spaces excluded.
@@ -105,7 +114,7 @@ type glyph struct {
 type line struct {
 	a, b int
 	w    float64
-	hyph bool
+	hyph bool // the line ends in a hyphen added where it breaks a word (in w)
 }
 
 // composer lays out one document. It is created per call to Lay and
@@ -134,10 +143,13 @@ type composer struct {
 	cur, group, list *Elem
 
 	glyphs []glyph
+	kerns  []int16       // backing store of the runs' kern slices
 	faces  []*fonts.Face // the faces glyphs refer to
 	spans  []markup.Span
 	lines  []line
-	size   float64 // the size c.glyphs were shaped at
+	hyph   hyphenation
+	cjk    lineBreaks
+	bidi   bidiState
 
 	// Pagination cursor: items before flushed are placed; y is the next
 	// free position on page, atTop whether the page has no item yet.
@@ -149,6 +161,8 @@ type composer struct {
 
 func newComposer(j *job.Job) (*composer, error) {
 	c := &composer{j: j, fam: fonts.Serif(), loc: newLocale(j)}
+	c.hyph.h = hyphen.For(j.LocaleOrDefault())
+	c.bidi.rtlDoc = rtlLanguage(j.LocaleOrDefault())
 	switch size := j.PageSizeOrDefault(); size {
 	case "letter":
 		c.W, c.H = 612, 792
@@ -174,6 +188,7 @@ func newComposer(j *job.Job) (*composer, error) {
 	c.faces = make([]*fonts.Face, 0, 8)
 	c.spans = make([]markup.Span, 0, 8)
 	c.lines = make([]line, 0, 16)
+	c.kerns = make([]int16, 0, 40*n) // a kern entry per character of a kerned run: about a line's worth per item
 	return c, nil
 }
 
@@ -249,6 +264,9 @@ func (c *composer) addItem(h, space float64, keep bool) int32 {
 func (c *composer) baseline(st tstyle) float64 {
 	asc, desc := 0.0, 0.0
 	for _, f := range c.fam.Faces(st.font) {
+		if f.IsCJKFace() {
+			continue // see fonts.Face.IsCJKFace
+		}
 		em := float64(f.UnitsPerEm())
 		asc = max(asc, float64(f.Ascent())/em)
 		desc = max(desc, -float64(f.Descent())/em)
@@ -258,7 +276,7 @@ func (c *composer) baseline(st tstyle) float64 {
 
 // faceFor returns the face that draws r in style st.
 func (c *composer) faceFor(st fonts.Style, r rune) (*fonts.Face, error) {
-	if f := c.fam.Face(st); f.Has(r) {
+	if f := c.fam.Face(st); f.Has(r) && (r < 0x0590 || !fonts.NeedsShaping(r)) {
 		return f, nil
 	}
 	if f := c.fam.FaceFor(st, r); f != nil {
@@ -269,10 +287,14 @@ func (c *composer) faceFor(st fonts.Style, r rune) (*fonts.Face, error) {
 
 // measure returns the width of s set in st.
 func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
+	if c.bidi.rtlDoc || needsBidi(s) {
+		return c.complexStr(-1, s, tstyle{font: font, size: size}, 0, 0, false)
+	}
 	w := 0
 	var last *fonts.Face
 	var em float64
 	total := 0.0
+	prev := rune(-1)
 	for _, r := range s {
 		f, err := c.faceFor(font, r)
 		if err != nil {
@@ -282,9 +304,13 @@ func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
 			if last != nil {
 				total += float64(w) * size / em
 			}
-			last, em, w = f, float64(f.UnitsPerEm()), 0
+			last, em, w, prev = f, float64(f.UnitsPerEm()), 0, -1
+		}
+		if prev >= 0 {
+			w += f.Kern(prev, r)
 		}
 		w += f.Advance(r)
+		prev = r
 	}
 	if last != nil {
 		total += float64(w) * size / em
@@ -295,14 +321,28 @@ func (c *composer) measure(s string, font fonts.Style, size float64) float64 {
 // str draws s on one line in style st at x, attached to item it, split
 // into runs where the face changes. It returns the width drawn.
 func (c *composer) str(it int32, s string, st tstyle, x, dy float64) (float64, error) {
+	if c.bidi.rtlDoc || needsBidi(s) {
+		return c.complexStr(it, s, st, x, dy, true), nil
+	}
 	start := 0
 	var face *fonts.Face
 	w, total := 0, 0.0
+	prev := rune(-1)
+	kerned := false
+	k0 := len(c.kerns)
 	flush := func(end int) {
 		if face != nil && end > start {
-			c.runs = append(c.runs, run{item: it, x: x + total, dy: dy, size: st.size, face: face, s: s[start:end], color: st.color, elem: c.cur})
+			var kern []int16
+			if kerned {
+				kern = c.kerns[k0:len(c.kerns):len(c.kerns)]
+			}
+			c.runs = append(c.runs, run{item: it, x: x + total, dy: dy, size: st.size, face: face, s: s[start:end], kern: kern, color: st.color, elem: c.cur})
 			total += float64(w) * st.size / float64(face.UnitsPerEm())
 		}
+		if !kerned {
+			c.kerns = c.kerns[:k0]
+		}
+		kerned, k0 = false, len(c.kerns)
 	}
 	for i, r := range s {
 		f, err := c.faceFor(st.font, r)
@@ -311,9 +351,17 @@ func (c *composer) str(it int32, s string, st tstyle, x, dy float64) (float64, e
 		}
 		if f != face {
 			flush(i)
-			start, face, w = i, f, 0
+			start, face, w, prev = i, f, 0, -1
 		}
+		if prev >= 0 {
+			k := f.Kern(prev, r)
+			c.kerns[len(c.kerns)-1] = int16(k)
+			kerned = kerned || k != 0
+			w += k
+		}
+		c.kerns = append(c.kerns, 0)
 		w += f.Advance(r)
+		prev = r
 	}
 	flush(len(s))
 	return total, nil
@@ -354,23 +402,31 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 	if cap(c.glyphs) < n {
 		c.glyphs = make([]glyph, 0, n)
 	}
-	c.size = size
+	c.hyph.size = size
 	gs := c.glyphs[:n] // at most one glyph per byte
 	k := 0
+	cjk, complex := false, c.bidi.rtlDoc // the paragraph needs markBreaks, shapeComplex
 	for si, sp := range c.spans {
 		st := styleOf(base, sp.Style)
 		primary := c.fam.Face(st)
 		pi := c.faceIndex(primary)
 		scale := size / float64(primary.UnitsPerEm())
+		var prev *glyph // the glyph before, in this span, when it can kern with the next
+		pr := rune(0)
 		for i, r := range sp.Text {
 			g := &gs[k]
 			k++
+			if r >= 0x0590 {
+				cjk = cjk || fonts.IsCJK(r)
+				complex = complex || fonts.NeedsShaping(r)
+			}
 			*g = glyph{face: pi, off: int32(i), n: uint8(utf8.RuneLen(r)), span: uint16(si)}
 			switch r {
 			case ' ':
 				g.cls = clsSpace
 			case '\n':
 				g.cls = clsNewline
+				prev = nil
 				continue
 			case '-', '/', '\u2010', '\u2013', '\u2014':
 				g.cls = clsBreakAfter
@@ -379,8 +435,12 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 				_, size := utf8.DecodeRuneInString(sp.Text[i:])
 				g.n = uint8(size)
 			}
-			if adv := primary.Advance(r); adv != 0 || primary.Has(r) {
+			if adv := primary.Advance(r); (adv != 0 || primary.Has(r)) && (r < 0x0590 || !fonts.NeedsShaping(r)) {
 				g.w = float64(adv) * scale
+				if prev != nil && prev.face == pi {
+					c.kernPair(prev, pr, r, primary, scale)
+				}
+				prev, pr = g, r
 				continue
 			}
 			f, err := c.faceFor(st, r)
@@ -389,11 +449,33 @@ func (c *composer) shape(base fonts.Style, size float64) error {
 				return err
 			}
 			g.face = c.faceIndex(f)
-			g.w = float64(f.Advance(r)) * size / float64(f.UnitsPerEm())
+			fs := size / float64(f.UnitsPerEm())
+			g.w = float64(f.Advance(r)) * fs
+			if prev != nil && prev.face == g.face {
+				c.kernPair(prev, pr, r, f, fs)
+			}
+			prev, pr = g, r
 		}
 	}
 	c.glyphs = gs[:k]
+	if cjk {
+		c.markBreaks()
+	}
+	c.bidi.active = false
+	if complex {
+		return c.shapeComplex(size)
+	}
 	return nil
+}
+
+// kernPair adds the pair kerning of f between l (the glyph prev) and r
+// to prev, whose width then includes it.
+func (c *composer) kernPair(prev *glyph, l, r rune, f *fonts.Face, scale float64) {
+	if k := f.Kern(l, r); k != 0 {
+		prev.kern = int16(k)
+		prev.kw = float32(float64(k) * scale)
+		prev.w += float64(k) * scale
+	}
 }
 
 // breakLines breaks c.glyphs into c.lines: the first line at most w0 wide,
@@ -420,6 +502,7 @@ outer:
 		start, x := i, 0.0
 		bEnd, bNext, bW := -1, -1, 0.0
 		end, next, lw := -1, -1, 0.0
+		hyph := false
 		for ; i < n; i++ {
 			gi := &g[i]
 			if gi.cls == clsNewline {
@@ -433,22 +516,27 @@ outer:
 				x += gi.w
 				continue
 			}
+			if gi.cls == clsBreakBefore && i > start {
+				bEnd, bNext, bW = i, i, x-float64(g[i-1].kw)
+			}
 			if x+gi.w > width+eps && i > start {
 				// A word that cannot fit a line of its own is broken
-				// here rather than moved whole to the next line.
+				// here rather than moved whole to the next line: at a
+				// pattern point of the job's language if it has one,
+				// else after the last glyph a hyphen still fits after.
 				lo := start // the word to break starts here
 				if bEnd > start && i-bNext >= minWordHead && c.segmentWidth(bNext) > w1+eps {
 					lo = bNext
 				}
-				if bEnd > start && lo == start {
+				if p, pw, ok := c.hyphenate(start, i, x, width, bEnd > start && lo == start, bW); ok {
+					end, next, lw, hyph = p, p, pw, true
+				} else if bEnd > start && lo == start {
 					end, next, lw = bEnd, bNext, bW
 				} else {
-					// No break point, or a word too long for any line:
-					// break the word, with a hyphen.
-					var hyph bool
-					end, lw, hyph = c.breakWord(lo, i, x, width)
+					var forced bool
+					end, lw, forced = c.breakWord(lo, i, x, width)
 					next = end
-					if hyph {
+					if forced {
 						c.lines = append(c.lines, line{a: start, b: end, w: lw, hyph: true})
 						i = next
 						continue outer
@@ -468,7 +556,10 @@ outer:
 			end--
 			lw -= g[end].w
 		}
-		c.lines = append(c.lines, line{a: start, b: end, w: lw})
+		if end > start {
+			lw -= float64(g[end-1].kw) // kerning with what follows the line is not drawn
+		}
+		c.lines = append(c.lines, line{a: start, b: end, w: lw, hyph: hyph})
 		i = next
 	}
 }
@@ -565,21 +656,41 @@ func (c *composer) para(b block) error {
 // emitLine adds the runs of one line: one run per stretch of glyphs that
 // share a span and a face, its text a slice of the span's text.
 func (c *composer) emitLine(it int32, ln line, st tstyle, x, dy float64) {
+	if c.bidi.active {
+		c.emitBidiLine(it, ln, st, x, dy)
+		return
+	}
 	g := c.glyphs
 	for j := ln.a; j < ln.b; {
 		k, w := j, 0.0
+		kerned := false
 		for k < ln.b && g[k].span == g[j].span && g[k].face == g[j].face {
 			w += g[k].w
+			kerned = kerned || (g[k].kern != 0 && k+1 < ln.b)
 			k++
 		}
 		s := c.spans[g[j].span].Text[g[j].off : g[k-1].off+int32(g[k-1].n)]
-		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.faces[g[j].face], s: s, color: st.color, elem: c.cur,
+		var kern []int16
+		if kerned {
+			// One entry per rune; the last glyph's kern (with a glyph
+			// on the next line or in the next run) is not drawn.
+			k0 := len(c.kerns)
+			for q := j; q < k; q++ {
+				c.kerns = append(c.kerns, g[q].kern)
+			}
+			c.kerns[len(c.kerns)-1] = 0
+			kern = c.kerns[k0:len(c.kerns):len(c.kerns)]
+		}
+		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.faces[g[j].face], s: s, kern: kern, color: st.color, elem: c.cur,
 			spaceAfter: k == ln.b && ln.b < len(g) && (g[ln.b].cls == clsSpace || g[ln.b].cls == clsNewline)})
 		x += w
 		j = k
 	}
-	if ln.hyph {
-		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.hyphenFace(ln.b - 1), s: "-", color: st.color})
+	if ln.hyph && ln.b > ln.a {
+		// The hyphen is not the job's text: an artifact (no element).
+		last := &g[ln.b-1]
+		x -= float64(last.kw) // its kerning with the next line's glyph is not drawn
+		c.runs = append(c.runs, run{item: it, x: x, dy: dy, size: st.size, face: c.hyphenFace(last), s: "-", color: st.color, hyph: true})
 	}
 }
 
@@ -592,6 +703,12 @@ func (c *composer) text(s string, b block) error {
 // marked sets a paragraph with inline markup.
 func (c *composer) marked(s string, b block) error {
 	c.spans = markup.Parse(c.spans[:0], s)
+	// Running text (paragraphs, list items, statement paragraphs) is
+	// hyphenated; everything else (names, addresses, headings, kept
+	// whole, the signatory list) only where one word is wider than its
+	// column.
+	c.hyph.running = !b.whole
+	defer func() { c.hyph.running = false }()
 	return c.para(b)
 }
 
@@ -704,7 +821,7 @@ func (c *composer) finish() (*Document, error) {
 		}
 		if p > 0 {
 			for _, r := range header {
-				pg.Texts = append(pg.Texts, Text{X: r.x, Y: headerBase, Size: r.size, Face: r.face, S: r.s, Color: r.color})
+				pg.Texts = append(pg.Texts, Text{X: r.x, Y: headerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph, Glyphs: r.gl})
 			}
 			pg.Rules = append(pg.Rules, Rule{X1: c.left, Y1: headerRule, X2: c.right, Y2: headerRule, Width: 0.5, Color: light})
 		}
@@ -712,7 +829,7 @@ func (c *composer) finish() (*Document, error) {
 	for _, r := range c.runs {
 		it := &c.items[r.item]
 		pg := &doc.Pages[it.page]
-		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Color: r.color, Elem: r.elem, SpaceAfter: r.spaceAfter})
+		pg.Texts = append(pg.Texts, Text{X: r.x + it.dx, Y: it.y + r.dy, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Elem: r.elem, SpaceAfter: r.spaceAfter, Hyphen: r.hyph, Glyphs: r.gl})
 	}
 	for _, r := range c.rules {
 		it := &c.items[r.item]
@@ -723,6 +840,9 @@ func (c *composer) finish() (*Document, error) {
 		it := &c.items[im.item]
 		pg := &doc.Pages[it.page]
 		pg.Images = append(pg.Images, Image{X: im.x + it.dx, Y: it.y + im.dy, W: im.w, H: im.h, Data: im.data, Format: im.format, Name: im.name, Elem: im.elem})
+	}
+	if c.bidi.rtlDoc {
+		mirror(doc, c.bidi.keep)
 	}
 	// Footers, centred: none on a one-page letter unless the job asks.
 	var buf []byte
@@ -738,7 +858,11 @@ func (c *composer) finish() (*Document, error) {
 			return nil, err
 		}
 		for _, r := range c.runs {
-			doc.Pages[p].Texts = append(doc.Pages[p].Texts, Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Color: r.color})
+			t := Text{X: r.x, Y: c.H - footerBase, Size: r.size, Face: r.face, S: r.s, Kern: r.kern, Color: r.color, Hyphen: r.hyph, Glyphs: r.gl}
+			if c.bidi.rtlDoc {
+				t.X = c.W - t.X - t.Width() // mirrored as the pages were
+			}
+			doc.Pages[p].Texts = append(doc.Pages[p].Texts, t)
 		}
 	}
 	return doc, nil

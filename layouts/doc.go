@@ -81,6 +81,21 @@
 // that ends a line broken at a space or newline has Text.SpaceAfter, so
 // the writer keeps the word boundary.
 //
+// # Scripts
+//
+// Text is kerned with each face's kern table: layout adds the pair
+// adjustments to the widths it breaks lines with and hands them to the
+// writer in Text.Kern. Running text is hyphenated with the patterns of
+// the job's language (package hyphen) where breaking at a space would
+// leave more than hyphZone of the line empty; names and other plain
+// strings only when one word is wider than its column (hyphenate.go).
+// Lines of CJK text break between ideographs by UAX #14 (linebreak.go).
+// Paragraphs with Arabic or Hebrew, and every paragraph of a job in a
+// right-to-left language, go through the bidi algorithm and are shaped
+// with go-text/typesetting (bidi.go): shaped runs carry their glyphs in
+// Text.Glyphs; a right-to-left job's pages are mirrored (the window
+// layouts' envelope window and information block in place).
+//
 // To add a layout, write a type with Name and Lay methods in its own file
 // (the building blocks are the composer's methods: letterhead, statement,
 // letter, contact, finish) and add one line to the registry in

@@ -58,11 +58,17 @@ type Page struct {
 
 // Text is a run of characters drawn with one face at one size, its
 // baseline starting at (X, Y). Every rune of S is covered by Face.
+//
+// Kern, when not nil, has one entry per rune of S: the pair kerning in
+// Face's font units added after that rune (Face.Kern of it and the next
+// rune; the last entry is 0). Each rune then starts at the sum of the
+// advances and kerns before it. Nil: no kerning in the run.
 type Text struct {
 	X, Y  float64
 	Size  float64 // font size in points
 	Face  *fonts.Face
 	S     string
+	Kern  []int16
 	Color RGB
 	// Elem is the structure element the run belongs to; nil: an
 	// artifact of kind ArtifactPagination.
@@ -71,6 +77,25 @@ type Text struct {
 	// a space or a newline: the writer draws a space after it, so text extraction
 	// and screen readers see the word boundary.
 	SpaceAfter bool
+	// Hyphen marks the hyphen layout adds where it breaks a word at the
+	// end of a line: it is not a character of the job's text (S is "-").
+	Hyphen bool
+	// Glyphs, when not nil, is the run shaped (Arabic, Hebrew, and any
+	// run set right to left): the glyphs to draw from X, left to right,
+	// each with its advance. S is then the run's text in logical order
+	// and Kern is nil.
+	Glyphs []Glyph
+}
+
+// Glyph is one glyph of a shaped run, in font units of its Text's Face.
+type Glyph struct {
+	ID         uint16 // glyph id in the face
+	Advance    int32  // horizontal advance
+	XOff, YOff int32  // offset from the pen position (y up)
+	// Text is what the glyph stands for in the job's text, in logical
+	// order: a cluster's characters on its first glyph ("لا" on the
+	// lam-alef ligature), "" on the cluster's other glyphs.
+	Text string
 }
 
 // Rule is a straight line from (X1, Y1) to (X2, Y2).
@@ -94,3 +119,20 @@ type Image struct {
 
 // RGB is a colour with 8-bit channels.
 type RGB struct{ R, G, B uint8 }
+
+// Width returns the width of the run as drawn, in points: the advances
+// of its runes plus its kerning.
+func (t *Text) Width() float64 {
+	if t.Glyphs != nil {
+		u := 0
+		for _, g := range t.Glyphs {
+			u += int(g.Advance)
+		}
+		return float64(u) * t.Size / float64(t.Face.UnitsPerEm())
+	}
+	u := t.Face.Units(t.S)
+	for _, k := range t.Kern {
+		u += int(k)
+	}
+	return float64(u) * t.Size / float64(t.Face.UnitsPerEm())
+}

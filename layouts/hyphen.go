@@ -1,18 +1,15 @@
 package layouts
 
-import "github.com/carta-letters/carta/fonts"
-
 // Breaking a word that has no break point where its line is full.
 //
-// Today a word wider than its line (a long compound, a URL, an e-mail
-// address) may break between any two characters; wherever it breaks,
-// the line ends with a hyphen, which the line's width includes, so a
-// reader always sees that the word goes on. Hyphenation points from
-// language patterns would plug in here: breakWord would prefer the last
-// pattern point before the line is full to the last character that fits.
+// A word wider than its line (a long compound, a URL, an e-mail address)
+// breaks at a pattern point of the job's language when it has one
+// (composer.hyphenate, tried first); otherwise between any two
+// characters. Wherever it breaks, the line ends with a hyphen, which the
+// line's width includes, so a reader always sees that the word goes on.
 
 // hyphen is the character drawn at the end of a line that breaks a word.
-const hyphen = '-'
+const hyphenRune = '-'
 
 // minWordHead is how many glyphs of a word too long for any line must
 // fit at the end of a line for the word to start there rather than on
@@ -52,6 +49,7 @@ func (c *composer) breakWord(lo, i int, x, width float64) (end int, w float64, h
 		end--
 		w -= g[end].w
 	}
+	w -= float64(g[end-1].kw) // its kerning with the next line's glyph is not drawn
 	if g[end-1].cls == clsBreakAfter {
 		return end, w, false
 	}
@@ -60,15 +58,6 @@ func (c *composer) breakWord(lo, i int, x, width float64) (end int, w float64, h
 
 // hyphenWidth is the width of a hyphen set after glyph k.
 func (c *composer) hyphenWidth(k int) float64 {
-	f := c.hyphenFace(k)
-	return float64(f.Advance(hyphen)) * c.size / float64(f.UnitsPerEm())
-}
-
-// hyphenFace is the face that draws the hyphen after glyph k: glyph k's
-// own face when it has one, else the family's regular face.
-func (c *composer) hyphenFace(k int) *fonts.Face {
-	if f := c.faces[c.glyphs[k].face]; f.Has(hyphen) {
-		return f
-	}
-	return c.fam.Face(fonts.Regular)
+	f := c.hyphenFace(&c.glyphs[k])
+	return float64(f.Advance(hyphenRune)) * c.hyph.size / float64(f.UnitsPerEm())
 }

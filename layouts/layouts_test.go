@@ -281,6 +281,21 @@ func TestScenarios(t *testing.T) {
 			j.Letter.Signatories = &job.Signatories{Columns: 4, Entries: es}
 			return j
 		}},
+		{"japanese-recipient-chinese-korean-signatories", func() *job.Job {
+			j := baseJob()
+			j.Letter.Recipients = []job.Person{
+				{Honorific: "H.E.", Name: "山田 太郎 (Yamada Tarō)", Title: "Ambassador of Japan", Organization: "日本国大使館", Address: []string{"Calle Paseo de la Reforma 243", "Ciudad de México"}},
+				{Name: "王毅", Title: "中华人民共和国外交部部长"},
+			}
+			j.Letter.Salutation = "Dear Ambassador Yamada:"
+			j.Letter.Body = []job.Block{{Text: ptr("We write to you, and to 外務省 (the Ministry of Foreign Affairs), about the situation at the border. 私たちは、国境における庇護申請者の保護について、貴国政府の一層のご尽力をお願い申し上げます。本書簡は、中南米の市民社会団体九十四団体の連名によるものです。")}}
+			j.Letter.Signers = []job.Signer{{Name: "李明华", Title: "Director", Organization: "亚洲移民权利中心"}, {Name: "김민준", Title: "대표", Organization: "난민인권센터"}}
+			j.Letter.Signatories = &job.Signatories{Columns: 3, Entries: []job.Entry{{Name: "中国移民与难民权益保护协会"}, {Name: "難民支援協会（JAR）"}, {Name: "대한민국 난민인권네트워크"}, {Name: "Comitė Ciudadano"}}}
+			return j
+		}},
+		{"arabic-ministry-rtl", func() *job.Job { return loadJob(t, "../renderer/testdata/jobs/arabic.json") }},
+		{"hebrew-ministry-rtl", func() *job.Job { return loadJob(t, "../renderer/testdata/jobs/hebrew.json") }},
+		{"latin-with-arabic-and-chinese-signatories", func() *job.Job { return loadJob(t, "../renderer/testdata/jobs/mixed-signatories.json") }},
 		{"group-members", func() *job.Job {
 			j := baseJob()
 			j.Letter.Signatories = &job.Signatories{Heading: "Organizaciones firmantes", Columns: 2, Sort: "alpha", Entries: []job.Entry{

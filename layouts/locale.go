@@ -8,7 +8,7 @@ import (
 
 // locale holds the few localised strings and formats a layout prints.
 // Languages with a table here: English (the fallback), Spanish, French,
-// Portuguese and German.
+// Portuguese, German, Arabic and Hebrew.
 type locale struct {
 	lang string // ISO 639 language, lower case: "en", "es", ...
 }
@@ -24,12 +24,15 @@ var months = map[string][12]string{
 	"fr": {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
 	"pt": {"janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro", "dezembro"},
 	"de": {"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
+	"ar": {"يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"},
+	"he": {"ינואר", "פברואר", "מרץ", "אפריל", "מאי", "יוני", "יולי", "אוגוסט", "ספטמבר", "אוקטובר", "נובמבר", "דצמבר"},
 }
 
 // longDate formats a YYYY-MM-DD date in the locale's long form:
 // en "January 9, 2023", es "9 de enero de 2023", fr "9 janvier 2023"
 // ("1er janvier 2023" on the first), pt "9 de janeiro de 2023",
-// de "9. Januar 2023". Other languages get the ISO 8601 date as written,
+// de "9. Januar 2023", ar "9 يناير 2023", he "9 בינואר 2023". Other
+// languages get the ISO 8601 date as written,
 // which every reader can parse; so does a malformed date.
 func (l locale) longDate(d string) string {
 	if len(d) != 10 || d[4] != '-' || d[7] != '-' {
@@ -56,6 +59,10 @@ func (l locale) longDate(d string) string {
 		return ds + " " + month + " " + ys
 	case "de":
 		return ds + ". " + month + " " + ys
+	case "ar":
+		return ds + " " + month + " " + ys
+	case "he":
+		return ds + " ב" + month + " " + ys
 	}
 	return month + " " + ds + ", " + ys
 }
@@ -72,6 +79,10 @@ func (l locale) pageOf(dst []byte, i, n int) []byte {
 		of = " sur "
 	case "de":
 		word, of = "Seite ", " von "
+	case "ar":
+		word, of = "الصفحة ", " من "
+	case "he":
+		word, of = "עמוד ", " מתוך "
 	}
 	dst = append(dst, word...)
 	dst = strconv.AppendInt(dst, int64(i), 10)
@@ -90,6 +101,10 @@ func (l locale) ccLabel() string {
 		return "c/c:"
 	case "de":
 		return "Kopie an:"
+	case "ar":
+		return "نسخة إلى:"
+	case "he":
+		return "העתק:"
 	}
 	return "cc:"
 }
@@ -105,6 +120,10 @@ func (l locale) signatoriesHeading() string {
 		return "Signatários"
 	case "de":
 		return "Unterzeichner"
+	case "ar":
+		return "المنظمات الموقّعة"
+	case "he":
+		return "החותמים"
 	}
 	return "Signatories"
 }
@@ -121,6 +140,10 @@ func (l locale) addresseesLabel() string {
 		return "Também dirigida a:"
 	case "de":
 		return "Gleichlautend an:"
+	case "ar":
+		return "موجّهة أيضًا إلى:"
+	case "he":
+		return "נשלח גם אל:"
 	}
 	return "Also addressed to:"
 }

@@ -21,6 +21,8 @@ func TestLongDate(t *testing.T) {
 		{"pt", "2023-01-09", "9 de janeiro de 2023"},
 		{"de", "2023-01-09", "9. Januar 2023"},
 		{"de", "2023-12-31", "31. Dezember 2023"},
+		{"ar", "2024-07-15", "15 يوليو 2024"},
+		{"he", "2024-08-04", "4 באוגוסט 2024"},
 		{"it", "2023-01-09", "2023-01-09"},
 		{"en", "2023-13-09", "2023-13-09"},
 		{"en", "not a date", "not a date"},
@@ -44,6 +46,8 @@ func TestLocaleFromJob(t *testing.T) {
 		{"fr-CA", "fr", "Page 2 sur 4", "c.c.\u00a0:"},
 		{"pt-BR", "pt", "Página 2 de 4", "c/c:"},
 		{"de-DE", "de", "Seite 2 von 4", "Kopie an:"},
+		{"ar-EG", "ar", "الصفحة 2 من 4", "نسخة إلى:"},
+		{"he-IL", "he", "עמוד 2 מתוך 4", "העתק:"},
 		{"nl-NL", "nl", "Page 2 of 4", "cc:"},
 	}
 	for _, tt := range tests {
@@ -79,15 +83,21 @@ func setLines(t *testing.T, s string, w float64) []string {
 			b.WriteString(c.spans[g.span].Text[g.off : g.off+int32(g.n)])
 		}
 		if ln.hyph {
-			b.WriteRune(hyphen)
+			b.WriteRune(hyphenRune)
 		}
 		got := b.String()
-		if width := fonts.Serif().Face(fonts.Regular).Width(got, 11); math.Abs(width-ln.w) > 1e-6 || (ln.w > w && ln.b-ln.a > 1) {
+		if width := kernedWidth(got, 11); math.Abs(width-ln.w) > 1e-6 || (ln.w > w && ln.b-ln.a > 1) {
 			t.Errorf("line %q: width %.3f, measured %.3f, limit %.1f", got, ln.w, width, w)
 		}
 		out = append(out, got)
 	}
 	return out
+}
+
+// kernedWidth is the width of s in the Serif family's regular style,
+// fallback faces included, with pair kerning.
+func kernedWidth(s string, size float64) float64 {
+	return (&composer{fam: fonts.Serif()}).measure(s, fonts.Regular, size)
 }
 
 func TestBreakLines(t *testing.T) {
@@ -110,15 +120,17 @@ func TestBreakLines(t *testing.T) {
 		{"a word too long for any line starts where it is", "ab " + strings.Repeat("x", 30), []string{"ab xxxxxx-", strings.Repeat("x", 9) + "-", strings.Repeat("x", 9) + "-", "xxxxxx"}},
 		{"no second hyphen after a dash", "aaaaaaaa–bbbbbbbbbbbbbbbbbbbb", []string{"aaaaaaaa–", "bbbbbbbbb-", "bbbbbbbbb-", "bb"}},
 		{"newline", "first\nsecond", []string{"first", "second"}},
+		{"between ideographs", "中华人民共和国外交部部长王毅", []string{"中华人民共和国", "外交部部长王毅"}},
+		{"not before a full stop or after an opening bracket", "私たちは「外務省」に要請します。", []string{"私たちは「外務", "省」に要請しま", "す。"}},
+		{"Latin words inside CJK text stay whole", "外務省 Ministry of Foreign Affairs", []string{"外務省 Ministry of", "Foreign Affairs"}},
 		{"empty", "", nil},
 	}
-	face := fonts.Serif().Face(fonts.Regular)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			w := 0.0
 			for _, l := range tt.want {
-				w = max(w, face.Width(l, 11))
+				w = max(w, kernedWidth(l, 11))
 			}
 			tt := struct {
 				in   string

@@ -10,11 +10,11 @@ package layouts
 // layout's output (testdata/versions.txt): when a layout's output
 // changes, bump its number here and run go test ./layouts -update.
 const (
-	letterVersion         = "2"
-	jointStatementVersion = "2"
-	din5008AVersion       = "2"
-	din5008BVersion       = "2"
-	usWindowVersion       = "2"
+	letterVersion         = "3"
+	jointStatementVersion = "3"
+	din5008AVersion       = "3"
+	din5008BVersion       = "3"
+	usWindowVersion       = "3"
 )
 
 // Version returns the layout's version (see Layout.Version).

@@ -170,6 +170,10 @@ func (l windowLayout) layFor(j *job.Job, first int) (*Document, error) {
 		return nil, err
 	}
 	c.first = first
+	// The envelope's window does not move: a right-to-left letter's
+	// first page is mirrored around it and the information block beside
+	// it (see mirror).
+	c.bidi.keep = []Rect{s.window, {X: s.infoX, Y: s.headBottom, W: s.right - s.infoX, H: s.bodyTop - s.headBottom}}
 	c.left, c.right = s.left, s.right
 	if first < 0 || first >= len(j.Letter.Recipients) {
 		return nil, fmt.Errorf("lay out letter: no recipient %d", first)
@@ -375,11 +379,24 @@ func (c *composer) measureAddress(ss []string, size, w float64) (n, wrapped int,
 		if err := c.shape(fonts.Regular, size); err != nil {
 			return 0, 0, 0, 0, err
 		}
+		var inked *fonts.Face
 		for _, g := range c.glyphs {
 			f := c.faces[g.face]
+			if f.IsCJKFace() || f.IsShapedFace() {
+				inked = f
+				f = c.fam.Face(fonts.Regular) // placed by their ink, as in baseline
+			}
 			em := float64(f.UnitsPerEm())
 			asc = max(asc, float64(f.Ascent())/em)
 			desc = max(desc, -float64(f.Descent())/em)
+		}
+		if inked != nil {
+			// Their ink may reach beyond the regular face's box (Naskh's
+			// descenders): lines must clear it too.
+			lo, hi := inked.InkBounds(s)
+			em := float64(inked.UnitsPerEm())
+			asc = max(asc, float64(hi)/em)
+			desc = max(desc, -float64(lo)/em)
 		}
 		c.breakLines(w, w)
 		if len(c.lines) > 1 && wrapped < 0 {
@@ -412,7 +429,9 @@ func (c *composer) fitAddress(s *windowSpec, i int) (addrFit, error) {
 			if wrapped >= 0 && !wrap {
 				continue
 			}
-			lead := min(size*addrLead/addrSize, s.zone.H/float64(n))
+			// Taller scripts (Naskh's descenders) get the lead they
+			// need, as far as the zone allows.
+			lead := min(max(size*addrLead/addrSize, (asc+desc)*size), s.zone.H/float64(n))
 			if lead+1e-9 >= (asc+desc)*size {
 				return addrFit{size: size, lead: lead, asc: asc, lines: n}, nil
 			}

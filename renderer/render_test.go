@@ -88,6 +88,7 @@ func TestRenderPassesPdfcheck(t *testing.T) {
 		{"formal French letter to an embassy on A4", func(t testing.TB) []byte { return readFile(t, "testdata/jobs/fr-embassy.json") }},
 		{"Greek Cyrillic and Vietnamese names", func(t testing.TB) []byte { return readFile(t, "testdata/jobs/scripts.json") }},
 		{"decomposed accents normalised to NFC", func(t testing.TB) []byte { return readFile(t, "testdata/jobs/decomposed.json") }},
+		{"Japanese recipient, Chinese and Korean signers in an English letter", func(t testing.TB) []byte { return readFile(t, "testdata/jobs/cjk.json") }},
 		{"long unbreakable tokens in four columns", func(t testing.TB) []byte { return readFile(t, "testdata/jobs/long-tokens.json") }},
 		{"640 signatories in four columns", bigListJob},
 	}

@@ -28,6 +28,9 @@ import (
 //     information dictionary whose dates carry their time zone as the
 //     XMP's do, a trailer /ID, and a catalog without fpdf's empty
 //     EmbeddedFiles name tree;
+//   - the CID fonts of shaped text (Arabic, Hebrew, and any run set
+//     right to left; see cid.go), which fpdf's font path cannot write,
+//     and the page resources naming them;
 //   - the structure tree of the tagged PDF (see tagging.go).
 //
 // fpdf's own AddOutputIntent is not used: it moves the trailer's /Info
@@ -48,6 +51,7 @@ type update struct {
 	pv       *Provenance // nil: no provenance properties
 	compress bool        // deflate the CMaps
 	tags     *tagTree    // the marked content drawn; nil: untagged
+	cid      *cidPlan    // the CID fonts of shaped text; nil or empty: none
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -110,6 +114,11 @@ func addUpdate(b []byte, chunks []*chunk, up update) ([]byte, error) {
 	u := p.Update()
 	if err := addFontMaps(p, u, chunks, up.compress); err != nil {
 		return nil, err
+	}
+	if up.cid != nil && len(up.cid.fonts) > 0 {
+		if err := writeCIDFonts(p, u, up.cid); err != nil {
+			return nil, fmt.Errorf("add CID fonts: %w", err)
+		}
 	}
 
 	icc := u.New()

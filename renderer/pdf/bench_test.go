@@ -115,7 +115,7 @@ func BenchmarkToUnicode(b *testing.B) {
 	// output buffer; so does the benchmark.
 	orig := out[:bytes.Index(out, []byte("%%EOF\n"))+len("%%EOF\n")]
 	orig = append(make([]byte, 0, len(out)+64<<10), orig...)
-	order, _, err := planFonts(doc)
+	order, _, _, err := planFonts(doc)
 	if err != nil {
 		b.Fatal(err)
 	}

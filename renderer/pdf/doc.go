@@ -40,6 +40,14 @@
 // /Alt, lists their /ListNumbering. Running headers and page numbers are
 // /Pagination artifacts; rules, fold and hole marks /Layout artifacts.
 //
+// Kerned runs (layouts.Text.Kern) are drawn with TJ arrays holding the
+// same adjustments layout measured. Shaped runs (layouts.Text.Glyphs:
+// Arabic, Hebrew, anything set right to left) are drawn glyph by glyph
+// with Type 0 fonts, Identity-H over CIDFontType2, written by Carta in a
+// second incremental update (cid.go): CIDs are the glyphs of a subset
+// font (CIDToGIDMap /Identity), one per distinct glyph and text, with
+// /W, /CIDSet and a ToUnicode map from the shaped clusters.
+//
 // Images are registered once per distinct content. PNG files fpdf cannot
 // take as they are (interlaced, 16-bit, grey with alpha, paletted with
 // transparency), PNGs with transparency (PDF/A-1 forbids the soft masks

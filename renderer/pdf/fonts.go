@@ -121,15 +121,22 @@ func (u *faceUse) assign(nextFamily func() string) {
 
 // planFonts collects the runes drawn with each face, in order of first
 // use, and assigns their codes.
-func planFonts(doc *layouts.Document) ([]*faceUse, map[*fonts.Face]*faceUse, error) {
+func planFonts(doc *layouts.Document) ([]*faceUse, map[*fonts.Face]*faceUse, *cidPlan, error) {
 	var order []*faceUse
 	byFace := make(map[*fonts.Face]*faceUse)
+	cid := new(cidPlan)
 	for pi := range doc.Pages {
 		texts := doc.Pages[pi].Texts
 		for ti := range texts {
 			t := &texts[ti]
 			if t.Face == nil {
-				return nil, nil, fmt.Errorf("page %d: text %q has no face", pi+1, t.S)
+				return nil, nil, nil, fmt.Errorf("page %d: text %q has no face", pi+1, t.S)
+			}
+			if t.Glyphs != nil {
+				if err := cid.add(t); err != nil {
+					return nil, nil, nil, fmt.Errorf("page %d: %w", pi+1, err)
+				}
+				continue
 			}
 			u := byFace[t.Face]
 			if u == nil {
@@ -140,7 +147,7 @@ func planFonts(doc *layouts.Document) ([]*faceUse, map[*fonts.Face]*faceUse, err
 			for _, r := range t.S {
 				if r >= 128 || u.ascii[r] == 0 {
 					if !t.Face.Has(r) {
-						return nil, nil, fmt.Errorf("page %d: text %q: font %s has no glyph for %q (U+%04X)", pi+1, t.S, t.Face.Name(), string(r), r)
+						return nil, nil, nil, fmt.Errorf("page %d: text %q: font %s has no glyph for %q (U+%04X)", pi+1, t.S, t.Face.Name(), string(r), r)
 					}
 					u.add(r)
 				}
@@ -151,7 +158,7 @@ func planFonts(doc *layouts.Document) ([]*faceUse, map[*fonts.Face]*faceUse, err
 	for _, u := range order {
 		u.assign(func() string { n++; return "c" + strconv.Itoa(n-1) })
 	}
-	return order, byFace, nil
+	return order, byFace, cid, nil
 }
 
 // fontDef is the JSON font definition fpdf's AddFontFromBytes reads.

@@ -108,7 +108,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 	if !validLang(doc.Meta.Language) {
 		return nil, fmt.Errorf("bad language tag %q", doc.Meta.Language)
 	}
-	order, byFace, err := planFonts(doc)
+	order, byFace, cid, err := planFonts(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 
 	images := newImageSet(p)
 	tags := newTagTree(doc)
-	d := drawer{p: p, h: doc.Height, byFace: byFace, tags: tags}
+	d := drawer{p: p, h: doc.Height, byFace: byFace, tags: tags, cid: cid}
 	for pi := range doc.Pages {
 		pg := &doc.Pages[pi]
 		p.AddPage()
@@ -208,6 +208,7 @@ func write(doc *layouts.Document, opt Options) ([]byte, error) {
 		pv:       opt.Provenance,
 		compress: opt.CompressContent,
 		tags:     tags,
+		cid:      cid,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add update: %w", err)
@@ -264,6 +265,7 @@ type drawer struct {
 	p      *fpdf.Fpdf
 	h      float64 // page height
 	byFace map[*fonts.Face]*faceUse
+	cid    *cidPlan
 	buf    []byte
 	tags   *tagTree
 	pi     int // page index
@@ -327,7 +329,21 @@ func (d *drawer) text(t *layouts.Text) {
 	b = appendMilli(b, y-d.ly)
 	b = append(b, " Td"...)
 	d.lx, d.ly = x, y
+	if t.Glyphs != nil {
+		d.buf = append(d.shapedText(b, t), '\n')
+		return
+	}
 	open := false
+	// A kerned run is a TJ array: each pair's kerning, converted from
+	// font units to thousandths of the font size, sits between the two
+	// strings (written before the next rune, so never after the last).
+	opener, closer := "(", ")Tj"
+	if t.Kern != nil {
+		opener, closer = "[(", ")]TJ"
+	}
+	upem := float64(t.Face.UnitsPerEm())
+	var pend int16 // kerning owed before the next rune, in font units
+	ri := 0
 	for _, r := range t.S {
 		var v uint16
 		if r != ' ' {
@@ -339,7 +355,7 @@ func (d *drawer) text(t *layouts.Text) {
 		}
 		if c := u.chunks[v>>8]; c != d.font || t.Size != d.size {
 			if open {
-				b = append(b, ")Tj"...)
+				b = append(b, closer...)
 				open = false
 			}
 			b = append(b, " /F"...)
@@ -349,10 +365,25 @@ func (d *drawer) text(t *layouts.Text) {
 			b = append(b, " Tf"...)
 			d.font, d.size = c, t.Size
 		}
-		if !open {
+		switch {
+		case !open && pend != 0:
+			b = append(b, '[')
+			b = appendNum(b, -float64(pend)*1000/upem)
 			b = append(b, '(')
 			open = true
+		case !open:
+			b = append(b, opener...)
+			open = true
+		case pend != 0:
+			b = append(b, ')')
+			b = appendNum(b, -float64(pend)*1000/upem)
+			b = append(b, '(')
 		}
+		pend = 0
+		if ri < len(t.Kern) {
+			pend = t.Kern[ri]
+		}
+		ri++
 		switch code := byte(v); code {
 		case '(', ')', '\\':
 			b = append(b, '\\', code)
@@ -370,7 +401,7 @@ func (d *drawer) text(t *layouts.Text) {
 		b = append(b, ' ')
 	}
 	if open {
-		b = append(b, ")Tj"...)
+		b = append(b, closer...)
 	}
 	d.buf = append(b, '\n')
 }

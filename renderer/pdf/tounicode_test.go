@@ -274,7 +274,7 @@ func addToUnicode(b []byte, chunks []*chunk, compress bool) ([]byte, error) {
 func TestAddToUnicodeErrors(t *testing.T) {
 	t.Parallel()
 	doc := &layouts.Document{Width: a4w, Height: a4h, Pages: []layouts.Page{{Texts: line(36, 72, 12, 0, "Mélanie")}}}
-	order, _, err := planFonts(doc)
+	order, _, _, err := planFonts(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func FuzzAddUpdate(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	order, _, err := planFonts(doc)
+	order, _, _, err := planFonts(doc)
 	if err != nil {
 		f.Fatal(err)
 	}
