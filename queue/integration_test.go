@@ -291,9 +291,12 @@ func TestNATSRestartMidStream(t *testing.T) {
 func TestPoisonJobDeadLetters(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	v := queuetest.StartVersity(t)
-	st := queuetest.Store(t, v.Endpoint(), "missing-bucket", nil, false) // always fails
+	// A store failing every write of this job with an error of its own
+	// (not a storage outage, which would hold the job instead).
+	st := newMemStore()
+	st.failN.Store(1 << 30)
 	cfg := testConfig(t)
+	cfg.Render = fakeRender(nil)
 	w, _ := e.startWorker(st, cfg)
 
 	data := queuetest.Job("poison-1")

@@ -43,8 +43,8 @@ func (w *Worker) storageErr() error {
 	if !w.st.down {
 		return nil
 	}
-	return fmt.Errorf("object store unavailable for %v (%d jobs held, no new jobs pulled): %w",
-		time.Since(w.st.since).Round(time.Second), w.st.held, w.st.err)
+	return fmt.Errorf("object store unavailable for %v (%d jobs held, no new jobs pulled; fix: %s): %w",
+		time.Since(w.st.since).Round(time.Second), w.st.held, outageFix(w.st.err), w.st.err)
 }
 
 // storageDown records an outage of the store (err wraps an
@@ -62,11 +62,7 @@ func (w *Worker) storageDown(ctx context.Context, err error) {
 	w.st.mu.Unlock()
 	w.m.storageUp.Set(0)
 	w.m.storageOutages.Inc()
-	var ue *UnavailableError
-	fix := "check the object store"
-	if errors.As(err, &ue) && ue.Fix != "" {
-		fix = ue.Fix
-	}
+	fix := outageFix(err)
 	w.log.Error("storage outage: no new jobs pulled, jobs in flight held until the store answers; their attempts are not spent",
 		"bucket", w.store.Bucket(), "err", err.Error(), "fix", fix)
 	go w.probeStorage(ctx)
@@ -200,4 +196,13 @@ func (w *Worker) checkBucketAtStart(ctx context.Context) {
 // uses it.
 type BucketCreator interface {
 	CreateBucket(ctx context.Context) error
+}
+
+// outageFix is what the operator should do about the outage err.
+func outageFix(err error) string {
+	var ue *UnavailableError
+	if errors.As(err, &ue) && ue.Fix != "" {
+		return ue.Fix
+	}
+	return "check the object store"
 }

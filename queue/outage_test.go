@@ -1,0 +1,202 @@
+package queue_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carta-letters/carta/queue"
+	"github.com/carta-letters/carta/queue/client"
+	"github.com/carta-letters/carta/queue/queuetest"
+	"github.com/carta-letters/carta/renderer"
+	"github.com/carta-letters/carta/renderer/job"
+)
+
+// LongTestsEnv turns on the long fault tests (a 5-minute S3 outage):
+// CARTA_LONG_TESTS=1 go test -run TestStorageOutageDuringRun ./queue
+const longTestsEnv = "CARTA_LONG_TESTS"
+
+// renderLog renders with the real renderer and counts renders per id.
+type renderLog struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (l *renderLog) render(data []byte) (*job.Job, *renderer.Result, error) {
+	j, res, err := renderer.RenderJSON(data)
+	if j != nil {
+		l.mu.Lock()
+		l.n[j.ID]++
+		l.mu.Unlock()
+	}
+	return j, res, err
+}
+
+func (l *renderLog) twice() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for id, n := range l.n {
+		if n > 1 {
+			out = append(out, fmt.Sprintf("%s×%d", id, n))
+		}
+	}
+	return out
+}
+
+// TestStorageOutageDuringRun: 500 jobs, two workers, and the real S3
+// server (versitygw) stopped for 30 s once a fifth of them are done. The
+// workers hold their jobs and pull no more while it is down; once it is
+// back every job is done, none is dead-lettered, failed or rendered
+// twice, with MaxDeliver 3. The 5-minute outage runs only with
+// CARTA_LONG_TESTS=1; -short skips both.
+func TestStorageOutageDuringRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skips the 30 s storage outage")
+	}
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		outage time.Duration
+		long   bool
+	}{
+		{"30s", 30 * time.Second, false},
+		{"5m", 5 * time.Minute, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.long && os.Getenv(longTestsEnv) == "" {
+				t.Skipf("a %v outage: set %s=1 to run it", tc.outage, longTestsEnv)
+			}
+			t.Parallel()
+			const n = 500
+			e := newEnv(t)
+			v := queuetest.StartVersity(t)
+			st := queuetest.Store(t, v.Endpoint(), "letters", nil, true)
+			rl := &renderLog{n: map[string]int{}}
+			var workers []*queue.Worker
+			for range 2 {
+				cfg := testConfig(t)
+				cfg.Render = rl.render
+				cfg.ProbeBase, cfg.ProbeMax = 250*time.Millisecond, 2*time.Second
+				cfg.JobTimeout = 60 * time.Second
+				w, _ := e.startWorker(queuetest.Store(t, v.Endpoint(), "letters", nil, false), cfg)
+				workers = append(workers, w)
+			}
+			jobs := map[string][]byte{}
+			for i := range n {
+				id := fmt.Sprintf("outage-%s-%03d", tc.name, i)
+				jobs[id] = queuetest.Job(id)
+				e.submit(jobs[id], id)
+			}
+			done := func() float64 {
+				var s float64
+				for _, w := range workers {
+					s += counter(t, w, "carta_jobs_total", "status", "done")
+				}
+				return s
+			}
+			waitFor(t, 120*time.Second, "a fifth of the jobs done", func() bool { return done() >= n/5 })
+			v.Stop()
+			stopped := time.Now()
+			atStop := done()
+			waitFor(t, 60*time.Second, "both workers to see the outage", func() bool {
+				for _, w := range workers {
+					if counter(t, w, "carta_storage_up") != 0 {
+						return false
+					}
+				}
+				return true
+			})
+			for _, w := range workers {
+				if err := w.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "object store unavailable") {
+					t.Errorf("Ready during the outage = %v", err)
+				}
+			}
+			time.Sleep(time.Until(stopped.Add(tc.outage)))
+			duringOutage := done() - atStop
+			v.Start()
+			restarted := time.Now()
+			waitFor(t, 300*time.Second, "every job done", func() bool { return done() >= n })
+			allDone := time.Since(restarted)
+
+			e.checkEndState(st, endState{done: jobs, eventsMayBeLost: false})
+			if twice := rl.twice(); len(twice) > 0 {
+				t.Errorf("rendered more than once: %v", twice)
+			}
+			var retried, held, outages float64
+			for _, w := range workers {
+				retried += counter(t, w, "carta_jobs_total", "status", "retried")
+				held += counter(t, w, "carta_jobs_held")
+				outages += counter(t, w, "carta_storage_outages_total")
+				if got := waitCounter(t, w, 1, "carta_storage_up"); got != 1 {
+					t.Errorf("carta_storage_up = %v after the outage", got)
+				}
+			}
+			if retried != 0 {
+				t.Errorf("%v jobs retried: an outage must spend no attempt", retried)
+			}
+			t.Logf("%d jobs, S3 stopped %v after %v were done; %v finished during the outage (stored before it began); "+
+				"all done %v after S3 restarted; %d renders; 0 dead letters; %v outages seen by 2 workers",
+				n, tc.outage, atStop, duringOutage, allDone.Round(10*time.Millisecond), len(rl.n), outages)
+		})
+	}
+}
+
+// TestMissingBucket: a worker whose bucket does not exist starts, says
+// why it is not ready, and pulls no job until the bucket is created;
+// then every job is done on its first delivery. With CreateBucket the
+// worker creates the bucket itself.
+func TestMissingBucket(t *testing.T) {
+	t.Parallel()
+	t.Run("appears later", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		v := queuetest.StartVersity(t)
+		st := queuetest.Store(t, v.Endpoint(), "letters", nil, false)
+		cfg := testConfig(t)
+		cfg.ProbeBase, cfg.ProbeMax = 100*time.Millisecond, 500*time.Millisecond
+		w, _ := e.startWorker(st, cfg)
+		for _, id := range []string{"nb-1", "nb-2", "nb-3"} {
+			e.submit(queuetest.Job(id), id)
+		}
+		waitFor(t, 30*time.Second, "the outage to be reported", func() bool { return counter(t, w, "carta_storage_up") == 0 })
+		err := w.Ready(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "-s3-create-bucket") {
+			t.Errorf("Ready = %v, want the missing bucket and the flag to fix it", err)
+		}
+		time.Sleep(time.Second)
+		if got := counter(t, w, "carta_jobs_total", "status", "done") + counter(t, w, "carta_jobs_total", "status", "retried"); got != 0 {
+			t.Errorf("%v jobs handled without a bucket", got)
+		}
+		if err := st.CreateBucket(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"nb-1", "nb-2", "nb-3"} {
+			if r := e.waitResult(id); r.Status != client.StatusDone || r.Attempts != 1 {
+				t.Errorf("%s: %+v, want done on its first delivery", id, r)
+			}
+		}
+		waitFor(t, 30*time.Second, "the worker to be ready", func() bool { return w.Ready(context.Background()) == nil })
+	})
+	t.Run("created at start", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		v := queuetest.StartVersity(t)
+		st := queuetest.Store(t, v.Endpoint(), "letters", nil, false)
+		cfg := testConfig(t)
+		cfg.CreateBucket = true
+		w, _ := e.startWorker(st, cfg)
+		e.submit(queuetest.Job("cb-1"), "cb-1")
+		if r := e.waitResult("cb-1"); r.Status != client.StatusDone || r.Attempts != 1 {
+			t.Errorf("cb-1: %+v, want done on its first delivery", r)
+		}
+		if got := counter(t, w, "carta_storage_outages_total"); got != 0 {
+			t.Errorf("%v outages with the bucket created at start", got)
+		}
+		waitFor(t, 30*time.Second, "the worker to be ready", func() bool { return w.Ready(context.Background()) == nil })
+	})
+}
