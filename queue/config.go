@@ -25,7 +25,7 @@ const (
 	DefaultMaxBytes        = 1 << 30 // 1 GiB
 	DefaultMaxMsgSize      = 1 << 20 // 1 MiB, the nats-server default max_payload
 	DefaultMaxDeliver      = 5
-	DefaultAckWait         = 60 * time.Second
+	DefaultAckWait         = 15 * time.Second
 	DefaultJobTimeout      = 2 * time.Minute
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultRetryBase       = time.Second
@@ -90,7 +90,7 @@ type Config struct {
 	MaxMsgSize     int32         // largest job accepted [DefaultMaxMsgSize 1 MiB]
 	Replicas       int           // stream and bucket replicas [1]
 	MaxDeliver     int           // deliveries of one job before it is dead-lettered [DefaultMaxDeliver 5]
-	AckWait        time.Duration // redelivery time of an unacknowledged job [DefaultAckWait 60s]
+	AckWait        time.Duration // redelivery time of an unacknowledged job; heartbeats every AckWait/3 extend it while the job is worked on, so it bounds how long a killed worker's jobs wait [DefaultAckWait 15s]
 	Concurrency    int           // render slots of this worker: renders at once [runtime.NumCPU()]
 	// MaxInFlight bounds the jobs this worker holds at once: rendering,
 	// waiting for a render slot, or storing and reporting. It is at least
