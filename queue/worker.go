@@ -120,7 +120,9 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) setup(ctx context.Context) (*Resources, error) {
 	delay := 250 * time.Millisecond
 	for {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// Setup retries its calls itself; this limit only makes a
+		// warning appear while JetStream stays unreachable.
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		res, err := Setup(sctx, w.js, w.cfg)
 		cancel()
 		if err == nil {
