@@ -200,3 +200,24 @@ func TestMissingBucket(t *testing.T) {
 		waitFor(t, 30*time.Second, "the worker to be ready", func() bool { return w.Ready(context.Background()) == nil })
 	})
 }
+
+// TestTrailingDataFailureReachesTheID: a job whose id is readable but is
+// followed by trailing data, published without Nats-Msg-Id, fails as
+// invalid_job under its id (recorded and published on its subject), so
+// a submitter waiting on the id sees why.
+func TestTrailingDataFailureReachesTheID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := testConfig(t)
+	cfg.Render = fakeRender(nil)
+	e.startWorker(newMemStore(), cfg)
+	data := append(queuetest.Job("trailing-1"), []byte(` {"more":1}`)...)
+	e.submit(data, "")
+	r := e.waitResult("trailing-1")
+	if r.Status != client.StatusFailed || r.Error == nil || r.Error.Code != client.CodeInvalidJob || r.ID != "trailing-1" {
+		t.Fatalf("result = %+v, want failed invalid_job for trailing-1", r)
+	}
+	if rec := e.recorded("trailing-1"); rec == nil || rec.Status != client.StatusFailed {
+		t.Errorf("recorded = %+v, want the failed result", rec)
+	}
+}
