@@ -195,6 +195,9 @@ func (c *Client) Wait(ctx context.Context, id string) (*Result, error) {
 	return c.WaitSince(ctx, id, time.Time{})
 }
 
+// LookupTimeout bounds each Lookup.
+const LookupTimeout = 10 * time.Second
+
 // LookupInterval is how often Wait and WaitSince look the result up in
 // the bucket while no event comes, besides after every reconnect.
 const LookupInterval = 30 * time.Second
@@ -278,7 +281,13 @@ func current(res *Result, since time.Time) bool {
 
 // Lookup returns the recorded result of job id, or nil and no error when
 // there is none yet (including when the bucket does not exist yet).
+//
+// Each request to the server is bounded by LookupTimeout (or ctx, when
+// sooner): the reply to a request in flight when its server went away
+// never comes, and Lookup must not wait for it until ctx ends.
 func (c *Client) Lookup(ctx context.Context, id string) (*Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, LookupTimeout)
+	defer cancel()
 	for attempt := 0; ; attempt++ {
 		kv, cached, err := c.results(ctx)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
