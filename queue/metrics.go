@@ -118,8 +118,8 @@ func (w *Worker) Handler() http.Handler {
 
 // Ready reports whether the worker can take jobs: it has set up its
 // streams, consumer and results bucket and checked its bucket (Run), no
-// storage outage is in progress, NATS is connected, the jobs stream and
-// the results bucket answer, and the object store's bucket answers
+// storage outage is in progress, NATS is connected, the jobs stream, its
+// consumer and the results bucket answer, and the object store's bucket answers
 // (when the store is a BucketChecker). The error says which failed.
 func (w *Worker) Ready(ctx context.Context) error {
 	select {
@@ -135,6 +135,9 @@ func (w *Worker) Ready(ctx context.Context) error {
 	}
 	if _, err := w.js.Stream(ctx, w.cfg.Stream); err != nil {
 		return fmt.Errorf("check readiness: stream %s: %w", w.cfg.Stream, err)
+	}
+	if _, err := w.js.Consumer(ctx, w.cfg.Stream, w.cfg.Consumer); err != nil {
+		return fmt.Errorf("check readiness: consumer %s: %w", w.cfg.Consumer, err)
 	}
 	if _, err := w.kv.Status(ctx); err != nil {
 		return fmt.Errorf("check readiness: results bucket %s: %w", w.cfg.ResultsBucket, err)

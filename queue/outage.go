@@ -20,6 +20,13 @@ type storage struct {
 	err   error         // the last outage error
 	up    chan struct{} // closed while the store is up; a new one per outage
 	held  int           // jobs waiting for the store
+
+	// The end of the last outage and the probe delay it had reached: an
+	// outage that starts again soon after (the bucket answers HEAD but
+	// writes still fail) goes on from that delay instead of probing
+	// every ProbeBase.
+	lastEnd   time.Time
+	lastDelay time.Duration
 }
 
 func newStorage() *storage {
@@ -78,7 +85,7 @@ func (w *Worker) storageBack(probes int) {
 	}
 	d := time.Since(w.st.since)
 	held := w.st.held
-	w.st.down = false
+	w.st.down, w.st.lastEnd = false, time.Now()
 	close(w.st.up)
 	w.st.mu.Unlock()
 	w.m.storageUp.Set(1)
@@ -86,13 +93,28 @@ func (w *Worker) storageBack(probes int) {
 		"probes", probes, "jobs_held", held)
 }
 
+// firstProbeDelay is the delay before the first probe of an outage:
+// ProbeBase, or where the last outage left off when it ended less than
+// 2×ProbeMax ago.
+func (w *Worker) firstProbeDelay() time.Duration {
+	w.st.mu.Lock()
+	defer w.st.mu.Unlock()
+	if !w.st.lastEnd.IsZero() && time.Since(w.st.lastEnd) < 2*w.cfg.ProbeMax {
+		return min(max(w.cfg.ProbeBase, 2*w.st.lastDelay), w.cfg.ProbeMax)
+	}
+	return w.cfg.ProbeBase
+}
+
 // probeStorage probes the store after ProbeBase, then twice as long each
 // time up to ProbeMax, until it answers. A store that cannot be probed
 // (no BucketChecker) is taken to be back after each delay: the held jobs'
 // own writes are then the probe.
 func (w *Worker) probeStorage(ctx context.Context) {
-	delay := w.cfg.ProbeBase
+	delay := w.firstProbeDelay()
 	for n := 1; ; n++ {
+		w.st.mu.Lock()
+		w.st.lastDelay = delay
+		w.st.mu.Unlock()
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
