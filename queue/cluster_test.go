@@ -98,9 +98,9 @@ func TestClusterStartup(t *testing.T) {
 	t.Logf("two workers on a fresh 3-node cluster ready after %v and %v", readyAfter[0].Round(time.Millisecond), readyAfter[1].Round(time.Millisecond))
 }
 
-// TestClusterStreamLeaderKilled: 300 jobs through two workers on a
+// TestClusterStreamLeaderKilled: 600 jobs through two workers on a
 // 3-node cluster (replicas 3); the jobs stream's leader node is killed
-// once a fifth are done, and started again 10 s later. Every job is
+// once a tenth are done, and started again 10 s later. Every job is
 // done and stored once, none is dead-lettered, and none takes more than
 // 30 s past the kill.
 func TestClusterStreamLeaderKilled(t *testing.T) {
@@ -108,22 +108,10 @@ func TestClusterStreamLeaderKilled(t *testing.T) {
 		t.Skip("-short: skips the cluster leader kill")
 	}
 	t.Parallel()
-	const n = 300
+	const n = 600
 	c := queuetest.StartCluster(t)
 	v := queuetest.StartVersity(t)
 	st := queuetest.Store(t, v.Endpoint(), "letters", nil, true)
-	var workers []*queue.Worker
-	for range 2 {
-		cfg := testConfig(t)
-		cfg.Render = fakeRender(nil)
-		cfg.AckWait = 15 * time.Second
-		cfg.JobTimeout = 2 * time.Minute
-		cfg.NATSTimeout = 5 * time.Second
-		workers = append(workers, runClusterWorker(t, c, queuetest.Store(t, v.Endpoint(), "letters", nil, false), cfg))
-	}
-	for _, w := range workers {
-		waitFor(t, 60*time.Second, "worker ready", func() bool { return w.Ready(context.Background()) == nil })
-	}
 	nc := c.Connect(t)
 	cl, err := client.New(nc)
 	if err != nil {
@@ -135,21 +123,11 @@ func TestClusterStreamLeaderKilled(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("leader-%03d", i)
-		if _, err := cl.Submit(ctx, queuetest.Job(ids[i])); err != nil {
-			t.Fatal(err)
-		}
+	// The queue first, then every job, then the workers: the kill comes
+	// with most jobs still queued.
+	if _, err := queue.Setup(ctx, js, queue.Config{Replicas: 3, AckWait: 15 * time.Second}); err != nil {
+		t.Fatal(err)
 	}
-	done := func() float64 {
-		var s float64
-		for _, w := range workers {
-			s += counter(t, w, "carta_jobs_total", "status", "done")
-		}
-		return s
-	}
-	waitFor(t, 120*time.Second, "a fifth of the jobs done", func() bool { return done() >= n/5 })
 	s, err := js.Stream(ctx, queue.DefaultStream)
 	if err != nil {
 		t.Fatal(err)
@@ -162,6 +140,32 @@ func TestClusterStreamLeaderKilled(t *testing.T) {
 	if leader < 0 {
 		t.Fatalf("leader %q is not a node of the cluster", info.Cluster.Leader)
 	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("leader-%03d", i)
+		if _, err := cl.Submit(ctx, queuetest.Job(ids[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var workers []*queue.Worker
+	for range 2 {
+		cfg := testConfig(t)
+		cfg.AckWait = 15 * time.Second
+		cfg.JobTimeout = 2 * time.Minute
+		cfg.NATSTimeout = 5 * time.Second
+		workers = append(workers, runClusterWorker(t, c, queuetest.Store(t, v.Endpoint(), "letters", nil, false), cfg))
+	}
+	for _, w := range workers {
+		waitFor(t, 60*time.Second, "worker ready", func() bool { return w.Ready(context.Background()) == nil })
+	}
+	done := func() float64 {
+		var s float64
+		for _, w := range workers {
+			s += counter(t, w, "carta_jobs_total", "status", "done")
+		}
+		return s
+	}
+	waitFor(t, 120*time.Second, "a tenth of the jobs done", func() bool { return done() >= n/10 })
 	atKill := done()
 	c.StopNode(leader)
 	killed := time.Now()
