@@ -2,10 +2,12 @@ package queue_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -219,5 +221,52 @@ func TestTrailingDataFailureReachesTheID(t *testing.T) {
 	}
 	if rec := e.recorded("trailing-1"); rec == nil || rec.Status != client.StatusFailed {
 		t.Errorf("recorded = %+v, want the failed result", rec)
+	}
+}
+
+// flappyStore answers its bucket check but refuses the first writes
+// with an outage (S3 whose HEAD works while PUTs get 503).
+type flappyStore struct {
+	*memStore
+	outages atomic.Int64
+}
+
+func (f *flappyStore) CheckBucket(context.Context) error { return nil }
+
+func (f *flappyStore) PutIfAbsent(ctx context.Context, o queue.Object) error {
+	if f.outages.Add(-1) >= 0 {
+		return fmt.Errorf("put object %s: %w", o.Key, &queue.UnavailableError{Fix: "wait", Err: errors.New("503 SlowDown")})
+	}
+	return f.memStore.PutIfAbsent(ctx, o)
+}
+
+// TestOutageWhileBucketAnswers: writes fail with an outage while the
+// bucket check passes, so each probe ends the outage and the next write
+// starts another. The job is still held, not retried: it is done on its
+// first delivery, and the probes back off instead of spinning.
+func TestOutageWhileBucketAnswers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	st := &flappyStore{memStore: newMemStore()}
+	st.outages.Store(6)
+	cfg := testConfig(t)
+	cfg.Render = fakeRender(nil)
+	cfg.ProbeBase, cfg.ProbeMax = 20*time.Millisecond, 400*time.Millisecond
+	w, _ := e.startWorker(st, cfg)
+	start := time.Now()
+	e.submit(queuetest.Job("flap-1"), "flap-1")
+	if r := e.waitResult("flap-1"); r.Status != client.StatusDone || r.Attempts != 1 {
+		t.Errorf("result = %+v, want done on its first delivery", r)
+	}
+	if got := counter(t, w, "carta_jobs_total", "status", "retried"); got != 0 {
+		t.Errorf("retried = %v, want 0", got)
+	}
+	// Delays 20, 40, 80, 160, 320, 400 ms: the later outages start from
+	// where the earlier ones left off.
+	if d := time.Since(start); d < 600*time.Millisecond {
+		t.Errorf("done after %v: the probe delay did not grow across outages", d)
+	}
+	if got := counter(t, w, "carta_storage_outages_total"); got != 6 {
+		t.Errorf("outages = %v, want 6", got)
 	}
 }
