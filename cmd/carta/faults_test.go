@@ -156,3 +156,20 @@ func TestKilledWorkersJobTakenOverWithinAckWait(t *testing.T) {
 	_ = b.Process.Signal(syscall.SIGTERM)
 	waitExit(t, b, 30*time.Second)
 }
+
+// TestWorkerCreatesBucket: "carta worker -s3-create-bucket" creates a
+// missing bucket at start and stores letters in it.
+func TestWorkerCreatesBucket(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	c.worker(c.versity.Endpoint(), "-s3-bucket", "fresh-bucket", "-s3-create-bucket")
+	c.submit(queuetest.Job("create-bucket-1"), "create-bucket-1")
+	r := c.waitResult("create-bucket-1")
+	if r.Status != client.StatusDone || r.Bucket != "fresh-bucket" || r.Attempts != 1 {
+		t.Errorf("result = %+v, want done in fresh-bucket on the first delivery", r)
+	}
+	st := queuetest.Store(t, c.versity.Endpoint(), "fresh-bucket", nil, false)
+	if _, err := st.Head(context.Background(), r.Key); err != nil {
+		t.Errorf("letter not in the created bucket: %v", err)
+	}
+}
