@@ -25,12 +25,15 @@ const (
 	DefaultMaxBytes        = 1 << 30 // 1 GiB
 	DefaultMaxMsgSize      = 1 << 20 // 1 MiB, the nats-server default max_payload
 	DefaultMaxDeliver      = 5
-	DefaultAckWait         = 60 * time.Second
+	DefaultAckWait         = 15 * time.Second
 	DefaultJobTimeout      = 2 * time.Minute
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultRetryBase       = time.Second
 	DefaultRetryMax        = time.Minute
 	DefaultPullWait        = 2 * time.Second
+	DefaultProbeBase       = 500 * time.Millisecond
+	DefaultProbeMax        = 15 * time.Second
+	DefaultNATSTimeout     = 10 * time.Second
 )
 
 // RenderFunc decodes, validates and renders the combined letter of one
@@ -89,7 +92,7 @@ type Config struct {
 	MaxMsgSize     int32         // largest job accepted [DefaultMaxMsgSize 1 MiB]
 	Replicas       int           // stream and bucket replicas [1]
 	MaxDeliver     int           // deliveries of one job before it is dead-lettered [DefaultMaxDeliver 5]
-	AckWait        time.Duration // redelivery time of an unacknowledged job [DefaultAckWait 60s]
+	AckWait        time.Duration // redelivery time of an unacknowledged job; heartbeats every AckWait/3 extend it while the job is worked on, so it bounds how long a killed worker's jobs wait [DefaultAckWait 15s]
 	Concurrency    int           // render slots of this worker: renders at once [runtime.NumCPU()]
 	// MaxInFlight bounds the jobs this worker holds at once: rendering,
 	// waiting for a render slot, or storing and reporting. It is at least
@@ -109,6 +112,23 @@ type Config struct {
 	RetryBase       time.Duration // delay before the 2nd delivery after a transient failure; doubles each time [DefaultRetryBase 1s]
 	RetryMax        time.Duration // cap of that delay [DefaultRetryMax 1m]
 	PullWait        time.Duration // expiry of each one-message pull request [DefaultPullWait 2s]
+	// ProbeBase and ProbeMax pace the probes of the object store during
+	// a storage outage: the first after ProbeBase, then twice as long
+	// each time, at most ProbeMax. After the outage the worker resumes
+	// within ProbeMax [DefaultProbeBase 500ms, DefaultProbeMax 15s].
+	ProbeBase, ProbeMax time.Duration
+	// NATSTimeout bounds every call to JetStream the worker makes for a
+	// job (results bucket reads and writes, dead letters, acks): shorter
+	// than JobTimeout, so a call whose reply is lost (server restarted,
+	// stream leader gone) fails and is retried instead of holding the
+	// job. A call made while the connection is down fails at once
+	// [DefaultNATSTimeout 10s].
+	NATSTimeout time.Duration
+	// CreateBucket makes Run create the object store's bucket at start
+	// when it is missing (the store must implement BucketCreator);
+	// otherwise a missing bucket is reported, and waited for, as a
+	// storage outage [false].
+	CreateBucket bool
 	// ResultsTTL, when above zero, is how long the results bucket keeps
 	// each result: the bucket's TTL (its stream's MaxAge), applied by
 	// Setup. Without it the bucket holds one key per job forever, and
@@ -167,6 +187,9 @@ func (c Config) withDefaults() Config {
 	dur(&c.RetryBase, DefaultRetryBase)
 	dur(&c.RetryMax, DefaultRetryMax)
 	dur(&c.PullWait, DefaultPullWait)
+	dur(&c.ProbeBase, DefaultProbeBase)
+	dur(&c.ProbeMax, DefaultProbeMax)
+	dur(&c.NATSTimeout, DefaultNATSTimeout)
 	if c.MaxMsgs == 0 {
 		c.MaxMsgs = DefaultMaxMsgs
 	}
@@ -209,7 +232,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("check config: concurrency %d: must be at least 1", c.Concurrency)
 	case c.MaxInFlight < c.Concurrency:
 		return fmt.Errorf("check config: max in flight %d: must be at least the concurrency (%d)", c.MaxInFlight, c.Concurrency)
-	case c.AckWait < 0 || c.JobTimeout < 0 || c.ShutdownTimeout < 0 || c.RetryBase < 0 || c.RetryMax < 0 || c.PullWait < 0 || c.Duplicates < 0:
+	case c.AckWait < 0 || c.JobTimeout < 0 || c.ShutdownTimeout < 0 || c.RetryBase < 0 || c.RetryMax < 0 || c.PullWait < 0 || c.Duplicates < 0 ||
+		c.ProbeBase < 0 || c.ProbeMax < 0 || c.NATSTimeout < 0:
 		return fmt.Errorf("check config: durations must not be negative")
 	case c.PullWait < 100*time.Millisecond:
 		return fmt.Errorf("check config: pull wait %v: must be at least 100ms", c.PullWait)

@@ -13,8 +13,10 @@
 //     set the header Nats-Msg-Id to the job id; the body is the job JSON
 //     exactly as submitted (letter/v1, see job-format.md).
 //   - Consumer: one shared durable pull consumer "carta-workers",
-//     AckExplicit, AckWait 60 s (workers send InProgress heartbeats every
-//     AckWait/3 while a job runs or waits for a render slot), MaxDeliver
+//     AckExplicit, AckWait 15 s (workers send InProgress heartbeats every
+//     AckWait/3 while a job runs, waits for a render slot or is held in a
+//     storage outage, so a killed worker's jobs go to another within
+//     AckWait), MaxDeliver
 //     -1 (unlimited: the worker enforces Config.MaxDeliver, 5 by default,
 //     itself; see Processing). Every worker process, on any machine, pulls from it; each pulls
 //     one message per free in-flight slot (see Processing), never a
@@ -42,8 +44,11 @@
 //     combined letter; every sha256 and bytes is that of the object as
 //     stored (signed, if signed).
 //   - Dead letters: stream "CARTA_DEAD", subject "carta.dead.<id>", body
-//     the original job bytes, headers Carta-Error (the last error) and
-//     Carta-Attempts.
+//     the original job bytes, headers Carta-Error (the last error),
+//     Carta-Attempts and Carta-Job-Id. Requeue (carta requeue) publishes
+//     one back on the jobs subject with its body unchanged, the header
+//     Carta-Requeued-From "<dead stream>:<sequence>" and the message id
+//     "requeue:<dead stream>:<sequence>", and deletes it from CARTA_DEAD.
 //   - Objects: key "letters/<id>.pdf", or the job's output.key (refused if
 //     it has a path segment "." or "..", a leading "/" or control
 //     characters; dots elsewhere, as in "letters/a..b.pdf", are fine), Content-Type
@@ -96,8 +101,10 @@
 //     panic (internal): a failed result is recorded and published and the
 //     message terminated; render_failed and internal jobs are also copied
 //     to the dead-letter stream for the operator.
-//   - Transient: S3 unreachable, 5xx or timing out, errors of the
-//     results bucket or of publishing, and signing errors (code internal:
+//   - Storage outage, not a failure of the job: see Storage outages.
+//   - Transient: S3 errors that are not an outage (a 4xx about the one
+//     object), errors of the results bucket or of publishing that
+//     persist after the retries of NATS outages, and signing errors (code internal:
 //     a certificate that expired or a key that is refused is the
 //     operator's to fix, and the job must survive until then): the
 //     message is nak'ed with an
@@ -129,10 +136,60 @@
 // metadata), not those of the PDF this delivery made. Any other object
 // at the key fails the job (storage_failed) and is left alone.
 //
+// # Storage outages
+//
+// The object store tells an outage of the store from a fault of one
+// request by wrapping the error in an *UnavailableError (package
+// s3store: no answer at all, connection refused or reset, timeouts, 5xx,
+// 429 and SlowDown, credentials refused, NoSuchBucket). A worker that
+// meets one while storing a job:
+//
+//   - holds the job: its PDFs stay in memory, its heartbeats keep it
+//     from other workers, and it is neither nak'ed nor counted towards
+//     Config.MaxDeliver. Once the store answers, the job stores its PDFs
+//     with a new JobTimeout, on the same delivery: an outage spends no
+//     attempt and renders nothing twice;
+//   - stops pulling: pull requests already waiting may still bring one
+//     job each (at most MaxInFlight are held), no new one is made. The
+//     jobs wait in the stream for as long as its limits allow;
+//   - logs the outage once (level ERROR, with a "fix" field saying what
+//     to check: endpoint, credentials, bucket, -s3-create-bucket), sets
+//     carta_storage_up to 0 and counts carta_storage_outages_total;
+//     carta_jobs_held counts the jobs held; /readyz answers 503 with
+//     how long, how many jobs are held and the fix;
+//   - probes the bucket (BucketChecker: HeadBucket) after
+//     Config.ProbeBase, then twice as long each time up to
+//     Config.ProbeMax, and resumes by itself when it answers (logged
+//     "storage back" with the outage's length).
+//
+// A shutdown during an outage naks the held jobs at once (one delivery
+// each). /healthz stays 200 during an outage: restarting the worker
+// would not bring S3 back. Run checks the bucket before pulling: with
+// Config.CreateBucket (-s3-create-bucket) it creates a missing bucket,
+// otherwise the worker starts in a storage outage and waits for it.
+//
+// # NATS outages
+//
+// Every JetStream call a worker makes for a job (results bucket reads
+// and writes, dead letters, acks) has its own deadline,
+// Config.NATSTimeout (10 s), shorter than the job's, and fails at once
+// when the connection is lost (the reply of a request in flight at a
+// disconnect never comes; nats.go would keep it until the deadline).
+// After a lost connection, a lost reply or no responder (a restarting
+// server, a stream leader being elected) the call is tried again once
+// the connection is back, up to five times (carta_nats_retries_total);
+// the job keeps its delivery meanwhile. Setup looks each stream,
+// consumer and bucket up and then updates or creates it, each call with
+// a short limit tried again, so workers started together on a fresh
+// cluster are up in seconds.
+//
 // # Operations
 //
-// Worker.Handler serves /metrics (Prometheus), /healthz and /readyz
-// (NATS connected and the jobs stream reachable). /healthz answers 200
+// Worker.Handler serves /metrics (Prometheus), /healthz and /readyz.
+// /readyz answers 200 only once Run has set up JetStream and checked
+// the bucket, while no storage outage is in progress, NATS is connected
+// and the jobs stream, the results bucket and the S3 bucket answer; 503
+// otherwise, naming which (Worker.Ready). /healthz answers 200
 // while the worker can make progress and 503, naming the job, once a
 // render has held its render slot for more than twice JobTimeout: that
 // job has failed already (render_failed, timed out), but its renderer

@@ -232,9 +232,9 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 }
 
 // TestFaultS3Unavailable: S3 answers 503, resets connections or hangs for
-// a while (3 s here, standing for the 30 s of a real outage; the worker's
-// retry delays are scaled down alike) with jobs in the queue. Jobs are
-// retried, none fails, and once S3 is back each ends as one object.
+// a while (3 s here; the probe delays are scaled down alike) with jobs
+// in the queue. The worker holds its jobs and pulls no more; none fails
+// or spends an attempt, and once S3 is back each ends as one object.
 func TestFaultS3Unavailable(t *testing.T) {
 	t.Parallel()
 	const outage = 3 * time.Second
@@ -246,8 +246,7 @@ func TestFaultS3Unavailable(t *testing.T) {
 			direct := queuetest.Store(t, v.Endpoint(), "letters", nil, true)
 			fp := queuetest.StartFaultProxy(t, v.Endpoint())
 			cfg := testConfig(t)
-			cfg.MaxDeliver = 100 // the outage must not exhaust the deliveries
-			cfg.RetryBase, cfg.RetryMax = 100*time.Millisecond, 400*time.Millisecond
+			cfg.ProbeBase, cfg.ProbeMax = 100*time.Millisecond, 400*time.Millisecond
 			// Longer than the outage: only the S3 client's own
 			// timeout can end a request that hangs.
 			cfg.JobTimeout = 30 * time.Second
@@ -272,8 +271,8 @@ func TestFaultS3Unavailable(t *testing.T) {
 				jobs[id] = queuetest.Job(id)
 				e.submit(jobs[id], id)
 			}
-			waitFor(t, 30*time.Second, "retries during the outage", func() bool {
-				return counter(t, w, "carta_jobs_total", "status", "retried") >= 4
+			waitFor(t, 30*time.Second, "a job held during the outage", func() bool {
+				return counter(t, w, "carta_jobs_held") >= 1 && counter(t, w, "carta_storage_up") == 0
 			})
 			time.Sleep(time.Until(start.Add(outage)))
 			for _, id := range ids {
@@ -290,12 +289,15 @@ func TestFaultS3Unavailable(t *testing.T) {
 			fp.SetMode(queuetest.S3Up)
 
 			for _, id := range ids {
-				if r := e.waitResult(id); r.Status != client.StatusDone || r.Attempts < 2 {
-					t.Errorf("%s: %+v, want done after more than one attempt", id, r)
+				if r := e.waitResult(id); r.Status != client.StatusDone || r.Attempts != 1 {
+					t.Errorf("%s: %+v, want done on its first delivery (held through the outage)", id, r)
 				}
 			}
 			e.checkEndState(direct, endState{done: jobs})
-			t.Logf("%s: %d requests faulted, %v retries", mode, fp.Faulted(), counter(t, w, "carta_jobs_total", "status", "retried"))
+			if got := counter(t, w, "carta_jobs_total", "status", "retried"); got != 0 {
+				t.Errorf("retried = %v, want 0: an outage spends no attempt", got)
+			}
+			t.Logf("%s: %d requests faulted, %v outages", mode, fp.Faulted(), counter(t, w, "carta_storage_outages_total"))
 		})
 	}
 }

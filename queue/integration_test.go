@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -170,39 +171,70 @@ func TestDuplicateSubmit(t *testing.T) {
 	}
 }
 
+// TestS3OutageThenRecovery: S3 stops while a job is queued. The job is
+// rendered once and held, the worker reports the outage (carta_storage_up
+// 0, Ready failing) and pulls nothing else; when S3 is back the job is
+// stored on its first delivery and the worker is ready again.
 func TestS3OutageThenRecovery(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	v := queuetest.StartVersity(t)
 	st := queuetest.Store(t, v.Endpoint(), "letters", nil, true)
 	cfg := testConfig(t)
-	cfg.MaxDeliver = 50
+	cfg.ProbeBase, cfg.ProbeMax = 50*time.Millisecond, 200*time.Millisecond
+	cfg.MaxInFlight = 4
+	var renders atomic.Int64
+	cfg.Render = countingRender(&renders)
 	w, _ := e.startWorker(st, cfg)
+	waitFor(t, 30*time.Second, "the worker to be ready", func() bool { return w.Ready(context.Background()) == nil })
 
 	v.Stop()
 	e.submit(queuetest.Job("outage-1"), "outage-1")
-	deadline := time.Now().Add(30 * time.Second)
-	for counter(t, w, "carta_jobs_total", "status", "retried") < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("no retries while S3 was down")
-		}
-		time.Sleep(50 * time.Millisecond)
+	waitFor(t, 30*time.Second, "the job to be held", func() bool { return counter(t, w, "carta_jobs_held") == 1 })
+	if got := counter(t, w, "carta_storage_up"); got != 0 {
+		t.Errorf("carta_storage_up = %v during the outage, want 0", got)
+	}
+	if err := w.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "object store unavailable") {
+		t.Errorf("Ready during the outage = %v, want the outage", err)
+	}
+	// Pull requests already waiting when the outage began may still
+	// bring a job each (MaxInFlight in all); no new pull is made.
+	ids := []string{"outage-1"}
+	for i := 2; i <= 10; i++ {
+		id := fmt.Sprintf("outage-%d", i)
+		ids = append(ids, id)
+		e.submit(queuetest.Job(id), id)
+	}
+	time.Sleep(2 * time.Second)
+	if n, most := renders.Load(), int64(cfg.MaxInFlight); n > most {
+		t.Errorf("%d renders during the outage, want at most %d (no new pull)", n, most)
 	}
 	v.Start()
-	r := e.waitResult("outage-1")
-	if r.Status != client.StatusDone {
-		t.Fatalf("result = %+v, want done", r)
+	for _, id := range ids {
+		r := e.waitResult(id)
+		if r.Status != client.StatusDone || r.Attempts != 1 {
+			t.Errorf("%s: result = %+v, want done on attempt 1", id, r)
+		}
+		body, _, err := st.Get(context.Background(), r.Key)
+		if err != nil || sha(body) != r.SHA256 {
+			t.Errorf("%s: stored object: err %v, sha256 %s, want %s", id, err, sha(body), r.SHA256)
+		}
 	}
-	if r.Attempts < 2 {
-		t.Errorf("attempts = %d, want > 1", r.Attempts)
+	if n := renders.Load(); n != int64(len(ids)) {
+		t.Errorf("rendered %d times, want %d", n, len(ids))
 	}
-	body, _, err := st.Get(context.Background(), r.Key)
-	if err != nil || sha(body) != r.SHA256 {
-		t.Errorf("stored object: err %v, sha256 %s, want %s", err, sha(body), r.SHA256)
+	for _, m := range []struct {
+		name string
+		want float64
+	}{{"carta_redeliveries_total", 0}, {"carta_storage_up", 1}, {"carta_storage_outages_total", 1}, {"carta_jobs_held", 0}} {
+		if got := waitCounter(t, w, m.want, m.name); got != m.want {
+			t.Errorf("%s = %v, want %v", m.name, got, m.want)
+		}
 	}
-	if got := counter(t, w, "carta_redeliveries_total"); got < 1 {
-		t.Errorf("carta_redeliveries_total = %v, want >= 1", got)
+	if got := counter(t, w, "carta_jobs_total", "status", "retried"); got != 0 {
+		t.Errorf("retried = %v, want 0: an outage is not the job's fault", got)
 	}
+	waitFor(t, 30*time.Second, "the worker to be ready again", func() bool { return w.Ready(context.Background()) == nil })
 }
 
 func TestNATSRestartMidStream(t *testing.T) {
@@ -259,9 +291,12 @@ func TestNATSRestartMidStream(t *testing.T) {
 func TestPoisonJobDeadLetters(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	v := queuetest.StartVersity(t)
-	st := queuetest.Store(t, v.Endpoint(), "missing-bucket", nil, false) // always fails
+	// A store failing every write of this job with an error of its own
+	// (not a storage outage, which would hold the job instead).
+	st := newMemStore()
+	st.failN.Store(1 << 30)
 	cfg := testConfig(t)
+	cfg.Render = fakeRender(nil)
 	w, _ := e.startWorker(st, cfg)
 
 	data := queuetest.Job("poison-1")

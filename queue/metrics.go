@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -28,6 +29,12 @@ type metrics struct {
 	inFlight     prometheus.Gauge
 	redeliveries prometheus.Counter
 	deadLetters  prometheus.Counter
+
+	storageUp      prometheus.Gauge
+	storageOutages prometheus.Counter
+	held           prometheus.Gauge
+	natsRetries    prometheus.Counter
+	ready          prometheus.Gauge
 }
 
 func newMetrics() *metrics {
@@ -52,11 +59,28 @@ func newMetrics() *metrics {
 		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "carta_dead_letters_total", Help: "Jobs copied to the dead-letter stream.",
 		}),
+		storageUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "carta_storage_up", Help: "1 while the object store answers, 0 during a storage outage (no new jobs pulled, jobs in flight held).",
+		}),
+		storageOutages: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "carta_storage_outages_total", Help: "Storage outages begun (S3 unreachable, 5xx, throttling, credentials refused, bucket missing).",
+		}),
+		held: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "carta_jobs_held", Help: "Jobs rendered and waiting for the object store to answer again.",
+		}),
+		natsRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "carta_nats_retries_total", Help: "JetStream calls for a job tried again after a lost connection, a lost reply or no responders.",
+		}),
+		ready: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "carta_ready", Help: "1 when the last /readyz check passed, 0 when it failed.",
+		}),
 	}
+	m.storageUp.Set(1)
 	for _, s := range []string{statusDone, statusFailed, statusRetried, statusRepublished, statusAbandoned} {
 		m.jobs.WithLabelValues(s)
 	}
 	m.reg.MustRegister(m.jobs, m.render, m.upload, m.inFlight, m.redeliveries, m.deadLetters,
+		m.storageUp, m.storageOutages, m.held, m.natsRetries, m.ready,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -66,8 +90,8 @@ func (w *Worker) Registry() *prometheus.Registry { return w.m.reg }
 
 // Handler serves /metrics, /healthz (200 while the process runs, 503
 // with the reason when a render slot is stuck: see Healthy) and
-// /readyz (200 when NATS is connected and the jobs stream answers, 503
-// otherwise, with the reason).
+// /readyz (200 when the worker can pull jobs, record results and reach
+// its bucket, 503 otherwise, with the reason: see Ready).
 func (w *Worker) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(w.m.reg, promhttp.HandlerOpts{}))
@@ -82,22 +106,46 @@ func (w *Worker) Handler() http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := w.Ready(ctx); err != nil {
+			w.m.ready.Set(0)
 			http.Error(rw, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+		w.m.ready.Set(1)
 		fmt.Fprintln(rw, "ready")
 	})
 	return mux
 }
 
-// Ready reports whether the worker can take jobs: NATS connected and the
-// jobs stream reachable.
+// Ready reports whether the worker can take jobs: it has set up its
+// streams, consumer and results bucket and checked its bucket (Run), no
+// storage outage is in progress, NATS is connected, the jobs stream, its
+// consumer and the results bucket answer, and the object store's bucket answers
+// (when the store is a BucketChecker). The error says which failed.
 func (w *Worker) Ready(ctx context.Context) error {
+	select {
+	case <-w.started:
+	default:
+		return errors.New("check readiness: starting: setting up streams, consumer and results bucket")
+	}
+	if err := w.storageErr(); err != nil {
+		return fmt.Errorf("check readiness: %w", err)
+	}
 	if !w.nc.IsConnected() {
 		return fmt.Errorf("check readiness: nats %s", w.nc.Status())
 	}
 	if _, err := w.js.Stream(ctx, w.cfg.Stream); err != nil {
 		return fmt.Errorf("check readiness: stream %s: %w", w.cfg.Stream, err)
+	}
+	if _, err := w.js.Consumer(ctx, w.cfg.Stream, w.cfg.Consumer); err != nil {
+		return fmt.Errorf("check readiness: consumer %s: %w", w.cfg.Consumer, err)
+	}
+	if _, err := w.kv.Status(ctx); err != nil {
+		return fmt.Errorf("check readiness: results bucket %s: %w", w.cfg.ResultsBucket, err)
+	}
+	if bc, ok := w.store.(BucketChecker); ok {
+		if err := bc.CheckBucket(ctx); err != nil {
+			return fmt.Errorf("check readiness: %w", err)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"unicode"
 
@@ -24,11 +26,19 @@ func Token(id string) string { return client.Token(id) }
 func ResultSubject(prefix, id string) string { return client.ResultSubject(prefix, id) }
 
 // peekID finds the job id of a message without validating the job: the
-// body's "id" when it has the contract's syntax, else the Nats-Msg-Id
-// header when that has it, else "".
+// body's "id" when it has the contract's syntax (read from the body's
+// first JSON value, so that a job followed by trailing data still has
+// its id, and its invalid_job failure reaches whoever waits on that id),
+// else the Nats-Msg-Id header when that has it, else "".
 func peekID(data []byte, h nats.Header) string {
 	if id, err := client.JobID(data); err == nil {
 		return id
+	}
+	var head struct {
+		ID string `json:"id"`
+	}
+	if json.NewDecoder(bytes.NewReader(data)).Decode(&head) == nil && ValidID(head.ID) {
+		return head.ID
 	}
 	if id := h.Get(nats.MsgIdHdr); ValidID(id) {
 		return id

@@ -46,6 +46,7 @@ type run struct {
 // failure is why a delivery did not end in a stored, reported PDF.
 type failure struct {
 	transient bool
+	outage    bool // the object store is unavailable (an *UnavailableError): not the job's fault
 	code      string
 	err       error
 	fields    []client.FieldError
@@ -107,6 +108,10 @@ func (w *Worker) heartbeat(ctx context.Context, msg jetstream.Msg, log *slog.Log
 			return
 		case <-t.C:
 			if err := msg.InProgress(); err != nil {
+				if errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+					// Settled between the tick and the stop: nothing to extend.
+					return
+				}
 				log.Warn("send in-progress", "err", err)
 			}
 		}
@@ -129,8 +134,10 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 		// Only shutdown cancels ctx: the job goes back for redelivery.
 		return "", transient(client.CodeInternal, errShutdown)
 	}
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.JobTimeout)
-	defer cancel()
+	jobsCtx := ctx
+	var limit jobLimit
+	defer limit.stop()
+	ctx = limit.renew(jobsCtx, w.cfg.JobTimeout)
 	t0 := time.Now()
 	j, outs, err := w.render(ctx, r)
 	r.renderMS = time.Since(t0).Milliseconds()
@@ -194,11 +201,24 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 	t1 := time.Now()
 	stored := make([]storedPDF, len(outs))
 	for i, o := range outs {
-		st, f := w.storePDF(ctx, r, j, jobSHA, o, bodies[i], sums[i], signedBy)
-		if f != nil {
-			return "", f
+		for {
+			st, f := w.storePDF(ctx, r, j, jobSHA, o, bodies[i], sums[i], signedBy)
+			if f == nil {
+				stored[i] = st
+				break
+			}
+			if !f.outage {
+				return "", f
+			}
+			// A storage outage is not the job's fault: hold the job (its
+			// PDFs in memory, heartbeats going) until the store answers,
+			// then store it with a new time limit. No delivery is spent
+			// and nothing is rendered again.
+			if !w.holdForStorage(jobsCtx, r, f.err) {
+				return "", transient(client.CodeStorageFailed, fmt.Errorf("%w while the object store was unavailable: %w", errShutdown, f.err))
+			}
+			ctx = limit.renew(jobsCtx, w.cfg.JobTimeout)
 		}
-		stored[i] = st
 	}
 	w.m.upload.Observe(time.Since(t1).Seconds())
 
@@ -217,6 +237,24 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 		return "", transient(client.CodeInternal, err)
 	}
 	return statusDone, nil
+}
+
+// jobLimit is a job's time limit, renewed after a storage outage held
+// the job.
+type jobLimit struct{ cancel context.CancelFunc }
+
+// renew stops the current limit and starts a new one of d under parent.
+func (l *jobLimit) renew(parent context.Context, d time.Duration) context.Context {
+	l.stop()
+	ctx, cancel := context.WithTimeout(parent, d)
+	l.cancel = cancel
+	return ctx
+}
+
+func (l *jobLimit) stop() {
+	if l.cancel != nil {
+		l.cancel()
+	}
 }
 
 // Object metadata keys. Values that are not printable ASCII (a signer
@@ -328,7 +366,9 @@ func (w *Worker) storePDF(ctx context.Context, r *run, j *job.Job, jobSHA string
 		}
 	}
 	if err != nil {
-		return st, transient(client.CodeStorageFailed, fmt.Errorf("store letter: %w", err))
+		f := transient(client.CodeStorageFailed, fmt.Errorf("store letter: %w", err))
+		f.outage = errors.Is(err, ErrStoreUnavailable)
+		return st, f
 	}
 	return st, nil
 }
@@ -381,7 +421,7 @@ func isDone(rec []byte) bool {
 
 // lookup returns the recorded result of id, or nil.
 func (w *Worker) lookup(ctx context.Context, id string) ([]byte, error) {
-	e, err := w.kv.Get(ctx, Token(id))
+	e, err := w.kvGet(ctx, Token(id))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, nil
 	}
@@ -389,6 +429,17 @@ func (w *Worker) lookup(ctx context.Context, id string) ([]byte, error) {
 		return nil, fmt.Errorf("look up result: %w", err)
 	}
 	return e.Value(), nil
+}
+
+// kvGet is kv.Get through natsCall; ErrKeyNotFound is returned as it is.
+func (w *Worker) kvGet(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	var e jetstream.KeyValueEntry
+	err := w.natsCall(ctx, "get "+key, func(ctx context.Context) error {
+		var err error
+		e, err = w.kv.Get(ctx, key)
+		return err
+	})
+	return e, err
 }
 
 type renderOut struct {
@@ -515,8 +566,11 @@ func (w *Worker) report(ctx context.Context, r *run, out *client.Result) error {
 	if r.id != "" {
 		subject = ResultSubject(w.cfg.ResultsSubject, r.id)
 		if out.Status == client.StatusDone {
-			if _, err := w.kv.Put(ctx, Token(r.id), data); err != nil {
-				return fmt.Errorf("record result: %w", err)
+			if err := w.natsCall(ctx, "record result", func(ctx context.Context) error {
+				_, err := w.kv.Put(ctx, Token(r.id), data)
+				return err
+			}); err != nil {
+				return err
 			}
 		} else if data, err = w.recordFailed(ctx, Token(r.id), data); err != nil {
 			return err
@@ -536,16 +590,22 @@ func (w *Worker) recordFailed(ctx context.Context, key string, data []byte) ([]b
 	var err error
 	for range 5 {
 		var e jetstream.KeyValueEntry
-		e, err = kv.Get(ctx, key)
+		e, err = w.kvGet(ctx, key)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
-			_, err = kv.Create(ctx, key, data)
+			err = w.natsCall(ctx, "create "+key, func(ctx context.Context) error {
+				_, err := kv.Create(ctx, key, data)
+				return err
+			})
 		case err != nil:
 			return nil, fmt.Errorf("look up result: %w", err)
 		case isDone(e.Value()):
 			return e.Value(), nil
 		default:
-			_, err = kv.Update(ctx, key, data, e.Revision())
+			err = w.natsCall(ctx, "update "+key, func(ctx context.Context) error {
+				_, err := kv.Update(ctx, key, data, e.Revision())
+				return err
+			})
 		}
 		if err == nil {
 			return data, nil
@@ -558,20 +618,20 @@ func (w *Worker) recordFailed(ctx context.Context, key string, data []byte) ([]b
 	return nil, fmt.Errorf("record result: key %s changed under every attempt: %w", key, err)
 }
 
-// ack acknowledges a finished job and waits for the server to confirm.
-// A lost ack only means a redelivery, which republishes the recorded
-// result.
+// ack acknowledges a finished job and waits for the server to confirm,
+// trying again after a lost connection (natsCall). A lost ack only means
+// a redelivery, which republishes the recorded result.
 func (w *Worker) ack(r *run) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*w.cfg.NATSTimeout)
 	defer cancel()
-	if err := r.msg.DoubleAck(ctx); err != nil {
+	if err := w.natsCall(ctx, "ack job", r.msg.DoubleAck); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
 		r.log.Warn("ack job", "err", err)
 	}
 }
 
 // settleFailure decides, once, between retry, term and dead letter.
 func (w *Worker) settleFailure(ctx context.Context, r *run, f *failure) {
-	if context.Cause(ctx) == errShutdown {
+	if context.Cause(ctx) == errShutdown || errors.Is(f.err, errShutdown) {
 		_ = r.msg.Nak()
 		w.m.jobs.WithLabelValues(statusAbandoned).Inc()
 		r.log.Warn("job abandoned at shutdown: returned for redelivery", "err", f.err)
@@ -701,8 +761,11 @@ func (w *Worker) deadLetter(ctx context.Context, r *run, f *failure) error {
 	if r.id != "" {
 		m.Header.Set(HeaderJobID, r.id)
 	}
-	if _, err := w.js.PublishMsg(ctx, m, jetstream.WithMsgID(fmt.Sprintf("%s:%d", w.cfg.Stream, r.seq))); err != nil {
-		return fmt.Errorf("publish dead letter: %w", err)
+	if err := w.natsCall(ctx, "publish dead letter", func(ctx context.Context) error {
+		_, err := w.js.PublishMsg(ctx, m, jetstream.WithMsgID(fmt.Sprintf("%s:%d", w.cfg.Stream, r.seq)))
+		return err
+	}); err != nil {
+		return err
 	}
 	w.m.deadLetters.Inc()
 	return nil

@@ -157,7 +157,7 @@ func TestReportFailedNeverReplacesDone(t *testing.T) {
 			if err := nc.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			w := &Worker{nc: nc, kv: &raceKV{KeyValue: kv, done: done},
+			w := &Worker{nc: nc, conn: newConnWatch(nc), m: newMetrics(), kv: &raceKV{KeyValue: kv, done: done},
 				cfg: Config{ResultsSubject: subject}.withDefaults()}
 			failed := &client.Result{ID: "race", Status: client.StatusFailed,
 				Error: &client.ResultError{Code: client.CodeStorageFailed, Message: "late failure"}}
@@ -197,7 +197,7 @@ func TestReportFailedReplacesFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &Worker{nc: nc, kv: kv, cfg: Config{}.withDefaults()}
+	w := &Worker{nc: nc, conn: newConnWatch(nc), m: newMetrics(), kv: kv, cfg: Config{}.withDefaults()}
 	for _, msg := range []string{"first", "second"} {
 		out := &client.Result{ID: "j", Status: client.StatusFailed, Error: &client.ResultError{Code: client.CodeInternal, Message: msg}}
 		if err := w.report(ctx, &run{id: "j"}, out); err != nil {

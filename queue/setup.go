@@ -2,7 +2,9 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -84,27 +86,125 @@ type Resources struct {
 	Results  jetstream.KeyValue
 }
 
+// setupCallTimeout bounds the first try of each JetStream call of Setup;
+// each try that times out doubles it, up to 5 s. On a fresh cluster the
+// first calls go unanswered while the meta leader is elected, and a
+// node that has not yet learnt the leader drops them too: a short limit
+// and another try beat one long wait.
+const setupCallTimeout = time.Second
+
 // Setup creates, or updates to c, the jobs stream, the dead-letter
 // stream, the workers' consumer and the results bucket. Every worker
 // calls it at start; it is safe to call from many at once. Since it
 // updates, the last worker to start sets the bucket's TTL: give every
 // worker the same ResultsTTL. Lowering it (or setting it on a bucket
 // that had none) drops the results older than the new TTL at once.
+//
+// Each object is looked up first, then updated, or created when missing;
+// a create that loses the race with another worker's is followed by the
+// update. (nats.go's CreateOrUpdate tries an update first, and on a fresh
+// 3-node cluster an update racing another worker's create went
+// unanswered, costing each step its whole time limit.) Each call has its
+// own short time limit (1 s, doubling after each time-out up to 5 s) and
+// is tried again, until ctx ends.
 func Setup(ctx context.Context, js jetstream.JetStream, c Config) (*Resources, error) {
 	c = c.withDefaults()
 	var r Resources
 	var err error
-	if r.Jobs, err = js.CreateOrUpdateStream(ctx, c.JobsStreamConfig()); err != nil {
-		return nil, fmt.Errorf("set up stream %s: %w", c.Stream, err)
+	if r.Jobs, err = ensure(ctx, "stream "+c.Stream,
+		func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, c.Stream) },
+		func(ctx context.Context) (jetstream.Stream, error) { return js.CreateStream(ctx, c.JobsStreamConfig()) },
+		func(ctx context.Context) (jetstream.Stream, error) { return js.UpdateStream(ctx, c.JobsStreamConfig()) },
+	); err != nil {
+		return nil, err
 	}
-	if r.Dead, err = js.CreateOrUpdateStream(ctx, c.DeadStreamConfig()); err != nil {
-		return nil, fmt.Errorf("set up stream %s: %w", c.DeadStream, err)
+	if r.Dead, err = ensure(ctx, "stream "+c.DeadStream,
+		func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, c.DeadStream) },
+		func(ctx context.Context) (jetstream.Stream, error) { return js.CreateStream(ctx, c.DeadStreamConfig()) },
+		func(ctx context.Context) (jetstream.Stream, error) { return js.UpdateStream(ctx, c.DeadStreamConfig()) },
+	); err != nil {
+		return nil, err
 	}
-	if r.Consumer, err = js.CreateOrUpdateConsumer(ctx, c.Stream, c.ConsumerConfig()); err != nil {
-		return nil, fmt.Errorf("set up consumer %s: %w", c.Consumer, err)
+	if r.Consumer, err = ensure(ctx, "consumer "+c.Consumer,
+		func(ctx context.Context) (jetstream.Consumer, error) { return js.Consumer(ctx, c.Stream, c.Consumer) },
+		func(ctx context.Context) (jetstream.Consumer, error) {
+			return js.CreateConsumer(ctx, c.Stream, c.ConsumerConfig())
+		},
+		func(ctx context.Context) (jetstream.Consumer, error) {
+			return js.UpdateConsumer(ctx, c.Stream, c.ConsumerConfig())
+		},
+	); err != nil {
+		return nil, err
 	}
-	if r.Results, err = js.CreateOrUpdateKeyValue(ctx, c.ResultsBucketConfig()); err != nil {
-		return nil, fmt.Errorf("set up bucket %s: %w", c.ResultsBucket, err)
+	if r.Results, err = ensure(ctx, "bucket "+c.ResultsBucket,
+		func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, c.ResultsBucket) },
+		func(ctx context.Context) (jetstream.KeyValue, error) {
+			return js.CreateKeyValue(ctx, c.ResultsBucketConfig())
+		},
+		func(ctx context.Context) (jetstream.KeyValue, error) {
+			return js.UpdateKeyValue(ctx, c.ResultsBucketConfig())
+		},
+	); err != nil {
+		return nil, err
 	}
 	return &r, nil
+}
+
+// ensure looks an object up, updates it when found or creates it when
+// not, each call under setupCallTimeout, trying again after a time-out
+// or a lost create race until ctx ends. A refusal by the server (a bad
+// configuration) is returned at once.
+func ensure[T any](ctx context.Context, what string, get, create, update func(context.Context) (T, error)) (T, error) {
+	limit := setupCallTimeout
+	call := func(f func(context.Context) (T, error)) (T, error) {
+		cctx, cancel := context.WithTimeout(ctx, limit)
+		defer cancel()
+		v, err := f(cctx)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			limit = min(2*limit, 5*time.Second)
+		}
+		return v, err
+	}
+	delay := 100 * time.Millisecond
+	var zero T
+	for {
+		_, err := call(get)
+		var v T
+		switch {
+		case err == nil:
+			v, err = call(update)
+		case errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerNotFound),
+			errors.Is(err, jetstream.ErrBucketNotFound):
+			v, err = call(create)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) || errors.Is(err, jetstream.ErrConsumerExists) ||
+				errors.Is(err, jetstream.ErrBucketExists) {
+				// Another worker created it: look it up and update it.
+				sleep(ctx, 50*time.Millisecond)
+				continue
+			}
+		}
+		if err == nil {
+			return v, nil
+		}
+		if !setupRetryable(err) || ctx.Err() != nil {
+			return zero, fmt.Errorf("set up %s: %w", what, err)
+		}
+		select {
+		case <-ctx.Done():
+			return zero, fmt.Errorf("set up %s: %w", what, err)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Second)
+	}
+}
+
+// setupRetryable reports whether a Setup call may work when tried again:
+// it timed out or found no responder, or JetStream is not ready yet.
+func setupRetryable(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode == jetstream.JSErrCodeJetStreamNotEnabled || apiErr.ErrorCode == 0 ||
+			apiErr.Code == 503 || apiErr.Code == 408
+	}
+	return true
 }

@@ -40,3 +40,38 @@ type ObjectStore interface {
 	// wrapping ErrObjectNotFound.
 	Head(ctx context.Context, key string) (map[string]string, error)
 }
+
+// UnavailableError marks an error of an ObjectStore as an outage of the
+// store as a whole rather than a fault of the one object or job: the
+// server unreachable, answering 5xx, throttling, refusing the
+// credentials, or the bucket missing. A worker that meets one stops
+// pulling jobs, keeps the jobs it holds, probes the store (BucketChecker)
+// with capped exponential backoff and carries on once it answers; the
+// jobs' delivery attempts are not spent (see the package doc, Storage
+// outages). Test for it with errors.As, or errors.Is with
+// ErrStoreUnavailable.
+type UnavailableError struct {
+	// Fix tells the operator what to check or do, e.g. "create bucket
+	// letters, or start the worker with -s3-create-bucket".
+	Fix string
+	Err error // the store's error
+}
+
+func (e *UnavailableError) Error() string { return "object store unavailable: " + e.Err.Error() }
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrStoreUnavailable) hold for every
+// *UnavailableError.
+func (e *UnavailableError) Is(target error) bool { return target == ErrStoreUnavailable }
+
+// ErrStoreUnavailable matches every *UnavailableError with errors.Is.
+var ErrStoreUnavailable = errors.New("object store unavailable")
+
+// BucketChecker is an ObjectStore that can check, cheaply, that its
+// bucket is there and reachable with its credentials (S3: HeadBucket).
+// The worker calls it at start, for /readyz, and to probe the store
+// during an outage. CheckBucket returns nil, or an error that wraps an
+// *UnavailableError when the store or bucket cannot be used.
+type BucketChecker interface {
+	CheckBucket(ctx context.Context) error
+}

@@ -29,6 +29,11 @@ type Worker struct {
 	// kv is the results bucket, set by Run before any job is pulled.
 	kv jetstream.KeyValue
 
+	st       *storage      // whether the object store answers (outage.go)
+	conn     *connWatch    // whether NATS is connected (natscall.go)
+	stopping chan struct{} // closed when Run's context is done
+	started  chan struct{} // closed once Run has set up and pulls
+
 	// renderSlots holds one token per render running: at most
 	// Config.Concurrency. A render keeps its token until the renderer
 	// really returns, even after its job timed out.
@@ -58,6 +63,7 @@ func New(nc *nats.Conn, store ObjectStore, cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("create worker: %w", err)
 	}
 	return &Worker{nc: nc, js: js, store: store, cfg: cfg, log: cfg.Logger, m: newMetrics(),
+		st: newStorage(), conn: newConnWatch(nc), stopping: make(chan struct{}), started: make(chan struct{}),
 		renderSlots: make(chan struct{}, cfg.Concurrency), renders: map[*activeRender]struct{}{}}, nil
 }
 
@@ -73,6 +79,8 @@ func (w *Worker) Config() Config { return w.cfg }
 // them at once, and returns nil. It returns an error only when it could
 // not start.
 func (w *Worker) Run(ctx context.Context) error {
+	stopWatch := w.conn.start()
+	defer stopWatch()
 	res, err := w.setup(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -82,6 +90,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	jobsCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(nil)
+	go func() { <-ctx.Done(); close(w.stopping) }()
+	w.checkBucketAtStart(ctx)
+	close(w.started)
 	w.log.Info("worker started", "stream", w.cfg.Stream, "consumer", w.cfg.Consumer,
 		"concurrency", w.cfg.Concurrency, "max_in_flight", w.cfg.MaxInFlight, "bucket", w.store.Bucket())
 	var wg sync.WaitGroup
@@ -109,7 +120,9 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) setup(ctx context.Context) (*Resources, error) {
 	delay := 250 * time.Millisecond
 	for {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// Setup retries its calls itself; this limit only makes a
+		// warning appear while JetStream stays unreachable.
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		res, err := Setup(sctx, w.js, w.cfg)
 		cancel()
 		if err == nil {
@@ -136,6 +149,10 @@ func (w *Worker) setup(ctx context.Context) (*Resources, error) {
 func (w *Worker) slot(ctx, jobsCtx context.Context, cons jetstream.Consumer) {
 	failures := 0
 	for ctx.Err() == nil {
+		// No new jobs during a storage outage (outage.go).
+		if !w.waitStorage(ctx, nil) {
+			return
+		}
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(w.cfg.PullWait))
 		if err != nil {
 			failures++

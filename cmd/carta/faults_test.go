@@ -121,3 +121,55 @@ func TestWorkerKilledMidRender(t *testing.T) {
 		t.Errorf("worker b exit code %d after SIGTERM, want 0", code)
 	}
 }
+
+// TestKilledWorkersJobTakenOverWithinAckWait: with the default AckWait
+// (15 s; heartbeats every 5 s), a job whose worker is killed mid-upload
+// is finished by another worker well before a minute.
+func TestKilledWorkersJobTakenOverWithinAckWait(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: waits for the default ack wait")
+	}
+	t.Parallel()
+	c := newCluster(t)
+	slow := queuetest.StartProxy(t, c.versity.Endpoint(), false)
+	slow.Hold(queuetest.IsPut)
+	ackWait := queue.DefaultAckWait.String()
+	a, _ := c.worker(slow.URL(), "-ack-wait", ackWait)
+	c.submit(queuetest.Job("takeover-1"), "takeover-1")
+	waitHeld(t, slow)
+	b, _ := c.worker(c.versity.Endpoint(), "-ack-wait", ackWait)
+	time.Sleep(queue.DefaultAckWait / 2) // held a while, heartbeats going
+	killed := time.Now()
+	if err := a.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = a.Process.Wait()
+	r := c.waitResult("takeover-1")
+	took := time.Since(killed)
+	if r.Status != client.StatusDone || r.Attempts != 2 {
+		t.Errorf("result = %+v, want done on attempt 2", r)
+	}
+	if took > queue.DefaultAckWait+10*time.Second {
+		t.Errorf("job finished %v after its worker was killed, want within the ack wait (%v) and some slack", took, queue.DefaultAckWait)
+	}
+	t.Logf("killed worker's job done by another %v after the kill (ack wait %v)", took.Round(10*time.Millisecond), queue.DefaultAckWait)
+	_ = b.Process.Signal(syscall.SIGTERM)
+	waitExit(t, b, 30*time.Second)
+}
+
+// TestWorkerCreatesBucket: "carta worker -s3-create-bucket" creates a
+// missing bucket at start and stores letters in it.
+func TestWorkerCreatesBucket(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	c.worker(c.versity.Endpoint(), "-s3-bucket", "fresh-bucket", "-s3-create-bucket")
+	c.submit(queuetest.Job("create-bucket-1"), "create-bucket-1")
+	r := c.waitResult("create-bucket-1")
+	if r.Status != client.StatusDone || r.Bucket != "fresh-bucket" || r.Attempts != 1 {
+		t.Errorf("result = %+v, want done in fresh-bucket on the first delivery", r)
+	}
+	st := queuetest.Store(t, c.versity.Endpoint(), "fresh-bucket", nil, false)
+	if _, err := st.Head(context.Background(), r.Key); err != nil {
+		t.Errorf("letter not in the created bucket: %v", err)
+	}
+}

@@ -35,6 +35,7 @@ func commands() []command {
 		{"validate", "check a job without rendering it: carta validate JOB.json", runValidate},
 		{"worker", "take jobs from NATS, render, store PDFs in S3: carta worker [flags]", runWorker},
 		{"submit", "queue jobs and optionally wait: carta submit JOB.json… [-wait] [-o OUT.pdf|DIR]", runSubmit},
+		{"requeue", "move dead-lettered jobs back to the queue: carta requeue (-id ID | -all | -since T) [-confirm]", runRequeue},
 		{"serve", "serve the HTTP API and the staff web page: carta serve [flags]", runServe},
 		{"demo", "run NATS, S3 and a worker on embedded defaults and render the reference letter: carta demo [-exit]", runDemo},
 		{"bench", "load run through NATS, a worker and S3 next to render-only: carta bench [-n N] [-rate R]", runBench},

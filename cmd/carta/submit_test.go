@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -250,5 +251,45 @@ func TestSubmitWaitIgnoresOldFailure(t *testing.T) {
 	code := submitAndWait(ctx, c, []submitJob{{path: fixed, id: "cmd-refixed", data: data}}, submitOptions{wait: true}, &stdout, &stderr)
 	if code != exitOK || !strings.Contains(stdout.String(), "cmd-refixed: submitted (stream") || !strings.Contains(stdout.String(), "cmd-refixed: done, 1 pages") {
 		t.Fatalf("fixed job: exit %d, want %d and done\nstdout:\n%s\nstderr:\n%s", code, exitOK, &stdout, &stderr)
+	}
+}
+
+// TestSubmitWaitAcrossNATSRestart: "carta submit -wait" with 20 jobs
+// while nats-server restarts (2 s down) and the jobs finish around the
+// restart, some while submit is still reconnecting (their events lost):
+// it reports every job done and exits 0.
+func TestSubmitWaitAcrossNATSRestart(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t)
+	slow := queuetest.StartProxy(t, c.versity.Endpoint(), false)
+	slow.Hold(queuetest.IsPut) // jobs in flight across the restart
+	c.worker(slow.URL(), "-concurrency", "2", "-max-in-flight", "20")
+	dir := t.TempDir()
+	var files []string
+	const n = 20
+	for i := range n {
+		id := fmt.Sprintf("restart-wait-%02d", i)
+		files = append(files, writeJobFile(t, dir, id+".json", string(queuetest.Job(id))))
+	}
+	var stdout, stderr bytes.Buffer
+	code := make(chan int, 1)
+	go func() {
+		code <- runSubmit(context.Background(), append([]string{"-nats-url", c.nats.URL(), "-wait", "-timeout", "2m"}, files...), &stdout, &stderr)
+	}()
+	waitHeld(t, slow)
+	c.nats.Stop()
+	slow.Release() // uploads finish while NATS is down
+	time.Sleep(2 * time.Second)
+	c.nats.Start()
+	select {
+	case got := <-code:
+		if got != exitOK {
+			t.Errorf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", got, &stdout, &stderr)
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatal("submit -wait did not return within 3 minutes")
+	}
+	if got := strings.Count(stdout.String(), ": done,"); got != n {
+		t.Errorf("%d jobs reported done, want %d\nstdout:\n%s\nstderr:\n%s", got, n, &stdout, &stderr)
 	}
 }

@@ -32,6 +32,8 @@ type workerFlags struct {
 	duplicates      positiveDuration
 	retryBase       positiveDuration
 	retryMax        positiveDuration
+	natsTimeout     positiveDuration
+	probeMax        positiveDuration
 	maxMsgs         positiveInt
 	maxBytes        byteSize
 	maxMsgSize      byteSize
@@ -52,6 +54,8 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 		duplicates:      positiveDuration(queue.DefaultDuplicates),
 		retryBase:       positiveDuration(queue.DefaultRetryBase),
 		retryMax:        positiveDuration(queue.DefaultRetryMax),
+		natsTimeout:     positiveDuration(queue.DefaultNATSTimeout),
+		probeMax:        positiveDuration(queue.DefaultProbeMax),
 		maxMsgs:         queue.DefaultMaxMsgs,
 		maxBytes:        queue.DefaultMaxBytes,
 		maxMsgSize:      queue.DefaultMaxMsgSize,
@@ -76,13 +80,16 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 	fs.Var(&f.shutdownTimeout, "shutdown-timeout", "on SIGTERM, how long to let jobs in flight finish before returning them")
 	fs.Var(&f.retryBase, "retry-base", "delay before retrying a transiently failed job; doubles each time")
 	fs.Var(&f.retryMax, "retry-max", "longest retry delay")
+	fs.Var(&f.natsTimeout, "nats-timeout", "time limit of each JetStream call for a job (results bucket, dead letters, acks); below -job-timeout. A call cut by a lost connection fails at once and is retried after the reconnect")
+	fs.Var(&f.probeMax, "storage-probe-max", "during a storage outage, longest delay between two probes of the bucket (they start at 500ms and double)")
+	fs.BoolVar(&f.cfg.CreateBucket, "s3-create-bucket", false, "create the S3 bucket at start when it is missing (otherwise the worker waits for it, not ready)")
 	fs.Var((*ttlDuration)(&f.cfg.ResultsTTL), "results-ttl", "how long the results bucket keeps each result; 0 keeps them forever. With a TTL, older letters leave the staff list and a job resubmitted under an old id is rendered again (its stored PDF is kept)")
 	defineS3Flags(fs, &f.s3, s3FlagHelp{
 		bucket:         "S3 bucket for the PDFs",
 		endpoint:       "S3 endpoint URL",
 		requestTimeout: "time limit of one S3 request, from dialling to the end of the response",
 	})
-	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz; empty to turn off")
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:9090", "address of /metrics, /healthz and /readyz; empty to turn off. Each worker on one host needs its own (e.g. 127.0.0.1:9091, or 127.0.0.1:0 for any free port)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.sign = addSignFlags(fs)
 	return f
@@ -116,6 +123,11 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	cfg.AckWait, cfg.JobTimeout = time.Duration(f.ackWait), time.Duration(f.jobTimeout)
 	cfg.ShutdownTimeout, cfg.Duplicates = time.Duration(f.shutdownTimeout), time.Duration(f.duplicates)
 	cfg.RetryBase, cfg.RetryMax = time.Duration(f.retryBase), time.Duration(f.retryMax)
+	cfg.NATSTimeout, cfg.ProbeMax = time.Duration(f.natsTimeout), time.Duration(f.probeMax)
+	if cfg.NATSTimeout >= cfg.JobTimeout {
+		fmt.Fprintf(stderr, "carta worker: invalid value %v for -nats-timeout (%s): must be below -job-timeout (%v)\n", cfg.NATSTimeout, envName("nats-timeout"), cfg.JobTimeout)
+		return exitInvalid
+	}
 	cfg.MaxMsgs, cfg.MaxBytes = int64(f.maxMsgs), int64(f.maxBytes)
 	if f.maxMsgSize > 1<<31-1 {
 		fmt.Fprintf(stderr, "carta worker: invalid value %d for -max-msg-size (%s): must be below 2 GiB\n", f.maxMsgSize, envName("max-msg-size"))
@@ -149,7 +161,8 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if f.httpAddr != "" {
 		ln, err := net.Listen("tcp", f.httpAddr)
 		if err != nil {
-			log.Error("start worker: listen for metrics", "err", err.Error())
+			log.Error("start worker: listen for metrics", "err", err.Error(),
+				"fix", "give each worker on this host its own -http-addr (CARTA_HTTP_ADDR), e.g. 127.0.0.1:9091, 127.0.0.1:0 for any free port, or empty to turn it off")
 			return exitFailure
 		}
 		srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}

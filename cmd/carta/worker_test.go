@@ -145,6 +145,8 @@ func TestWorkerRefusesBadSettings(t *testing.T) {
 	}{
 		{"max in flight below concurrency", []string{"-concurrency", "4", "-max-in-flight", "3"},
 			"carta worker: invalid value 3 for -max-in-flight (CARTA_MAX_IN_FLIGHT): must be at least -concurrency (4)"},
+		{"nats timeout not below the job timeout", []string{"-job-timeout", "10s", "-nats-timeout", "10s"},
+			"carta worker: invalid value 10s for -nats-timeout (CARTA_NATS_TIMEOUT): must be below -job-timeout (10s)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

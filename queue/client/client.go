@@ -209,11 +209,23 @@ func ResultSubject(prefix, id string) string { return prefix + "." + Token(id) }
 //
 // Wait subscribes to the result subject before it looks the id up in the
 // results bucket, so it never misses a result published in between, and it
-// returns at once for a job that finished long ago. It accepts any result,
-// however old; use WaitSince after resubmitting an id that failed before.
+// returns at once for a job that finished long ago. Result events are
+// core NATS messages, lost while the connection is down; the worker
+// records every result in the bucket before publishing it, so Wait looks
+// the id up again after every reconnect (and every LookupInterval), and
+// a lookup that fails (the server restarting) is tried again each second
+// until ctx ends. It accepts any result, however old; use WaitSince
+// after resubmitting an id that failed before.
 func (c *Client) Wait(ctx context.Context, id string) (*Result, error) {
 	return c.WaitSince(ctx, id, time.Time{})
 }
+
+// LookupTimeout bounds each Lookup.
+const LookupTimeout = 10 * time.Second
+
+// LookupInterval is how often Wait and WaitSince look the result up in
+// the bucket while no event comes, besides after every reconnect.
+const LookupInterval = 30 * time.Second
 
 // WaitSince is Wait ignoring failed results decided before since: a
 // recorded or published failed result whose FinishedAt is before since
@@ -227,7 +239,12 @@ func (c *Client) Wait(ctx context.Context, id string) (*Result, error) {
 // should pass their submission time minus an allowance for clock skew
 // (carta submit uses one minute).
 func (c *Client) WaitSince(ctx context.Context, id string, since time.Time) (*Result, error) {
-	sub, err := c.nc.SubscribeSync(c.ResultSubject(id))
+	// Told of every reconnect, so as to look the id up again: an event
+	// published while the connection was down is lost.
+	reconnected := c.nc.StatusChanged(nats.CONNECTED)
+	defer c.nc.RemoveStatusListener(reconnected)
+	msgs := make(chan *nats.Msg, 16)
+	sub, err := c.nc.ChanSubscribe(c.ResultSubject(id), msgs)
 	if err != nil {
 		return nil, fmt.Errorf("wait for job %s: subscribe: %w", id, err)
 	}
@@ -236,22 +253,47 @@ func (c *Client) WaitSince(ctx context.Context, id string, since time.Time) (*Re
 	if err := c.nc.FlushWithContext(ctx); err != nil {
 		return nil, fmt.Errorf("wait for job %s: subscribe: %w", id, err)
 	}
-	if res, err := c.Lookup(ctx, id); err != nil {
-		return nil, fmt.Errorf("wait for job %s: %w", id, err)
-	} else if res != nil && current(res, since) {
+	retry := time.NewTimer(LookupInterval)
+	defer retry.Stop()
+	var lastErr error
+	lookup := func() (*Result, bool) {
+		res, err := c.Lookup(ctx, id)
+		if err != nil {
+			// The server may still be starting: try again shortly.
+			lastErr = err
+			retry.Reset(time.Second)
+			return nil, false
+		}
+		lastErr = nil
+		retry.Reset(LookupInterval)
+		return res, res != nil && current(res, since)
+	}
+	if res, ok := lookup(); ok {
 		return res, nil
 	}
 	for {
-		msg, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("wait for job %s: %w", id, err)
-		}
-		res, err := decodeResult(msg.Data)
-		if err != nil {
-			return nil, fmt.Errorf("wait for job %s: %w", id, err)
-		}
-		if current(res, since) {
-			return res, nil
+		select {
+		case <-ctx.Done():
+			if lastErr != nil {
+				return nil, fmt.Errorf("wait for job %s: %w (last lookup: %w)", id, ctx.Err(), lastErr)
+			}
+			return nil, fmt.Errorf("wait for job %s: %w", id, ctx.Err())
+		case msg := <-msgs:
+			res, err := decodeResult(msg.Data)
+			if err != nil {
+				return nil, fmt.Errorf("wait for job %s: %w", id, err)
+			}
+			if current(res, since) {
+				return res, nil
+			}
+		case <-reconnected:
+			if res, ok := lookup(); ok {
+				return res, nil
+			}
+		case <-retry.C:
+			if res, ok := lookup(); ok {
+				return res, nil
+			}
 		}
 	}
 }
@@ -264,7 +306,13 @@ func current(res *Result, since time.Time) bool {
 
 // Lookup returns the recorded result of job id, or nil and no error when
 // there is none yet (including when the bucket does not exist yet).
+//
+// Each request to the server is bounded by LookupTimeout (or ctx, when
+// sooner): the reply to a request in flight when its server went away
+// never comes, and Lookup must not wait for it until ctx ends.
 func (c *Client) Lookup(ctx context.Context, id string) (*Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, LookupTimeout)
+	defer cancel()
 	for attempt := 0; ; attempt++ {
 		kv, cached, err := c.results(ctx)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {

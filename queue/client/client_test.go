@@ -16,6 +16,7 @@ import (
 
 	"github.com/carta-letters/carta/queue"
 	"github.com/carta-letters/carta/queue/client"
+	"github.com/carta-letters/carta/queue/queuetest"
 )
 
 // startNATS runs an embedded JetStream server for one test.
@@ -474,5 +475,97 @@ func TestLookupKeepsBucketHandle(t *testing.T) {
 	put(kv)
 	if res, err := c.Lookup(ctx, "k-1"); err != nil || res == nil {
 		t.Fatalf("after the bucket was made anew: %+v, %v; want the result", res, err)
+	}
+}
+
+// TestWaitAcrossReconnect: the waiting client's connection is cut and
+// nats-server restarted; while the client is away every job is recorded
+// done and its event published (and lost for the client). Once it is
+// back, every Wait returns the done result.
+func TestWaitAcrossReconnect(t *testing.T) {
+	t.Parallel()
+	srv := queuetest.StartNATS(t)
+	writer := srv.Connect(t)
+	_, _ = makeQueue(t, writer, 100)
+	proxy := queuetest.StartTCPProxy(t, strings.TrimPrefix(srv.URL(), "nats://"))
+	wnc, err := nats.Connect("nats://"+proxy.Addr(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(wnc.Close)
+	c, err := client.New(wnc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	type answer struct {
+		id  string
+		res *client.Result
+		err error
+	}
+	answers := make(chan answer, n)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for i := range n {
+		id := "rc-" + string(rune('a'+i))
+		go func() {
+			res, err := c.Wait(ctx, id)
+			answers <- answer{id, res, err}
+		}()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for wnc.NumSubscriptions() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d waiters subscribed", wnc.NumSubscriptions(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // let the first lookups finish
+
+	proxy.Sever()
+	srv.Restart()
+	js, err := jetstream.New(writer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kv jetstream.KeyValue
+	for kv == nil {
+		if kv, err = js.KeyValue(ctx, "carta_results"); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal(err)
+			}
+			kv = nil
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	for i := range n {
+		id := "rc-" + string(rune('a'+i))
+		b, _ := json.Marshal(client.Result{ID: id, Status: client.StatusDone, Key: "letters/" + id + ".pdf"})
+		for {
+			if _, err := kv.Put(ctx, id, b); err == nil {
+				break
+			} else if ctx.Err() != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err := writer.Publish("carta.results."+id, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := writer.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-answers:
+		t.Fatalf("a Wait returned while its connection was cut: %+v", a)
+	case <-time.After(300 * time.Millisecond):
+	}
+	proxy.Restore()
+	for range n {
+		a := <-answers
+		if a.err != nil || a.res == nil || a.res.Status != client.StatusDone || a.res.ID != a.id {
+			t.Errorf("%s: %+v, %v; want done", a.id, a.res, a.err)
+		}
 	}
 }

@@ -16,6 +16,11 @@
 //     in the JetStream key-value bucket (default "carta_results"), so a
 //     result published between the two steps cannot be missed, and a
 //     submitter that comes back late still finds the recorded result.
+//     Result events are core NATS messages, lost while a connection is
+//     down; the worker records each result before publishing it, so Wait
+//     looks the id up again after every reconnect (and every
+//     LookupInterval, 30 s), and never misses a result across a server
+//     restart. Each Lookup is bounded by LookupTimeout (10 s).
 //
 // Result is the Go type of the result event; the worker publishes exactly
 // this JSON.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,8 +43,9 @@ func TestStoreFaults(t *testing.T) {
 					"put": func(ctx context.Context) error {
 						return st.PutIfAbsent(ctx, queue.Object{Key: "letters/f.pdf", Body: []byte("%PDF-1.7\n%%EOF\n"), ContentType: "application/pdf"})
 					},
-					"head": func(ctx context.Context) error { _, err := st.Head(ctx, "letters/f.pdf"); return err },
-					"get":  func(ctx context.Context) error { _, _, err := st.Get(ctx, "letters/f.pdf"); return err },
+					"head":         func(ctx context.Context) error { _, err := st.Head(ctx, "letters/f.pdf"); return err },
+					"get":          func(ctx context.Context) error { _, _, err := st.Get(ctx, "letters/f.pdf"); return err },
+					"check bucket": st.CheckBucket,
 				}
 				for name, call := range calls {
 					// A deadline far beyond the request timeout, only so a
@@ -59,6 +61,8 @@ func TestStoreFaults(t *testing.T) {
 						t.Errorf("%s ended only with the caller's deadline: %v", name, err)
 					case errors.Is(err, queue.ErrObjectExists) || errors.Is(err, queue.ErrObjectNotFound):
 						t.Errorf("%s: %v: taken as permanent", name, err)
+					case !errors.Is(err, queue.ErrStoreUnavailable):
+						t.Errorf("%s: %v: not reported as a storage outage", name, err)
 					}
 				}
 				if p.Faulted() == 0 {
@@ -76,5 +80,47 @@ func TestStoreRequestTimeoutNegative(t *testing.T) {
 	cfg.RequestTimeout = -time.Second
 	if _, err := s3store.New(context.Background(), cfg); err == nil {
 		t.Error("New accepted a negative request timeout")
+	}
+}
+
+// TestStoreOutageClasses: against the real server, a missing bucket is a
+// storage outage that names the flag to fix it (for PUT and for
+// CheckBucket), wrong credentials are an outage, and an object that
+// exists or not is no outage.
+func TestStoreOutageClasses(t *testing.T) {
+	t.Parallel()
+	v := queuetest.StartVersity(t)
+	ctx := context.Background()
+	missing := queuetest.Store(t, v.Endpoint(), "nobucket", nil, false)
+	put := func(st *s3store.Store) error {
+		return st.PutIfAbsent(ctx, queue.Object{Key: "letters/f.pdf", Body: []byte("%PDF-1.7\n%%EOF\n"), ContentType: "application/pdf"})
+	}
+	for name, err := range map[string]error{"put": put(missing), "check bucket": missing.CheckBucket(ctx)} {
+		var ue *queue.UnavailableError
+		if !errors.As(err, &ue) || !strings.Contains(ue.Fix, "-s3-create-bucket") {
+			t.Errorf("missing bucket, %s: %v, want an outage naming -s3-create-bucket", name, err)
+		}
+	}
+	cfg := queuetest.StoreConfig(v.Endpoint(), "letters")
+	cfg.SecretKey = "wrong-secret"
+	wrong, err := s3store.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wrong.CheckBucket(ctx); !errors.Is(err, queue.ErrStoreUnavailable) || !strings.Contains(err.Error(), "403") {
+		t.Errorf("wrong credentials: %v, want an outage (403)", err)
+	}
+	ok := queuetest.Store(t, v.Endpoint(), "letters", nil, true)
+	if err := ok.CheckBucket(ctx); err != nil {
+		t.Errorf("CheckBucket: %v", err)
+	}
+	if err := put(ok); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(ok); !errors.Is(err, queue.ErrObjectExists) || errors.Is(err, queue.ErrStoreUnavailable) {
+		t.Errorf("second put: %v, want ErrObjectExists only", err)
+	}
+	if _, err := ok.Head(ctx, "letters/none.pdf"); !errors.Is(err, queue.ErrObjectNotFound) || errors.Is(err, queue.ErrStoreUnavailable) {
+		t.Errorf("head of a missing object: %v, want ErrObjectNotFound only", err)
 	}
 }

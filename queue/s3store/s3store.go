@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -101,6 +103,11 @@ func New(ctx context.Context, c Config) (*Store, error) {
 			o.BaseEndpoint = aws.String(c.Endpoint)
 		}
 		o.UsePathStyle = c.PathStyle
+		// No client-side retry quota: after a few failures in an outage
+		// the SDK's default token bucket refuses attempts locally ("retry
+		// quota exceeded") for a while after S3 is back. The worker
+		// paces its own retries during an outage (queue's outage probe).
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) { so.RateLimiter = ratelimit.None })
 		// The SDK's client has no overall timeout: a server that accepts
 		// a request and never answers would hold it until the caller's
 		// context ends.
@@ -194,7 +201,7 @@ func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
 			in.IfNoneMatch = nil
 			in.Body = bytes.NewReader(o.Body)
 		default:
-			return fmt.Errorf("put object %s: %w", o.Key, err)
+			return fmt.Errorf("put object %s: %w", o.Key, s.classify(ctx, err))
 		}
 	}
 	// The server does not do conditional writes: look first.
@@ -204,7 +211,7 @@ func (s *Store) PutIfAbsent(ctx context.Context, o queue.Object) error {
 		return fmt.Errorf("put object %s: %w", o.Key, err)
 	}
 	if _, err := put(); err != nil {
-		return fmt.Errorf("put object %s: %w", o.Key, err)
+		return fmt.Errorf("put object %s: %w", o.Key, s.classify(ctx, err))
 	}
 	// Another writer may have passed its HEAD too and PUT after us. Check
 	// what is stored now: when its carta-sha256 is not ours, report the
@@ -233,7 +240,7 @@ func (s *Store) Head(ctx context.Context, key string) (map[string]string, error)
 		if status(err) == http.StatusNotFound {
 			return nil, fmt.Errorf("head object %s: %w", key, queue.ErrObjectNotFound)
 		}
-		return nil, fmt.Errorf("head object %s: %w", key, err)
+		return nil, fmt.Errorf("head object %s: %w", key, s.classify(ctx, err))
 	}
 	return lower(out.Metadata), nil
 }
@@ -243,7 +250,7 @@ func (s *Store) Head(ctx context.Context, key string) (map[string]string, error)
 func (s *Store) Get(ctx context.Context, key string) ([]byte, map[string]string, error) {
 	out, err := s.getObject(ctx, s.bucket, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("get object %s: %w", key, err)
+		return nil, nil, fmt.Errorf("get object %s: %w", key, s.classify(ctx, err))
 	}
 	defer out.Body.Close()
 	data, err := io.ReadAll(out.Body)
