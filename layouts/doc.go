@@ -48,7 +48,8 @@
 // does not fit even so (more than 8 lines of Latin text in a DIN window,
 // more than 5 in us-window) is refused with a *job.ValidationError naming the field
 // ("letter.recipients[0].address: 9 lines do not fit the din5008-a
-// address window (at most 8)"), never clipped. AddressWindow gives each
+// address window (at most 8): the name, the title and 7 address lines",
+// counting the lines as the job gives them), never clipped. AddressWindow gives each
 // window's rectangle on the page, CheckAddresses checks addresses without
 // laying out.
 //

@@ -444,8 +444,7 @@ func (c *composer) fitAddress(s *windowSpec, i int) (addrFit, error) {
 		return addrFit{}, err
 	}
 	most := int(math.Floor(s.zone.H/((asc+desc)*addrMinSize) + 1e-9))
-	prob := job.Problem{Field: path + ".address",
-		Message: fmt.Sprintf("%d lines do not fit the %s address window (at most %d)", len(ss), s.name, most)}
+	prob := job.Problem{Field: path + ".address", Message: tooManyLines(p, len(ss), s.name, most)}
 	if len(ss) <= most && wrapped >= 0 {
 		prob = job.Problem{Field: path + "." + personFields(p)[wrapped],
 			Message: fmt.Sprintf("is too wide for the %s address window (%.0f mm) even at %g pt; wrapped, the address takes %d lines (at most %d)",
@@ -546,4 +545,39 @@ func (c *composer) addressees(first int) error {
 		}
 	}
 	return nil
+}
+
+// tooManyLines says that recipient p's block of n lines does not fit
+// the named window, which holds at most most, counting the lines as
+// the job gives them: "9 lines do not fit the din5008-a address window
+// (at most 8): the name, the title and 7 address lines".
+func tooManyLines(p *job.Person, n int, window string, most int) string {
+	parts := []string{"the name"}
+	if p.Title != "" {
+		parts = append(parts, "the title")
+	}
+	if p.Organization != "" {
+		parts = append(parts, "the organization")
+	}
+	addr := 0
+	for _, a := range p.Address {
+		if a != "" {
+			addr++
+		}
+	}
+	switch addr {
+	case 0:
+	case 1:
+		parts = append(parts, "1 address line")
+	default:
+		parts = append(parts, strconv.Itoa(addr)+" address lines")
+	}
+	if p.Country != "" {
+		parts = append(parts, "the country")
+	}
+	list := parts[0]
+	if len(parts) > 1 {
+		list = strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+	}
+	return fmt.Sprintf("%d lines do not fit the %s address window (at most %d): %s", n, window, most, list)
 }

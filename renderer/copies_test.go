@@ -323,7 +323,7 @@ func TestRenderAllRefusesAddress(t *testing.T) {
 	if !errors.As(err, &verr) {
 		t.Fatalf("got %v, want a validation error", err)
 	}
-	want := "letter.recipients[2].address: 9 lines do not fit the us-window address window (at most 5)"
+	want := "letter.recipients[2].address: 9 lines do not fit the us-window address window (at most 5): the name, the title, the organization, 5 address lines and the country"
 	if len(verr.Problems) != 1 || verr.Problems[0].String() != want {
 		t.Errorf("got %v\nwant %s", verr, want)
 	}
