@@ -29,7 +29,8 @@
 // the ETag (S3 does not promise an MD5 ETag either: multipart uploads,
 // SSE-KMS); Content-MD5 is still checked when a request sends one.
 // Together these cut the server's CPU per PUT of a 71 KB letter from
-// about 0.83 to 0.70 ms on this machine (carta bench, which reports it).
+// a median 0.86 to 0.69 ms on this machine (carta bench, which
+// reports it).
 //
 // In a process of its own. The gateway is started in a child process that
 // is this same executable run again: Start runs os.Executable() with
