@@ -253,8 +253,14 @@ func serve(ctx context.Context, ready *os.File) error {
 		return err
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	locked := true
+	switch err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); {
+	case errors.Is(err, syscall.EWOULDBLOCK):
 		return fmt.Errorf("lock %s: another s3 server serves this folder: %w", dir, err)
+	case err != nil:
+		// A file system without flock (some network mounts): keep the
+		// gateway's own lock files instead.
+		locked = false
 	}
 	var ms meta.MetadataStorer = meta.XattrMeta{}
 	opts := posix.PosixOpts{
@@ -262,7 +268,7 @@ func serve(ctx context.Context, ready *os.File) error {
 		// this process only, rather than also with a lock file per
 		// object shard (an open, flock and close per PUT): no other
 		// gateway writes to this folder (see the lock above).
-		ForceNoObjLockFile: true,
+		ForceNoObjLockFile: locked,
 		// The ETag is the object's checksum, "SHA256-<base64>" for a
 		// PUT with x-amz-checksum-sha256 (CRC64NVME, computed, for one
 		// without), instead of an MD5 computed only for it: S3 does not
