@@ -23,7 +23,8 @@
 // on a folder another one serves. That is what lets it serialise
 // conditional writes (If-None-Match: *) inside its own process, without
 // the posix backend's lock file per object shard (an open, flock and
-// close per PUT). The ETag of an object is its checksum
+// close per PUT). On a file system without flock the gateway keeps its
+// lock files. The ETag of an object is its checksum
 // ("SHA256-<base64>" for a PUT with x-amz-checksum-sha256, CRC64NVME
 // computed by the server for one without), not an MD5 computed only for
 // the ETag (S3 does not promise an MD5 ETag either: multipart uploads,
