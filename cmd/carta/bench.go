@@ -76,6 +76,12 @@ type benchRun struct {
 	P50ms      float64 `json:"p50_ms"`     // submit → result latency
 	P99ms      float64 `json:"p99_ms"`
 	MaxMs      float64 `json:"max_ms"`
+	// CartaCPUms is the CPU time of this process (rendering, worker, NATS server,
+	// the bench's submitting) per job, user and system.
+	CartaCPUms float64 `json:"carta_cpu_ms_per_job"`
+	// S3CPUms is the CPU time of the embedded S3 server's process per
+	// job; 0 with an external one.
+	S3CPUms float64 `json:"s3_cpu_ms_per_job,omitempty"`
 }
 
 // benchRound is one render-only run followed by one pipeline run.
@@ -106,6 +112,9 @@ type benchReport struct {
 	// divided by the render-only throughput of the same round.
 	PipelineShare float64 `json:"pipeline_share_of_render_only"`
 	PeakRSSMiB    float64 `json:"peak_rss_mib"` // VmHWM after the pipeline runs (worker and NATS; the embedded S3 server is a child process)
+	// S3PeakRSSMiB is the embedded S3 server's VmHWM; 0 with an
+	// external one.
+	S3PeakRSSMiB float64 `json:"s3_peak_rss_mib,omitempty"`
 }
 
 // runBench implements "carta bench".
@@ -193,6 +202,10 @@ func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, 
 		defer prof.Close()
 	}
 	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
+	s3pid := 0
+	if st.s3 != nil {
+		s3pid = st.s3.Pid()
+	}
 	for round := 1; round <= int(f.rounds); round++ {
 		fmt.Fprintf(stderr, "carta bench: round %d of %d: render only, %d jobs, concurrency %d\n", round, f.rounds, n, conc)
 		var r benchRound
@@ -205,7 +218,9 @@ func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, 
 				return nil, fmt.Errorf("write cpu profile: %w", err)
 			}
 		}
+		before := sampleCPU(s3pid)
 		r.Pipeline, err = benchPipeline(ctx, st, base, fmt.Sprintf("%s-%d", runID, round), n, f.rate, time.Duration(f.timeout))
+		r.Pipeline.setCPU(before, sampleCPU(s3pid))
 		if prof != nil {
 			pprof.StopCPUProfile()
 			// One profile: of the first round (later rounds would need a
@@ -245,13 +260,18 @@ func bench(ctx context.Context, f *benchFlags, stderr io.Writer) (*benchReport, 
 			half = min(half, f.rate/2)
 		}
 		fmt.Fprintf(stderr, "carta bench: pipeline at half load, %d jobs at %s\n", n, rateString(half))
+		before := sampleCPU(s3pid)
 		hr, err := benchPipeline(ctx, st, base, runID+"-half", n, half, time.Duration(f.timeout))
 		if err != nil {
 			return nil, err
 		}
+		hr.setCPU(before, sampleCPU(s3pid))
 		rep.HalfLoad = &hr
 	}
 	rep.PeakRSSMiB = peakRSSMiB()
+	if s3pid > 0 {
+		rep.S3PeakRSSMiB = procHWMMiB(s3pid)
+	}
 	return rep, nil
 }
 
@@ -532,6 +552,13 @@ func printBench(w io.Writer, r *benchReport) {
 	run := func(name string, b benchRun) {
 		fmt.Fprintf(w, "  %-22s %7.1f jobs/s  latency p50 %.0f ms, p99 %.0f ms, max %.0f ms  (%d jobs, %d failed, %d missing)\n",
 			name, b.Throughput, b.P50ms, b.P99ms, b.MaxMs, b.Jobs, b.Failed, b.Missing)
+		if b.Jobs > 0 {
+			s3 := ""
+			if b.S3CPUms > 0 {
+				s3 = fmt.Sprintf(", S3 server %.2f ms", b.S3CPUms)
+			}
+			fmt.Fprintf(w, "      CPU per job: carta (render, worker, NATS, bench) %.2f ms%s\n", b.CartaCPUms, s3)
+		}
 	}
 	for i, rd := range r.Rounds {
 		fmt.Fprintf(w, "  round %d: render only   %7.1f jobs/s\n", i+1, rd.RenderThroughput)
@@ -547,6 +574,9 @@ func printBench(w io.Writer, r *benchReport) {
 	}
 	fmt.Fprintf(w, "  pipeline / render only %6.0f %%  (median of the rounds' ratios)\n", 100*r.PipelineShare)
 	fmt.Fprintf(w, "  peak RSS (VmHWM)       %7.1f MiB  (worker and NATS; the S3 server runs in a process of its own)\n", r.PeakRSSMiB)
+	if r.S3PeakRSSMiB > 0 {
+		fmt.Fprintf(w, "  S3 server peak RSS     %7.1f MiB\n", r.S3PeakRSSMiB)
+	}
 }
 
 func storageString(r *benchReport) string {

@@ -43,8 +43,30 @@ func TestBenchSmall(t *testing.T) {
 	if rep.HalfLoad == nil || rep.HalfLoad.Jobs != 6 || rep.HalfLoad.Rate <= 0 {
 		t.Errorf("half load = %+v, want 6 jobs at a set rate", rep.HalfLoad)
 	}
+	// The S3 server's CPU time has a 10 ms resolution: 6 jobs may show 0.
+	if rep.Pipeline.CartaCPUms <= 0 || rep.Pipeline.S3CPUms < 0 || rep.S3PeakRSSMiB <= 0 {
+		t.Errorf("CPU per job %.2f ms (S3 server %.2f ms), S3 server peak RSS %.1f MiB: want them measured",
+			rep.Pipeline.CartaCPUms, rep.Pipeline.S3CPUms, rep.S3PeakRSSMiB)
+	}
 	if rep.RenderThroughput <= 0 || rep.PeakRSSMiB <= 0 || rep.Pages < 1 || rep.Pipeline.P99ms < rep.Pipeline.P50ms {
 		t.Errorf("report = %+v", rep)
+	}
+}
+
+func TestProcCPU(t *testing.T) {
+	t.Parallel()
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for time.Now().Before(deadline) { // spend some CPU
+	}
+	d, ok := procCPU(os.Getpid())
+	if !ok || d <= 0 {
+		t.Errorf("procCPU(self) = %v, %v; want a positive CPU time", d, ok)
+	}
+	if _, ok := procCPU(-1); ok {
+		t.Error("procCPU(-1) read a CPU time")
+	}
+	if procHWMMiB(os.Getpid()) <= 0 {
+		t.Error("procHWMMiB(self) = 0")
 	}
 }
 

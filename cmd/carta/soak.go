@@ -127,6 +127,10 @@ type soakReport struct {
 	LiveTrend float64 `json:"heap_live_mib_per_1k_jobs"`
 	Flat      bool    `json:"flat"`
 	Verdict   string  `json:"verdict"` // "flat", or "not flat: " and the broken rules
+	// S3PeakRSSMiB and S3EndRSSMiB are the embedded S3 server's VmHWM and
+	// VmRSS at the end (a process of its own, not in the figures above).
+	S3PeakRSSMiB float64 `json:"s3_peak_rss_mib,omitempty"`
+	S3EndRSSMiB  float64 `json:"s3_end_rss_mib,omitempty"`
 }
 
 // runSoak implements "carta soak".
@@ -385,6 +389,10 @@ submit:
 		warmIdx = len(samples) - 1 // nothing done by the end: judge the last sample against itself
 	}
 	summarizeSoak(rep, samples, warmIdx)
+	if st.s3 != nil {
+		rep.S3PeakRSSMiB = procHWMMiB(st.s3.Pid())
+		rep.S3EndRSSMiB = procStatusFieldMiB(st.s3.Pid(), "VmRSS")
+	}
 	return rep, samples, nil
 }
 
@@ -634,4 +642,7 @@ func printSoak(w io.Writer, r *soakReport) {
 	span("goroutines", "", r.Goroutines, 0)
 	fmt.Fprintf(w, "  trend       RSS %+.2f MiB, live heap %+.2f MiB per 1000 jobs after the warm sample (least squares)\n", r.RSSTrend, r.LiveTrend)
 	fmt.Fprintf(w, "  verdict     %s (rule: end RSS ≤ %.2f × start, end goroutines ≤ start + %d)\n", r.Verdict, soakRSSGrowth, soakGoroutineSlack)
+	if r.S3PeakRSSMiB > 0 {
+		fmt.Fprintf(w, "  S3 server   RSS peak %.1f MiB, end %.1f MiB (a process of its own, not in the figures above)\n", r.S3PeakRSSMiB, r.S3EndRSSMiB)
+	}
 }

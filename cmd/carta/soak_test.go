@@ -37,6 +37,9 @@ func TestSoakSmall(t *testing.T) {
 	if wantCode := map[bool]int{true: exitOK, false: exitFailure}[rep.Flat]; code != wantCode {
 		t.Errorf("exit %d with verdict %q, want %d\nstderr:\n%s", code, rep.Verdict, wantCode, &stderr)
 	}
+	if rep.S3PeakRSSMiB <= 0 || rep.S3EndRSSMiB <= 0 || rep.S3EndRSSMiB > rep.S3PeakRSSMiB {
+		t.Errorf("S3 server RSS peak %.1f MiB, end %.1f MiB: want both measured, end ≤ peak", rep.S3PeakRSSMiB, rep.S3EndRSSMiB)
+	}
 	if rep.Window != 8 || rep.WarmJobs < n/10 || rep.RSSMiB.Start <= 0 || rep.RSSMiB.Peak < rep.RSSMiB.End || rep.Goroutines.Peak < rep.Goroutines.Start {
 		t.Errorf("report = %+v", rep)
 	}

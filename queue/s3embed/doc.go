@@ -18,6 +18,21 @@
 // object; If-None-Match: * (412 when the key exists). The tests run these
 // checks against this package's server and the versitygw binary alike.
 //
+// One server per folder: the gateway process holds an exclusive lock
+// (flock) on Config.Dir while it runs, and Start refuses a second server
+// on a folder another one serves. That is what lets it serialise
+// conditional writes (If-None-Match: *) inside its own process, without
+// the posix backend's lock file per object shard (an open, flock and
+// close per PUT). On a file system without flock the gateway keeps its
+// lock files. The ETag of an object is its checksum
+// ("SHA256-<base64>" for a PUT with x-amz-checksum-sha256, CRC64NVME
+// computed by the server for one without), not an MD5 computed only for
+// the ETag (S3 does not promise an MD5 ETag either: multipart uploads,
+// SSE-KMS); Content-MD5 is still checked when a request sends one.
+// Together these cut the server's CPU per PUT of a 71 KB letter from
+// a median 0.86 to 0.69 ms on this machine (carta bench, which
+// reports it).
+//
 // In a process of its own. The gateway is started in a child process that
 // is this same executable run again: Start runs os.Executable() with
 // CARTA_S3EMBED_CHILD=1 (and the settings, keys included, in the

@@ -273,6 +273,33 @@ func TestStartRefuses(t *testing.T) {
 	}
 }
 
+// TestOneServerPerFolder: a second server on a folder another one serves
+// is refused (the gateway serialises conditional writes in its own
+// process only), and starts once the first has stopped.
+func TestOneServerPerFolder(t *testing.T) {
+	t.Parallel()
+	cfg := s3embed.Config{Dir: t.TempDir(), AccessKey: "a", SecretKey: "secret-key"}
+	first, err := s3embed.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s3embed.Start(context.Background(), cfg)
+	if err == nil {
+		second.Close()
+		first.Close()
+		t.Fatal("second server started on the same folder")
+	}
+	if !strings.Contains(err.Error(), "another s3 server serves this folder") {
+		t.Errorf("error %q, want it to say another server serves the folder", err)
+	}
+	first.Close()
+	again, err := s3embed.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("after the first stopped: %v", err)
+	}
+	again.Close()
+}
+
 // BenchmarkStart: from Start to a server answering, and Close.
 func BenchmarkStart(b *testing.B) {
 	dir := b.TempDir()
