@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,6 +29,13 @@ type Worker struct {
 
 	// kv is the results bucket, set by Run before any job is pulled.
 	kv jetstream.KeyValue
+	// jobsKV is the jobs bucket, set with kv; keepCtx bounds the keepJob
+	// calls (jobsbucket.go), which keeping counts; keepFailing is set
+	// while they fail.
+	jobsKV      jetstream.KeyValue
+	keepCtx     context.Context
+	keeping     sync.WaitGroup
+	keepFailing atomic.Bool
 
 	st       *storage      // whether the object store answers (outage.go)
 	conn     *connWatch    // whether NATS is connected (natscall.go)
@@ -90,6 +98,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	jobsCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(nil)
+	keepCtx, stopKeep := context.WithCancel(context.WithoutCancel(ctx))
+	w.keepCtx = keepCtx
 	go func() { <-ctx.Done(); close(w.stopping) }()
 	w.checkBucketAtStart(ctx)
 	close(w.started)
@@ -112,6 +122,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		abort(errShutdown)
 		<-done
 	}
+	w.waitKeeping(stopKeep)
 	w.log.Info("worker stopped")
 	return nil
 }
@@ -126,7 +137,7 @@ func (w *Worker) setup(ctx context.Context) (*Resources, error) {
 		res, err := Setup(sctx, w.js, w.cfg)
 		cancel()
 		if err == nil {
-			w.kv = res.Results
+			w.kv, w.jobsKV = res.Results, res.JobsKV
 			return res, nil
 		}
 		var apiErr *jetstream.APIError
