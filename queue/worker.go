@@ -84,7 +84,8 @@ func (w *Worker) Config() Config { return w.cfg }
 // while the others wait for a render slot or store and report their
 // PDFs. It then stops pulling, waits up to Config.ShutdownTimeout for
 // the jobs in flight, naks the ones still running so another worker gets
-// them at once, and returns nil. It returns an error only when it could
+// them at once, waits up to Config.NATSTimeout for the job JSON still
+// being written to the jobs bucket, and returns nil. It returns an error only when it could
 // not start.
 func (w *Worker) Run(ctx context.Context) error {
 	stopWatch := w.conn.start()
