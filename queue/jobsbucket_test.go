@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/carta-letters/carta/queue"
 	"github.com/carta-letters/carta/queue/client"
 	"github.com/carta-letters/carta/queue/queuetest"
 )
@@ -196,4 +197,15 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestNewRefusesJobsBucketOfResults(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := testConfig(t)
+	cfg.JobsBucket = "carta_results"
+	_, err := queue.New(e.nc, newMemStore(), cfg)
+	if want := `jobs bucket "carta_results": must not be the results bucket`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("New: %v, want an error containing %q", err, want)
+	}
 }
