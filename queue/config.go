@@ -17,6 +17,7 @@ const (
 	DefaultSubject         = client.DefaultJobsSubject
 	DefaultConsumer        = "carta-workers"
 	DefaultResultsBucket   = client.DefaultResultsBucket
+	DefaultJobsBucket      = client.DefaultJobsBucket
 	DefaultResultsSubject  = client.DefaultResultsPrefix
 	DefaultDeadStream      = "CARTA_DEAD"
 	DefaultDeadSubject     = "carta.dead"
@@ -145,6 +146,20 @@ type Config struct {
 	// The PDFs themselves stay in S3. Must be 0 or at least 1s
 	// [0: keep results forever].
 	ResultsTTL time.Duration
+	// JobsBucket is the key-value bucket where the worker keeps the JSON
+	// of every job it takes that has an id, valid or not, under
+	// client.JobKey(id): the staff page (package queue/api, whose
+	// api.Config.JobsBucket must name the same bucket) draws a letter's
+	// first-page preview from it, whoever submitted the job. Setup
+	// creates it, or updates it, with ResultsTTL as its TTL, so that a
+	// job's JSON goes when its result goes. The write runs beside the
+	// job and never fails or delays it: when the bucket does not answer,
+	// the letter only lacks its preview, and the worker logs it at warn
+	// once until a write works again. A job whose JSON the bucket holds
+	// already (kept by the API, or by an earlier delivery) is not
+	// written again. Must differ from ResultsBucket
+	// [DefaultJobsBucket "carta_jobs"].
+	JobsBucket string
 
 	// RenderAll renders every PDF of a job [RenderAllJSON, or Render
 	// when only Render is set].
@@ -177,6 +192,7 @@ func (c Config) withDefaults() Config {
 	str(&c.Subject, DefaultSubject)
 	str(&c.Consumer, DefaultConsumer)
 	str(&c.ResultsBucket, DefaultResultsBucket)
+	str(&c.JobsBucket, DefaultJobsBucket)
 	str(&c.ResultsSubject, DefaultResultsSubject)
 	str(&c.DeadStream, DefaultDeadStream)
 	str(&c.DeadSubject, DefaultDeadSubject)
@@ -237,6 +253,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("check config: durations must not be negative")
 	case c.PullWait < 100*time.Millisecond:
 		return fmt.Errorf("check config: pull wait %v: must be at least 100ms", c.PullWait)
+	case c.JobsBucket == c.ResultsBucket:
+		return fmt.Errorf("check config: jobs bucket %q: must not be the results bucket", c.JobsBucket)
 	case c.ResultsTTL < 0 || c.ResultsTTL > 0 && c.ResultsTTL < time.Second:
 		return fmt.Errorf("check config: results ttl %v: must be 0 (keep forever) or at least 1s", c.ResultsTTL)
 	case c.Duplicates > 0 && c.MaxMsgs < 0:

@@ -43,6 +43,19 @@
 //     "B-T", "B-LT" or "B-LTA"). key, sha256, bytes and pages describe the
 //     combined letter; every sha256 and bytes is that of the object as
 //     stored (signed, if signed).
+//   - Job JSON: each job a worker lays out (valid or not, as long as it
+//     has an id) is kept, as it came, in the JetStream key-value bucket
+//     "carta_jobs" (Config.JobsBucket, -jobs-bucket) under the key
+//     client.JobKey(id), the results bucket's key; the HTTP API (package
+//     queue/api) keeps the jobs it queues there too and draws the staff
+//     page's previews from it, so every job has one, whoever submitted
+//     it. Setup creates the bucket with the results' TTL. The worker
+//     reads the key first and writes only when it holds other bytes (a
+//     job the API kept, or a redelivery, is not written again), and not
+//     for a job whose result is already "done". The write runs beside
+//     the job under Config.NATSTimeout and never fails or delays it: a
+//     failure costs only the preview and is logged at warn once, until
+//     a write works again.
 //   - Dead letters: stream "CARTA_DEAD", subject "carta.dead.<id>", body
 //     the original job bytes, headers Carta-Error (the last error),
 //     Carta-Attempts and Carta-Job-Id. Requeue (carta requeue) publishes
@@ -88,7 +101,8 @@
 //
 // For each message a worker: looks the id up in the results bucket and,
 // if it is already "done", publishes the recorded result again and acks
-// without rendering; otherwise decodes, validates and renders the job
+// without rendering; otherwise keeps the job's JSON in the jobs bucket
+// (in the background, see the wire contract above), decodes, validates and renders the job
 // (RenderAllJSON: job.Decode and renderer.RenderAll, in a goroutine with
 // recover and the per-job time limit), signs every PDF when a Signer is
 // configured, uploads the combined letter and then each copy, records
@@ -171,7 +185,8 @@
 // # NATS outages
 //
 // Every JetStream call a worker makes for a job (results bucket reads
-// and writes, dead letters, acks) has its own deadline,
+// and writes, jobs bucket reads and writes, dead letters, acks) has its
+// own deadline,
 // Config.NATSTimeout (10 s), shorter than the job's, and fails at once
 // when the connection is lost (the reply of a request in flight at a
 // disconnect never comes; nats.go would keep it until the deadline).

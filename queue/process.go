@@ -128,6 +128,8 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 		if done, f := w.republishIfDone(ctx, r); f != nil || done {
 			return statusRepublished, f
 		}
+		// The job is laid out: its JSON is what the preview must show.
+		w.keepJob(w.keepCtx, r.id, r.data)
 	}
 
 	if !w.acquireRender(ctx) {
@@ -152,6 +154,7 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 		if done, f := w.republishIfDone(ctx, r); f != nil || done {
 			return statusRepublished, f
 		}
+		w.keepJob(w.keepCtx, r.id, r.data)
 	}
 
 	r.key = outs[0].Key

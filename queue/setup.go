@@ -78,12 +78,29 @@ func (c Config) ResultsBucketConfig() jetstream.KeyValueConfig {
 	}
 }
 
+// JobsBucketConfig is the key-value bucket of job JSON (Config.JobsBucket):
+// one entry per job id, kept as long as the results (c.ResultsTTL), so
+// that no preview outlives its letter's listing. The HTTP API creates
+// the same bucket with the results bucket's TTL when no worker has.
+func (c Config) JobsBucketConfig() jetstream.KeyValueConfig {
+	c = c.withDefaults()
+	return jetstream.KeyValueConfig{
+		Bucket:      c.JobsBucket,
+		Description: "Carta job JSON by job id, for the staff page's previews",
+		History:     1,
+		TTL:         c.ResultsTTL,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+	}
+}
+
 // Resources are the JetStream objects a worker uses.
 type Resources struct {
 	Jobs     jetstream.Stream
 	Dead     jetstream.Stream
 	Consumer jetstream.Consumer
 	Results  jetstream.KeyValue
+	JobsKV   jetstream.KeyValue // the jobs bucket (Config.JobsBucket)
 }
 
 // setupCallTimeout bounds the first try of each JetStream call of Setup;
@@ -94,10 +111,10 @@ type Resources struct {
 const setupCallTimeout = time.Second
 
 // Setup creates, or updates to c, the jobs stream, the dead-letter
-// stream, the workers' consumer and the results bucket. Every worker
-// calls it at start; it is safe to call from many at once. Since it
-// updates, the last worker to start sets the bucket's TTL: give every
-// worker the same ResultsTTL. Lowering it (or setting it on a bucket
+// stream, the workers' consumer, the results bucket and the jobs bucket.
+// Every worker calls it at start; it is safe to call from many at once.
+// Since it updates, the last worker to start sets the buckets' TTL: give
+// every worker the same ResultsTTL. Lowering it (or setting it on a bucket
 // that had none) drops the results older than the new TTL at once.
 //
 // Each object is looked up first, then updated, or created when missing;
@@ -143,6 +160,17 @@ func Setup(ctx context.Context, js jetstream.JetStream, c Config) (*Resources, e
 		},
 		func(ctx context.Context) (jetstream.KeyValue, error) {
 			return js.UpdateKeyValue(ctx, c.ResultsBucketConfig())
+		},
+	); err != nil {
+		return nil, err
+	}
+	if r.JobsKV, err = ensure(ctx, "bucket "+c.JobsBucket,
+		func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, c.JobsBucket) },
+		func(ctx context.Context) (jetstream.KeyValue, error) {
+			return js.CreateKeyValue(ctx, c.JobsBucketConfig())
+		},
+		func(ctx context.Context) (jetstream.KeyValue, error) {
+			return js.UpdateKeyValue(ctx, c.JobsBucketConfig())
 		},
 	); err != nil {
 		return nil, err

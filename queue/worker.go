@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,6 +29,13 @@ type Worker struct {
 
 	// kv is the results bucket, set by Run before any job is pulled.
 	kv jetstream.KeyValue
+	// jobsKV is the jobs bucket, set with kv; keepCtx bounds the keepJob
+	// calls (jobsbucket.go), which keeping counts; keepFailing is set
+	// while they fail.
+	jobsKV      jetstream.KeyValue
+	keepCtx     context.Context
+	keeping     sync.WaitGroup
+	keepFailing atomic.Bool
 
 	st       *storage      // whether the object store answers (outage.go)
 	conn     *connWatch    // whether NATS is connected (natscall.go)
@@ -76,7 +84,8 @@ func (w *Worker) Config() Config { return w.cfg }
 // while the others wait for a render slot or store and report their
 // PDFs. It then stops pulling, waits up to Config.ShutdownTimeout for
 // the jobs in flight, naks the ones still running so another worker gets
-// them at once, and returns nil. It returns an error only when it could
+// them at once, waits up to Config.NATSTimeout for the job JSON still
+// being written to the jobs bucket, and returns nil. It returns an error only when it could
 // not start.
 func (w *Worker) Run(ctx context.Context) error {
 	stopWatch := w.conn.start()
@@ -90,6 +99,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	jobsCtx, abort := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer abort(nil)
+	keepCtx, stopKeep := context.WithCancel(context.WithoutCancel(ctx))
+	w.keepCtx = keepCtx
 	go func() { <-ctx.Done(); close(w.stopping) }()
 	w.checkBucketAtStart(ctx)
 	close(w.started)
@@ -112,6 +123,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		abort(errShutdown)
 		<-done
 	}
+	w.waitKeeping(stopKeep)
 	w.log.Info("worker stopped")
 	return nil
 }
@@ -126,7 +138,7 @@ func (w *Worker) setup(ctx context.Context) (*Resources, error) {
 		res, err := Setup(sctx, w.js, w.cfg)
 		cancel()
 		if err == nil {
-			w.kv = res.Results
+			w.kv, w.jobsKV = res.Results, res.JobsKV
 			return res, nil
 		}
 		var apiErr *jetstream.APIError

@@ -24,6 +24,7 @@ type serveFlags struct {
 	subject        string
 	resultsSubject string
 	resultsBucket  string
+	jobsBucket     string
 	addr           string
 	tokens         string
 	tokensFile     string
@@ -44,6 +45,7 @@ func defineServeFlags(fs *flag.FlagSet) *serveFlags {
 	host, _ := os.Hostname()
 	defineNATSFlags(fs, &f.nats, "carta-serve@"+host)
 	defineQueueNameFlags(fs, &f.subject, &f.resultsSubject, &f.resultsBucket)
+	fs.StringVar(&f.jobsBucket, "jobs-bucket", api.DefaultJobsBucket, "JetStream key-value bucket of the jobs' JSON, for the previews (the same as carta worker -jobs-bucket)")
 	fs.StringVar(&f.addr, "addr", api.DefaultAddr, "listen address of the API and staff page")
 	fs.StringVar(&f.tokens, "tokens", "", `bearer tokens "name:roles:secret,…", roles submit, read or submit+read; prefer the environment variable or -tokens-file, since flags show in ps`)
 	fs.StringVar(&f.tokensFile, "tokens-file", "", "file of bearer tokens, one name:roles:secret per line, # comments")
@@ -146,6 +148,7 @@ func serve(ctx context.Context, args []string, lookup func(string) (string, bool
 		JobsSubject:    f.subject,
 		ResultsSubject: f.resultsSubject,
 		ResultsBucket:  f.resultsBucket,
+		JobsBucket:     f.jobsBucket,
 		Objects:        objects,
 		Stream:         f.stream,
 		LinkExpiry:     time.Duration(f.linkExpiry),

@@ -64,6 +64,7 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 	defineNATSFlags(fs, &f.nats, "carta-worker@"+host)
 	defineQueueNameFlags(fs, &f.cfg.Subject, &f.cfg.ResultsSubject, &f.cfg.ResultsBucket)
 	fs.StringVar(&f.cfg.Stream, "stream", queue.DefaultStream, "JetStream stream of jobs")
+	fs.StringVar(&f.cfg.JobsBucket, "jobs-bucket", queue.DefaultJobsBucket, "JetStream key-value bucket where each job's JSON is kept for the staff page's preview (the same as carta serve -jobs-bucket)")
 	fs.StringVar(&f.cfg.Consumer, "consumer", queue.DefaultConsumer, "durable pull consumer shared by all workers")
 	fs.StringVar(&f.cfg.DeadStream, "dead-stream", queue.DefaultDeadStream, "JetStream stream of dead letters")
 	fs.StringVar(&f.cfg.DeadSubject, "dead-subject", queue.DefaultDeadSubject, "dead letters are published on <this>.<id>")

@@ -17,8 +17,11 @@
 //	GET  /letters/{id}           one letter: every field, copies, failure, history (role read)
 //	POST /letters/{id}/resubmit  a corrected job for a failed letter (roles read and submit)
 //	GET  /letters/{id}/preview.png
-//	                             the first page as a PNG (renderer/preview), for jobs
-//	                             queued through the API (Config.JobsBucket keeps their JSON)
+//	                             the first page as a PNG (renderer/preview), for every
+//	                             job, from its JSON in Config.JobsBucket ("carta_jobs"):
+//	                             kept by POST /v1/jobs and by the worker that takes it
+//	                             (queue.Config.JobsBucket), so also for jobs published
+//	                             straight on NATS
 //	GET  /login, POST /login     the sign-in form; POST /logout signs out
 //	GET  /favicon.ico            the icon (public)
 //	GET  /healthz, GET /readyz   liveness, and readiness (NATS up, index loaded)

@@ -312,20 +312,21 @@ func (s *Server) keepJob(id string, body []byte) {
 	defer cancel()
 	kv, err := s.openJobs(ctx)
 	if err == nil {
-		_, err = kv.Put(ctx, client.Token(id), body)
+		_, err = kv.Put(ctx, client.JobKey(id), body)
 	}
 	if err != nil {
 		s.log.Warn("keep job for its preview", "job_id", id, "err", err)
 	}
 }
 
-// storedJob returns the JSON of job id kept by keepJob, or nil.
+// storedJob returns the JSON of job id kept by keepJob or by the worker
+// that took it, or nil.
 func (s *Server) storedJob(ctx context.Context, id string) []byte {
 	kv, err := s.openJobs(ctx)
 	if err != nil {
 		return nil
 	}
-	e, err := kv.Get(ctx, client.Token(id))
+	e, err := kv.Get(ctx, client.JobKey(id))
 	if err != nil {
 		return nil
 	}

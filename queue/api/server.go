@@ -31,7 +31,7 @@ const (
 	DefaultCookieMaxAge = 12 * time.Hour
 
 	DefaultSubmissionsBucket = "carta_submissions"
-	DefaultJobsBucket        = "carta_jobs"
+	DefaultJobsBucket        = client.DefaultJobsBucket // "carta_jobs", shared with the workers
 )
 
 // Timeouts of the http.Server that HTTPServer returns.
@@ -73,9 +73,12 @@ type Config struct {
 	// jobs it queued (see Submission), created when missing with the
 	// results bucket's TTL [DefaultSubmissionsBucket "carta_submissions"].
 	SubmissionsBucket string
-	// JobsBucket is the key-value bucket where the API keeps the JSON of
-	// each job it queued, from which the detail page draws its preview
-	// of the first page; created when missing [DefaultJobsBucket "carta_jobs"].
+	// JobsBucket is the key-value bucket of job JSON, from which the
+	// detail page draws its preview of the first page. The API keeps
+	// each job it queues there, and every worker keeps each job it
+	// takes (queue.Config.JobsBucket: give both the same name), so jobs
+	// submitted straight on NATS have a preview too. Created when
+	// missing, with the results bucket's TTL [DefaultJobsBucket "carta_jobs"].
 	JobsBucket string
 
 	// Objects reads the PDFs; without it GET /v1/letters/{id}.pdf answers 503.
@@ -217,7 +220,7 @@ func (s *Server) openSubs(ctx context.Context) (jetstream.KeyValue, error) {
 
 // openJobs opens the jobs bucket, creating it when missing.
 func (s *Server) openJobs(ctx context.Context) (jetstream.KeyValue, error) {
-	return s.openKV(ctx, &s.jobs, s.cfg.JobsBucket, "Carta job JSON of the jobs queued over HTTP, for previews")
+	return s.openKV(ctx, &s.jobs, s.cfg.JobsBucket, "Carta job JSON by job id, for the staff page's previews")
 }
 
 func (s *Server) openKV(ctx context.Context, keep *atomic.Pointer[jetstream.KeyValue], bucket, desc string) (jetstream.KeyValue, error) {

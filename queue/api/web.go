@@ -276,8 +276,9 @@ func (s *Server) resubmitPage(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/letters/"+url.PathEscape(id)+"?resubmitted=1", http.StatusSeeOther)
 }
 
-// previewPNG draws the first page of a job queued through the API, from
-// its kept JSON (renderer/preview), 800 pixels wide.
+// previewPNG draws the first page of a job from its JSON in the jobs
+// bucket, kept by the API when it queued the job and by the worker that
+// took it, however it was submitted (renderer/preview), 800 pixels wide.
 func (s *Server) previewPNG(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !client.ValidID(id) {
@@ -286,7 +287,7 @@ func (s *Server) previewPNG(w http.ResponseWriter, r *http.Request) {
 	}
 	data := s.storedJob(r.Context(), id)
 	if data == nil {
-		http.Error(w, "no preview: the job was not queued through this API", http.StatusNotFound)
+		http.Error(w, "no preview: the job's JSON is not kept (no worker has taken it yet, or it expired)", http.StatusNotFound)
 		return
 	}
 	sum := sha256.Sum256(data)

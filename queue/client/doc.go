@@ -25,6 +25,10 @@
 // Result is the Go type of the result event; the worker publishes exactly
 // this JSON.
 //
+// DefaultJobsBucket and JobKey name where the worker and the HTTP API
+// keep each job's JSON (for the staff page's previews), so that both
+// agree; a submitter has nothing to do for it.
+//
 // A typical use:
 //
 //	nc, _ := nats.Connect(nats.DefaultURL)
