@@ -53,15 +53,9 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 		annots = string(v)
 	}
 
-	sigNum, fieldNum, apNum := tr.size, tr.size+1, tr.size+2
-	size, extra := apNum+1, ""
-	tag, err := tagWidget(pdf, tr, entries, pageRef, fieldNum, size)
+	o, err := newSigObjects(pdf, tr, entries, pageRef, "Signature1", "Digital signature")
 	if err != nil {
 		return nil, nil, err
-	}
-	if tag != nil {
-		size++
-		extra = fmt.Sprintf(" /TU (Digital signature) /StructParent %d", tag.structParent)
 	}
 	var out bytes.Buffer
 	out.Grow(len(pdf) + 2*capacity + 4096)
@@ -73,16 +67,9 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 
 	// The signature dictionary. /ByteRange and /Contents are placeholders
 	// filled in below, at the same width.
-	offsets[sigNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n/ByteRange ", sigNum)
-	brStart := out.Len()
-	out.WriteString(byteRangeText(0, 0, 0))
-	out.WriteString("\n/Contents ")
-	contentsStart := out.Len()
-	out.WriteByte('<')
-	out.Write(bytes.Repeat([]byte("0"), 2*capacity))
-	out.WriteByte('>')
-	contentsEnd := out.Len()
+	offsets[o.sig] = out.Len()
+	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n", o.sig)
+	ph := writePlaceholders(&out, capacity)
 	fmt.Fprintf(&out, "\n/M %s", pdfDate(t))
 	for _, e := range []struct{ key, val string }{{"Name", s.name}, {"Reason", s.reason}, {"Location", s.location}} {
 		if e.val != "" {
@@ -91,32 +78,27 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 	}
 	out.WriteString("\n/Prop_Build <</App <</Name /Carta>>>>\n>>\nendobj\n")
 
-	// The signature field merged with its widget: invisible (empty
-	// rectangle) but printable (/F 4) and locked (/F 128), on page 1 (/P
-	// and the page's /Annots), with an empty appearance as PDF/A wants.
-	offsets[fieldNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>%s>>\nendobj\n",
-		fieldNum, sigNum, pageRef.num, pageRef.gen, apNum, extra)
-	offsets[apNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 0 0] /Resources <<>> /Length 0>>\nstream\n\nendstream\nendobj\n", apNum)
+	// The signature field merged with its widget, on page 1 (/P and the
+	// page's /Annots).
+	o.writeWidget(&out, offsets)
 
 	// Page 1 again, with the widget in /Annots (and, when tagged, the
 	// tab order of the structure, as PDF/UA wants of pages with
 	// annotations); the structure tree objects tagWidget changed.
 	offsets[pageRef.num] = out.Len()
-	pageSet := map[string]string{"Annots": fmt.Sprintf("%s %d 0 R]", strings.TrimSuffix(strings.TrimSpace(annots), "]"), fieldNum)}
-	if _, ok := page.get("Tabs"); tag != nil && !ok {
+	pageSet := map[string]string{"Annots": appendRef(annots, o.field)}
+	if _, ok := page.get("Tabs"); o.tag != nil && !ok {
 		pageSet["Tabs"] = "/S"
 	}
 	out.WriteString(objectText(pageRef, page, pageSet))
-	writeTagging(&out, tag, offsets)
+	writeTagging(&out, o.tag, offsets)
 
 	// The catalog again, with the form added. ETSI.CAdES.detached is a
 	// PDF 2.0 (or PDF 1.7 with the ESIC extension) feature.
 	offsets[tr.root.num] = out.Len()
 	fmt.Fprintf(&out, "%d %d obj\n<<", tr.root.num, tr.root.gen)
 	out.Write(bytes.TrimSpace(catalog[2 : len(catalog)-2]))
-	fmt.Fprintf(&out, "\n/AcroForm <</Fields [%d 0 R] /SigFlags 3>>", fieldNum)
+	fmt.Fprintf(&out, "\n/AcroForm <</Fields [%d 0 R] /SigFlags 3>>", o.field)
 	if _, ok := entries.get("Extensions"); !ok {
 		out.WriteString("\n/Extensions <</ESIC <</BaseVersion /1.7 /ExtensionLevel 2>>>>")
 	}
@@ -125,22 +107,100 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 	}
 	out.WriteString("\n>>\nendobj\n")
 
-	writeXref(&out, tr, offsets, size)
+	writeXref(&out, tr, offsets, o.size)
 
 	// Fill in /ByteRange, sign everything but /Contents.
 	b := out.Bytes()
-	copy(b[brStart:], byteRangeText(contentsStart, contentsEnd, len(b)-contentsEnd))
-	content := make([]byte, 0, len(b)-(contentsEnd-contentsStart))
-	content = append(append(content, b[:contentsStart]...), b[contentsEnd:]...)
-	sig, err := s.cms(content, stamp)
+	sig, err := s.cms(ph.covered(b), stamp)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(sig) > capacity {
 		return nil, sig, fmt.Errorf("%w: signature of %d bytes, %d reserved", errTooSmall, len(sig), capacity)
 	}
-	hex.Encode(b[contentsStart+1:], sig)
+	ph.fill(b, sig)
 	return b, sig, nil
+}
+
+// placeholders notes where the /ByteRange and /Contents placeholders of
+// a signature dictionary stand in the update being written.
+type placeholders struct{ byteRange, contentsStart, contentsEnd int }
+
+// writePlaceholders writes the /ByteRange and /Contents entries of a
+// signature dictionary as placeholders of fixed width: /Contents has
+// room for capacity bytes in hex.
+func writePlaceholders(out *bytes.Buffer, capacity int) placeholders {
+	out.WriteString("/ByteRange ")
+	p := placeholders{byteRange: out.Len()}
+	out.WriteString(byteRangeText(0, 0, 0))
+	out.WriteString("\n/Contents ")
+	p.contentsStart = out.Len()
+	out.WriteByte('<')
+	out.Write(bytes.Repeat([]byte("0"), 2*capacity))
+	out.WriteByte('>')
+	p.contentsEnd = out.Len()
+	return p
+}
+
+// covered fills in /ByteRange in b, the whole file with its update
+// written, and returns the bytes the signature covers: b but the value
+// of /Contents.
+func (p placeholders) covered(b []byte) []byte {
+	copy(b[p.byteRange:], byteRangeText(p.contentsStart, p.contentsEnd, len(b)-p.contentsEnd))
+	content := make([]byte, 0, len(b)-(p.contentsEnd-p.contentsStart))
+	return append(append(content, b[:p.contentsStart]...), b[p.contentsEnd:]...)
+}
+
+// fill writes value, which must fit the capacity reserved, in hex into
+// /Contents of b.
+func (p placeholders) fill(b, value []byte) {
+	hex.Encode(b[p.contentsStart+1:], value)
+}
+
+// sigObjects are the new objects of an update that adds a signature
+// field on page 1.
+type sigObjects struct {
+	sig, field, ap int      // the signature value, the field (its widget), its appearance
+	size           int      // /Size of the update
+	name           string   // the field's name (/T)
+	page           ref      // page 1
+	tag            *tagging // the structure tree objects changed, if the PDF is tagged
+	extra          string   // the widget's /TU and /StructParent when tagged
+}
+
+// newSigObjects numbers the objects of a signature field named name on
+// page 1 (page), after those of tr, and tags its widget if the document
+// is tagged, with tooltip (/TU) as its alternate description.
+func newSigObjects(pdf []byte, tr *trailer, catalog dict, page ref, name, tooltip string) (*sigObjects, error) {
+	o := &sigObjects{sig: tr.size, field: tr.size + 1, ap: tr.size + 2, size: tr.size + 3, name: name, page: page}
+	tag, err := tagWidget(pdf, tr, catalog, page, o.field, o.size)
+	if err != nil {
+		return nil, err
+	}
+	if tag != nil {
+		o.size++
+		o.tag = tag
+		o.extra = fmt.Sprintf(" /TU (%s) /StructParent %d", tooltip, tag.structParent)
+	}
+	return o, nil
+}
+
+// writeWidget writes the signature field merged with its widget, with
+// the signature value as /V: invisible (empty rectangle) but printable
+// (/F 4) and locked (/F 128), on page 1 (/P), with an empty appearance
+// as PDF/A wants. It notes the offsets of both objects.
+func (o *sigObjects) writeWidget(out *bytes.Buffer, offsets map[int]int) {
+	offsets[o.field] = out.Len()
+	fmt.Fprintf(out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (%s) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>%s>>\nendobj\n",
+		o.field, o.name, o.sig, o.page.num, o.page.gen, o.ap, o.extra)
+	offsets[o.ap] = out.Len()
+	fmt.Fprintf(out, "%d 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 0 0] /Resources <<>> /Length 0>>\nstream\n\nendstream\nendobj\n", o.ap)
+}
+
+// appendRef returns the direct array arr with a reference to object n
+// (generation 0) added at its end.
+func appendRef(arr string, n int) string {
+	return fmt.Sprintf("%s %d 0 R]", strings.TrimSuffix(strings.TrimSpace(arr), "]"), n)
 }
 
 // writeTagging writes the objects of t, if any, noting their offsets.
