@@ -25,6 +25,11 @@ type File struct {
 	// Prev reports whether the trailer has a /Prev entry (the file has
 	// been updated before).
 	Prev bool
+	// PrevXRef is the trailer's /Prev, the offset of the previous
+	// cross-reference section; -1 when there is none.
+	PrevXRef int
+
+	prev *File // the previous section, once Previous has read it
 }
 
 var (
@@ -32,6 +37,7 @@ var (
 	reRoot = regexp.MustCompile(`/Root\s+(\d+\s+\d+\s+R)`)
 	reInfo = regexp.MustCompile(`/Info\s+(\d+\s+\d+\s+R)`)
 	reID   = regexp.MustCompile(`/ID\s*(\[[^\]]*\])`)
+	rePrev = regexp.MustCompile(`/Prev\s+(\d+)`)
 )
 
 // Parse reads the trailer and the cross-reference table at the end of
@@ -51,7 +57,12 @@ func Parse(b []byte) (*File, error) {
 	if err != nil || xref < 0 || xref >= len(b) {
 		return nil, fmt.Errorf("bad startxref %q", f[0])
 	}
-	p := &File{B: b, XRef: xref}
+	return parseSection(b, xref)
+}
+
+// parseSection reads the cross-reference table at xref and its trailer.
+func parseSection(b []byte, xref int) (*File, error) {
+	p := &File{B: b, XRef: xref, PrevXRef: -1}
 	r := b[xref:]
 	line := func() []byte {
 		j := bytes.IndexAny(r, "\r\n")
@@ -124,10 +135,48 @@ func Parse(b []byte) (*File, error) {
 		p.ID = string(m[1])
 	}
 	p.Prev = bytes.Contains(tr, []byte("/Prev"))
+	if m = rePrev.FindSubmatch(tr); m != nil {
+		p.PrevXRef, _ = strconv.Atoi(string(m[1]))
+	}
 	if bytes.Contains(tr, []byte("/Encrypt")) {
 		return nil, errors.New("encrypted file")
 	}
 	return p, nil
+}
+
+// Previous reads the cross-reference section before p's (the one its
+// trailer's /Prev points at) with its trailer; nil when p's is the
+// first. The sections of a file must come one after the other: a /Prev
+// that does not point before p's section is an error.
+func (p *File) Previous() (*File, error) {
+	if p.prev != nil || p.PrevXRef < 0 {
+		return p.prev, nil
+	}
+	if p.PrevXRef >= p.XRef {
+		return nil, fmt.Errorf("bad /Prev %d in the trailer of the section at %d", p.PrevXRef, p.XRef)
+	}
+	q, err := parseSection(p.B, p.PrevXRef)
+	if err != nil {
+		return nil, fmt.Errorf("section at %d: %w", p.PrevXRef, err)
+	}
+	p.prev = q
+	return q, nil
+}
+
+// Latest returns the content of object n as Object does, from the
+// newest cross-reference section that has it, following /Prev; nil when
+// none has it.
+func (p *File) Latest(n int) ([]byte, error) {
+	for q := p; q != nil; {
+		o, err := q.Object(n)
+		if o != nil || err != nil {
+			return o, err
+		}
+		if q, err = q.Previous(); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // NumObjects returns one more than the highest object number of the
