@@ -17,7 +17,7 @@ func (s *Signer) appendDocTimestamp(ctx context.Context, pdf []byte, capacity in
 	if err != nil {
 		return nil, nil, err
 	}
-	_, entries, err := readDictObject(pdf, tr, tr.root, "catalog")
+	_, entries, err := readDictObject(tr, tr.root, "catalog")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -33,7 +33,7 @@ func (s *Signer) appendDocTimestamp(ctx context.Context, pdf []byte, capacity in
 	if !ok || !hasPrefix(fieldsVal, "[") {
 		return nil, nil, errors.New("document timestamp: /AcroForm has no direct /Fields array")
 	}
-	pageRef, page, err := firstPage(pdf, tr, entries)
+	pageRef, page, err := firstPage(tr, entries)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -41,7 +41,7 @@ func (s *Signer) appendDocTimestamp(ctx context.Context, pdf []byte, capacity in
 	if !ok || !hasPrefix(annots, "[") {
 		return nil, nil, fmt.Errorf("document timestamp: page %d has no direct /Annots array", pageRef.num)
 	}
-	o, err := newSigObjects(pdf, tr, entries, pageRef, "DocumentTimestamp1", "Document timestamp")
+	o, err := newSigObjects(tr, entries, pageRef, "DocumentTimestamp1", "Document timestamp")
 	if err != nil {
 		return nil, nil, err
 	}

@@ -216,7 +216,7 @@ func appendDSS(pdf []byte, v *validation) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	catalog, entries, err := readDictObject(pdf, tr, tr.root, "catalog")
+	catalog, entries, err := readDictObject(tr, tr.root, "catalog")
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/carta-letters/carta/renderer/internal/pdffile"
 )
 
 // byteRangeWidth is the width reserved for each number of /ByteRange.
@@ -34,14 +36,14 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 	if err != nil {
 		return nil, nil, err
 	}
-	catalog, entries, err := readDictObject(pdf, tr, tr.root, "catalog")
+	catalog, entries, err := readDictObject(tr, tr.root, "catalog")
 	if err != nil {
 		return nil, nil, err
 	}
 	if _, ok := entries.get("AcroForm"); ok {
 		return nil, nil, errors.New("the PDF already has a form (/AcroForm); signing such PDFs is not supported")
 	}
-	pageRef, page, err := firstPage(pdf, tr, entries)
+	pageRef, page, err := firstPage(tr, entries)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -53,7 +55,7 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 		annots = string(v)
 	}
 
-	o, err := newSigObjects(pdf, tr, entries, pageRef, "Signature1", "Digital signature")
+	o, err := newSigObjects(tr, entries, pageRef, "Signature1", "Digital signature")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -171,9 +173,9 @@ type sigObjects struct {
 // newSigObjects numbers the objects of a signature field named name on
 // page 1 (page), after those of tr, and tags its widget if the document
 // is tagged, with tooltip (/TU) as its alternate description.
-func newSigObjects(pdf []byte, tr *trailer, catalog dict, page ref, name, tooltip string) (*sigObjects, error) {
+func newSigObjects(tr *trailer, catalog dict, page ref, name, tooltip string) (*sigObjects, error) {
 	o := &sigObjects{sig: tr.size, field: tr.size + 1, ap: tr.size + 2, size: tr.size + 3, name: name, page: page}
-	tag, err := tagWidget(pdf, tr, catalog, page, o.field, o.size)
+	tag, err := tagWidget(tr, catalog, page, o.field, o.size)
 	if err != nil {
 		return nil, err
 	}
@@ -241,10 +243,10 @@ func writeXref(out *bytes.Buffer, tr *trailer, offsets map[int]int, size int) {
 		i = j
 	}
 	fmt.Fprintf(out, "trailer\n<</Size %d /Root %d %d R", size, tr.root.num, tr.root.gen)
-	if v, ok := tr.dict.get("Info"); ok {
+	if v := tr.file.Info; v != "" {
 		fmt.Fprintf(out, " /Info %s", v)
 	}
-	if v, ok := tr.dict.get("ID"); ok {
+	if v := tr.file.ID; v != "" {
 		fmt.Fprintf(out, " /ID %s", v)
 	}
 	fmt.Fprintf(out, " /Prev %d>>\nstartxref\n%d\n%%%%EOF\n", tr.offset, xref)
@@ -252,12 +254,8 @@ func writeXref(out *bytes.Buffer, tr *trailer, offsets map[int]int, size int) {
 
 // readDictObject reads the dictionary of object r; what names it in
 // errors.
-func readDictObject(pdf []byte, tr *trailer, r ref, what string) ([]byte, dict, error) {
-	off, err := objectOffset(pdf, tr, r.num)
-	if err != nil {
-		return nil, nil, fmt.Errorf("find %s %d: %w", what, r.num, err)
-	}
-	raw, err := readObjectDict(pdf, off, r)
+func readDictObject(tr *trailer, r ref, what string) ([]byte, dict, error) {
+	raw, err := readObjectDict(tr, r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s %d: %w", what, r.num, err)
 	}
@@ -269,15 +267,39 @@ func readDictObject(pdf []byte, tr *trailer, r ref, what string) ([]byte, dict, 
 	return raw, d, nil
 }
 
+// readObjectDict returns the dictionary of object r, from << to >>, from
+// the newest cross-reference section that has it. Carta writes
+// generation 0 only, and so does pdffile read.
+func readObjectDict(tr *trailer, r ref) ([]byte, error) {
+	if r.gen != 0 {
+		return nil, fmt.Errorf("generation %d: only generation 0 is supported", r.gen)
+	}
+	o, err := tr.file.Latest(r.num)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, errors.New("not in the cross-reference tables")
+	}
+	if !hasPrefix(o, "<<") {
+		return nil, errors.New("not a dictionary")
+	}
+	end, err := skipValue(o, 0)
+	if err != nil {
+		return nil, err
+	}
+	return o[:end], nil
+}
+
 // firstPage finds page 1 through the page tree of catalog.
-func firstPage(pdf []byte, tr *trailer, catalog dict) (ref, dict, error) {
+func firstPage(tr *trailer, catalog dict) (ref, dict, error) {
 	v, _ := catalog.get("Pages")
 	r, err := parseRef(v)
 	if err != nil {
 		return ref{}, nil, fmt.Errorf("read catalog: /Pages: %w", err)
 	}
 	for depth := 0; depth < 32; depth++ {
-		_, d, err := readDictObject(pdf, tr, r, "page tree node")
+		_, d, err := readDictObject(tr, r, "page tree node")
 		if err != nil {
 			return ref{}, nil, err
 		}
@@ -352,135 +374,29 @@ func pdfVersion(pdf []byte) string {
 // ref is an indirect reference.
 type ref struct{ num, gen int }
 
-// trailer is the newest trailer of a PDF.
+// trailer is the newest trailer of a PDF, read by pdffile.
 type trailer struct {
+	file   *pdffile.File
 	offset int // of the newest cross-reference section
-	dict   dict
 	size   int
 	root   ref
 	gens   map[int]int // generation of objects read, for rewriting them
 }
 
-// readTrailer finds the newest cross-reference section and its trailer.
+// readTrailer reads the newest cross-reference section and its trailer.
 func readTrailer(pdf []byte) (*trailer, error) {
-	i := bytes.LastIndex(pdf, []byte("startxref"))
-	if i < 0 {
-		return nil, errors.New("read trailer: no startxref")
-	}
-	toks := fields(pdf[i+len("startxref"):], 1)
-	if len(toks) < 1 {
-		return nil, errors.New("read trailer: no offset after startxref")
-	}
-	off, err := strconv.Atoi(string(toks[0]))
-	if err != nil || off < 0 || off >= len(pdf) {
-		return nil, fmt.Errorf("read trailer: bad startxref offset %q", toks[0])
-	}
-	d, err := xrefTrailer(pdf, off)
+	f, err := pdffile.Parse(pdf)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read trailer: %w", err)
 	}
-	if _, ok := d.get("Encrypt"); ok {
-		return nil, errors.New("read trailer: encrypted PDFs are not supported")
+	tr := &trailer{file: f, offset: f.XRef, size: f.Size, gens: map[int]int{}}
+	if tr.size < 1 {
+		return nil, fmt.Errorf("read trailer: bad /Size %d", f.Size)
 	}
-	tr := &trailer{offset: off, dict: d, gens: map[int]int{}}
-	v, _ := d.get("Size")
-	if tr.size, err = strconv.Atoi(string(v)); err != nil || tr.size < 1 {
-		return nil, fmt.Errorf("read trailer: bad /Size %q", v)
-	}
-	v, _ = d.get("Root")
-	if tr.root, err = parseRef(v); err != nil {
+	if tr.root, err = parseRef([]byte(f.Root)); err != nil {
 		return nil, fmt.Errorf("read trailer: /Root: %w", err)
 	}
 	return tr, nil
-}
-
-// xrefTrailer returns the trailer dictionary of the cross-reference table
-// at off.
-func xrefTrailer(pdf []byte, off int) (dict, error) {
-	if !hasPrefix(pdf[off:], "xref") {
-		return nil, fmt.Errorf("read cross-reference table at %d: not a classic xref table (cross-reference streams are not supported)", off)
-	}
-	i := bytes.Index(pdf[off:], []byte("trailer"))
-	if i < 0 {
-		return nil, fmt.Errorf("read cross-reference table at %d: no trailer", off)
-	}
-	rest := pdf[off+i+len("trailer"):]
-	start := bytes.Index(rest, []byte("<<"))
-	if start < 0 {
-		return nil, fmt.Errorf("read trailer at %d: no dictionary", off+i)
-	}
-	end, err := skipValue(rest, start)
-	if err != nil {
-		return nil, fmt.Errorf("read trailer at %d: %w", off+i, err)
-	}
-	d, err := parseDict(rest[start:end])
-	if err != nil {
-		return nil, fmt.Errorf("read trailer at %d: %w", off+i, err)
-	}
-	return d, nil
-}
-
-// objectOffset finds the offset of object num in the cross-reference
-// tables, newest first, following /Prev.
-func objectOffset(pdf []byte, tr *trailer, num int) (int, error) {
-	off, seen := tr.offset, map[int]bool{}
-	for !seen[off] {
-		seen[off] = true
-		d, err := xrefTrailer(pdf, off)
-		if err != nil {
-			return 0, err
-		}
-		end := bytes.Index(pdf[off:], []byte("trailer"))
-		toks := fields(pdf[off+len("xref"):off+end], -1)
-		for len(toks) >= 2 {
-			first, err1 := strconv.Atoi(string(toks[0]))
-			count, err2 := strconv.Atoi(string(toks[1]))
-			if err1 != nil || err2 != nil || count < 0 || len(toks) < 2+3*count {
-				return 0, fmt.Errorf("read cross-reference table at %d: bad subsection %q %q", off, toks[0], toks[1])
-			}
-			if num >= first && num < first+count {
-				e := toks[2+3*(num-first):]
-				if string(e[2]) != "n" {
-					return 0, errors.New("object is free")
-				}
-				o, err := strconv.Atoi(string(e[0]))
-				if err != nil || o < 0 || o >= len(pdf) {
-					return 0, fmt.Errorf("bad offset %q", e[0])
-				}
-				return o, nil
-			}
-			toks = toks[2+3*count:]
-		}
-		prev, ok := d.get("Prev")
-		if !ok {
-			break
-		}
-		if off, err = strconv.Atoi(string(prev)); err != nil || off < 0 || off >= len(pdf) {
-			return 0, fmt.Errorf("bad /Prev %q", prev)
-		}
-	}
-	return 0, errors.New("not in the cross-reference tables")
-}
-
-// readObjectDict returns the dictionary of object r at off, from << to >>.
-func readObjectDict(pdf []byte, off int, r ref) ([]byte, error) {
-	head := fmt.Sprintf("%d %d obj", r.num, r.gen)
-	if !hasPrefix(pdf[off:], head) {
-		return nil, fmt.Errorf("no %q at offset %d", head, off)
-	}
-	rest := pdf[off+len(head):]
-	start := 0
-	for start < len(rest) && isSpace(rest[start]) {
-		start++
-	}
-	if !hasPrefix(rest[start:], "<<") {
-		return nil, errors.New("not a dictionary")
-	}
-	end, err := skipValue(rest, start)
-	if err != nil {
-		return nil, err
-	}
-	return rest[start:end], nil
 }
 
 // dict is a parsed dictionary: keys (without /) and raw values, in order.

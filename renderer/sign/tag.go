@@ -27,7 +27,7 @@ type tagging struct {
 // for a structure tree of a shape it does not know (a /ParentTree with
 // /Kids, a root with several kids, indirect arrays): the widget is then
 // left out of the tree rather than the letter left unsigned.
-func tagWidget(pdf []byte, tr *trailer, catalog dict, pageRef ref, fieldNum, formNum int) (*tagging, error) {
+func tagWidget(tr *trailer, catalog dict, pageRef ref, fieldNum, formNum int) (*tagging, error) {
 	v, ok := catalog.get("StructTreeRoot")
 	if !ok {
 		return nil, nil
@@ -36,7 +36,7 @@ func tagWidget(pdf []byte, tr *trailer, catalog dict, pageRef ref, fieldNum, for
 	if err != nil {
 		return nil, nil
 	}
-	_, root, err := readDictObject(pdf, tr, rootRef, "structure tree root")
+	_, root, err := readDictObject(tr, rootRef, "structure tree root")
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func tagWidget(pdf []byte, tr *trailer, catalog dict, pageRef ref, fieldNum, for
 	if docRef == rootRef {
 		return nil, nil
 	}
-	_, doc, err := readDictObject(pdf, tr, docRef, "structure element")
+	_, doc, err := readDictObject(tr, docRef, "structure element")
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func tagWidget(pdf []byte, tr *trailer, catalog dict, pageRef ref, fieldNum, for
 		if ptRef, err = parseRef(ptVal); err != nil {
 			return nil, nil
 		}
-		if _, pt, err = readDictObject(pdf, tr, ptRef, "parent tree"); err != nil {
+		if _, pt, err = readDictObject(tr, ptRef, "parent tree"); err != nil {
 			return nil, err
 		}
 	}

@@ -77,7 +77,7 @@ func parseSection(b []byte, xref int) (*File, error) {
 		return bytes.TrimRight(l, " ")
 	}
 	if string(line()) != "xref" {
-		return nil, errors.New("startxref does not point at a cross-reference table")
+		return nil, errors.New("startxref does not point at a cross-reference table (cross-reference streams are not supported)")
 	}
 	for {
 		l := line()
@@ -139,7 +139,7 @@ func parseSection(b []byte, xref int) (*File, error) {
 		p.PrevXRef, _ = strconv.Atoi(string(m[1]))
 	}
 	if bytes.Contains(tr, []byte("/Encrypt")) {
-		return nil, errors.New("encrypted file")
+		return nil, errors.New("encrypted PDFs are not supported")
 	}
 	return p, nil
 }
