@@ -70,9 +70,9 @@
 // public key, and its signing-time attribute is removed), because
 // pkcs7's AddSignerChain always adds that attribute (with its own clock)
 // and PAdES forbids it; (2) the PDF side (reading the catalog and first
-// page of Carta's classic-xref PDFs, whose trailer and cross-reference
-// sections renderer/internal/pdffile reads, and writing the incremental
-// updates), because the Go PDF libraries reachable either rewrite the
+// page of Carta's classic-xref PDFs and writing the objects of the
+// incremental updates; renderer/internal/pdffile reads the trailer and
+// cross-reference sections and writes the update's sections), because the Go PDF libraries reachable either rewrite the
 // whole file, which would change the signed bytes, or cannot write a
 // PAdES signature dictionary and DSS.
 //

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/carta-letters/carta/renderer/internal/pdffile"
 )
 
 // appendDocTimestamp appends a document timestamp (PAdES B-LTA, ETSI EN
@@ -41,40 +43,40 @@ func (s *Signer) appendDocTimestamp(ctx context.Context, pdf []byte, capacity in
 	if !ok || !hasPrefix(annots, "[") {
 		return nil, nil, fmt.Errorf("document timestamp: page %d has no direct /Annots array", pageRef.num)
 	}
-	o, err := newSigObjects(tr, entries, pageRef, "DocumentTimestamp1", "Document timestamp")
+	u := tr.file.UpdateCopy(2*capacity + 4096)
+	o, err := newSigObjects(u, tr, entries, pageRef, "DocumentTimestamp1", "Document timestamp")
 	if err != nil {
 		return nil, nil, err
 	}
 
-	var out bytes.Buffer
-	out.Grow(len(pdf) + 2*capacity + 4096)
-	out.Write(pdf)
-	offsets := map[int]int{}
-	offsets[o.sig] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161\n", o.sig)
-	ph := writePlaceholders(&out, capacity)
-	out.WriteString("\n>>\nendobj\n")
-	o.writeWidget(&out, offsets)
-	offsets[pageRef.num] = out.Len()
-	out.WriteString(objectText(pageRef, page, map[string]string{"Annots": appendRef(string(annots), o.field)}))
-	writeTagging(&out, o.tag, offsets)
-	offsets[tr.root.num] = out.Len()
-	fmt.Fprintf(&out, "%d %d obj\n<<", tr.root.num, tr.root.gen)
+	var d bytes.Buffer
+	d.WriteString("<</Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161\n")
+	ph := writePlaceholders(&d, capacity)
+	d.WriteString("\n>>")
+	ph = ph.at(u.Object(o.sig, d.Bytes()))
+	o.writeWidget(u)
+	u.Object(pageRef.num, []byte(dictText(page, map[string]string{"Annots": appendRef(string(annots), o.field)})))
+	writeTagging(u, o.tag)
+	d.Reset()
+	d.WriteString("<<")
 	for _, e := range entries {
 		if e.key != "AcroForm" {
-			fmt.Fprintf(&out, "/%s %s\n", e.key, e.val)
+			fmt.Fprintf(&d, "/%s %s\n", e.key, e.val)
 		}
 	}
-	out.WriteString("/AcroForm <<")
+	d.WriteString("/AcroForm <<")
 	for _, e := range formDict {
 		if e.key != "Fields" {
-			fmt.Fprintf(&out, "/%s %s ", e.key, e.val)
+			fmt.Fprintf(&d, "/%s %s ", e.key, e.val)
 		}
 	}
-	fmt.Fprintf(&out, "/Fields %s>>\n>>\nendobj\n", appendRef(string(fieldsVal), o.field))
-	writeXref(&out, tr, offsets, o.size)
+	fmt.Fprintf(&d, "/Fields %s>>\n>>", appendRef(string(fieldsVal), o.field))
+	u.Object(tr.root.num, d.Bytes())
+	b, err := u.Finish(pdffile.Trailer{})
+	if err != nil {
+		return nil, nil, err
+	}
 
-	b := out.Bytes()
 	ts, err := s.tsa.stamp(ctx, ph.covered(b))
 	if err != nil {
 		return nil, nil, fmt.Errorf("document %w", err)

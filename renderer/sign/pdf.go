@@ -55,64 +55,61 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 		annots = string(v)
 	}
 
-	o, err := newSigObjects(tr, entries, pageRef, "Signature1", "Digital signature")
+	u := tr.file.UpdateCopy(2*capacity + 4096)
+	o, err := newSigObjects(u, tr, entries, pageRef, "Signature1", "Digital signature")
 	if err != nil {
 		return nil, nil, err
 	}
-	var out bytes.Buffer
-	out.Grow(len(pdf) + 2*capacity + 4096)
-	out.Write(pdf)
-	if last := pdf[len(pdf)-1]; last != '\n' && last != '\r' {
-		out.WriteByte('\n')
-	}
-	offsets := map[int]int{}
 
 	// The signature dictionary. /ByteRange and /Contents are placeholders
 	// filled in below, at the same width.
-	offsets[o.sig] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n", o.sig)
-	ph := writePlaceholders(&out, capacity)
-	fmt.Fprintf(&out, "\n/M %s", pdfDate(t))
+	var d bytes.Buffer
+	d.WriteString("<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n")
+	ph := writePlaceholders(&d, capacity)
+	fmt.Fprintf(&d, "\n/M %s", pdfDate(t))
 	for _, e := range []struct{ key, val string }{{"Name", s.name}, {"Reason", s.reason}, {"Location", s.location}} {
 		if e.val != "" {
-			fmt.Fprintf(&out, "\n/%s %s", e.key, pdfText(e.val))
+			fmt.Fprintf(&d, "\n/%s %s", e.key, pdfText(e.val))
 		}
 	}
-	out.WriteString("\n/Prop_Build <</App <</Name /Carta>>>>\n>>\nendobj\n")
+	d.WriteString("\n/Prop_Build <</App <</Name /Carta>>>>\n>>")
+	ph = ph.at(u.Object(o.sig, d.Bytes()))
 
 	// The signature field merged with its widget, on page 1 (/P and the
 	// page's /Annots).
-	o.writeWidget(&out, offsets)
+	o.writeWidget(u)
 
 	// Page 1 again, with the widget in /Annots (and, when tagged, the
 	// tab order of the structure, as PDF/UA wants of pages with
 	// annotations); the structure tree objects tagWidget changed.
-	offsets[pageRef.num] = out.Len()
 	pageSet := map[string]string{"Annots": appendRef(annots, o.field)}
 	if _, ok := page.get("Tabs"); o.tag != nil && !ok {
 		pageSet["Tabs"] = "/S"
 	}
-	out.WriteString(objectText(pageRef, page, pageSet))
-	writeTagging(&out, o.tag, offsets)
+	u.Object(pageRef.num, []byte(dictText(page, pageSet)))
+	writeTagging(u, o.tag)
 
 	// The catalog again, with the form added. ETSI.CAdES.detached is a
 	// PDF 2.0 (or PDF 1.7 with the ESIC extension) feature.
-	offsets[tr.root.num] = out.Len()
-	fmt.Fprintf(&out, "%d %d obj\n<<", tr.root.num, tr.root.gen)
-	out.Write(bytes.TrimSpace(catalog[2 : len(catalog)-2]))
-	fmt.Fprintf(&out, "\n/AcroForm <</Fields [%d 0 R] /SigFlags 3>>", o.field)
+	d.Reset()
+	d.WriteString("<<")
+	d.Write(bytes.TrimSpace(catalog[2 : len(catalog)-2]))
+	fmt.Fprintf(&d, "\n/AcroForm <</Fields [%d 0 R] /SigFlags 3>>", o.field)
 	if _, ok := entries.get("Extensions"); !ok {
-		out.WriteString("\n/Extensions <</ESIC <</BaseVersion /1.7 /ExtensionLevel 2>>>>")
+		d.WriteString("\n/Extensions <</ESIC <</BaseVersion /1.7 /ExtensionLevel 2>>>>")
 	}
 	if _, ok := entries.get("Version"); !ok && pdfVersion(pdf) < "1.7" {
-		out.WriteString("\n/Version /1.7")
+		d.WriteString("\n/Version /1.7")
 	}
-	out.WriteString("\n>>\nendobj\n")
+	d.WriteString("\n>>")
+	u.Object(tr.root.num, d.Bytes())
 
-	writeXref(&out, tr, offsets, o.size)
+	b, err := u.Finish(pdffile.Trailer{})
+	if err != nil {
+		return nil, nil, err
+	}
 
 	// Fill in /ByteRange, sign everything but /Contents.
-	b := out.Bytes()
 	sig, err := s.cms(ph.covered(b), stamp)
 	if err != nil {
 		return nil, nil, err
@@ -144,6 +141,12 @@ func writePlaceholders(out *bytes.Buffer, capacity int) placeholders {
 	return p
 }
 
+// at returns p moved by off: placeholders written into an object's
+// content, placed at off in the file.
+func (p placeholders) at(off int) placeholders {
+	return placeholders{p.byteRange + off, p.contentsStart + off, p.contentsEnd + off}
+}
+
 // covered fills in /ByteRange in b, the whole file with its update
 // written, and returns the bytes the signature covers: b but the value
 // of /Contents.
@@ -171,16 +174,19 @@ type sigObjects struct {
 }
 
 // newSigObjects numbers the objects of a signature field named name on
-// page 1 (page), after those of tr, and tags its widget if the document
-// is tagged, with tooltip (/TU) as its alternate description.
-func newSigObjects(tr *trailer, catalog dict, page ref, name, tooltip string) (*sigObjects, error) {
-	o := &sigObjects{sig: tr.size, field: tr.size + 1, ap: tr.size + 2, size: tr.size + 3, name: name, page: page}
-	tag, err := tagWidget(tr, catalog, page, o.field, o.size)
+// page 1 (page) in update u, and tags its widget if the document is
+// tagged, with tooltip (/TU) as its alternate description.
+func newSigObjects(u *pdffile.Update, tr *trailer, catalog dict, page ref, name, tooltip string) (*sigObjects, error) {
+	o := &sigObjects{sig: u.New(), field: u.New(), ap: u.New(), name: name, page: page}
+	form := o.ap + 1 // the structure element of the widget, if tagged
+	tag, err := tagWidget(tr, catalog, page, o.field, form)
 	if err != nil {
 		return nil, err
 	}
 	if tag != nil {
-		o.size++
+		if n := u.New(); n != form {
+			return nil, fmt.Errorf("number the signature objects: structure element %d, want %d", n, form)
+		}
 		o.tag = tag
 		o.extra = fmt.Sprintf(" /TU (%s) /StructParent %d", tooltip, tag.structParent)
 	}
@@ -190,13 +196,11 @@ func newSigObjects(tr *trailer, catalog dict, page ref, name, tooltip string) (*
 // writeWidget writes the signature field merged with its widget, with
 // the signature value as /V: invisible (empty rectangle) but printable
 // (/F 4) and locked (/F 128), on page 1 (/P), with an empty appearance
-// as PDF/A wants. It notes the offsets of both objects.
-func (o *sigObjects) writeWidget(out *bytes.Buffer, offsets map[int]int) {
-	offsets[o.field] = out.Len()
-	fmt.Fprintf(out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (%s) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>%s>>\nendobj\n",
-		o.field, o.name, o.sig, o.page.num, o.page.gen, o.ap, o.extra)
-	offsets[o.ap] = out.Len()
-	fmt.Fprintf(out, "%d 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 0 0] /Resources <<>> /Length 0>>\nstream\n\nendstream\nendobj\n", o.ap)
+// as PDF/A wants.
+func (o *sigObjects) writeWidget(u *pdffile.Update) {
+	u.Object(o.field, fmt.Appendf(nil, "<</Type /Annot /Subtype /Widget /FT /Sig /T (%s) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>%s>>",
+		o.name, o.sig, o.page.num, o.page.gen, o.ap, o.extra))
+	u.Stream(o.ap, "/Type /XObject /Subtype /Form /BBox [0 0 0 0] /Resources <<>>", nil)
 }
 
 // appendRef returns the direct array arr with a reference to object n
@@ -205,52 +209,18 @@ func appendRef(arr string, n int) string {
 	return fmt.Sprintf("%s %d 0 R]", strings.TrimSuffix(strings.TrimSpace(arr), "]"), n)
 }
 
-// writeTagging writes the objects of t, if any, noting their offsets.
-func writeTagging(out *bytes.Buffer, t *tagging, offsets map[int]int) {
+// writeTagging writes the objects of t, if any.
+func writeTagging(u *pdffile.Update, t *tagging) {
 	if t == nil {
 		return
 	}
 	for _, n := range slices.Sorted(maps.Keys(t.objects)) {
-		offsets[n] = out.Len()
-		out.WriteString(t.objects[n])
+		u.Object(n, []byte(t.objects[n]))
 	}
 }
 
 // errTooSmall says the space reserved for the CMS was too small.
 var errTooSmall = errors.New("signature does not fit the space reserved")
-
-// writeXref writes the cross-reference section of an incremental update
-// of the objects at offsets (keyed by number; generation 0 except for
-// the catalog) and its trailer, with /Size size and /Prev the section of
-// tr, then startxref and %%EOF.
-func writeXref(out *bytes.Buffer, tr *trailer, offsets map[int]int, size int) {
-	xref := out.Len()
-	out.WriteString("xref\n")
-	nums := make([]int, 0, len(offsets))
-	for n := range offsets {
-		nums = append(nums, n)
-	}
-	slices.Sort(nums)
-	for i := 0; i < len(nums); {
-		j := i + 1
-		for j < len(nums) && nums[j] == nums[j-1]+1 {
-			j++
-		}
-		fmt.Fprintf(out, "%d %d\n", nums[i], j-i)
-		for _, n := range nums[i:j] {
-			fmt.Fprintf(out, "%010d %05d n \n", offsets[n], tr.gens[n])
-		}
-		i = j
-	}
-	fmt.Fprintf(out, "trailer\n<</Size %d /Root %d %d R", size, tr.root.num, tr.root.gen)
-	if v := tr.file.Info; v != "" {
-		fmt.Fprintf(out, " /Info %s", v)
-	}
-	if v := tr.file.ID; v != "" {
-		fmt.Fprintf(out, " /ID %s", v)
-	}
-	fmt.Fprintf(out, " /Prev %d>>\nstartxref\n%d\n%%%%EOF\n", tr.offset, xref)
-}
 
 // readDictObject reads the dictionary of object r; what names it in
 // errors.
@@ -263,7 +233,6 @@ func readDictObject(tr *trailer, r ref, what string) ([]byte, dict, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s %d: %w", what, r.num, err)
 	}
-	tr.gens[r.num] = r.gen
 	return raw, d, nil
 }
 
@@ -380,7 +349,6 @@ type trailer struct {
 	offset int // of the newest cross-reference section
 	size   int
 	root   ref
-	gens   map[int]int // generation of objects read, for rewriting them
 }
 
 // readTrailer reads the newest cross-reference section and its trailer.
@@ -389,7 +357,7 @@ func readTrailer(pdf []byte) (*trailer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read trailer: %w", err)
 	}
-	tr := &trailer{file: f, offset: f.XRef, size: f.Size, gens: map[int]int{}}
+	tr := &trailer{file: f, offset: f.XRef, size: f.Size}
 	if tr.size < 1 {
 		return nil, fmt.Errorf("read trailer: bad /Size %d", f.Size)
 	}

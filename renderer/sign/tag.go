@@ -10,9 +10,8 @@ import (
 )
 
 // tagging is what tagWidget adds to an update for one widget of a
-// tagged PDF: the widget's /StructParent key, objects to write (new or
-// rewritten, by number, each "N G obj ... endobj" text) and the
-// generation of each rewritten object.
+// tagged PDF: the widget's /StructParent key and the objects to write
+// (new or rewritten, by number, each its dictionary's text).
 type tagging struct {
 	structParent int
 	objects      map[int]string
@@ -119,19 +118,16 @@ func tagWidget(tr *trailer, catalog dict, pageRef ref, fieldNum, formNum int) (*
 	newNums := fmt.Sprintf("%s %d %d 0 R]", strings.TrimSuffix(strings.TrimSpace(string(nums)), "]"), key, formNum)
 
 	t := &tagging{structParent: key, objects: map[int]string{}}
-	t.objects[formNum] = fmt.Sprintf("%d 0 obj\n<</Type /StructElem /S /Form /P %d %d R /Pg %d %d R /K <</Type /OBJR /Obj %d 0 R /Pg %d %d R>>>>\nendobj\n",
-		formNum, docRef.num, docRef.gen, pageRef.num, pageRef.gen, fieldNum, pageRef.num, pageRef.gen)
-	t.objects[docRef.num] = objectText(docRef, doc, map[string]string{"K": kids})
-	tr.gens[docRef.num] = docRef.gen
+	t.objects[formNum] = fmt.Sprintf("<</Type /StructElem /S /Form /P %d %d R /Pg %d %d R /K <</Type /OBJR /Obj %d 0 R /Pg %d %d R>>>>",
+		docRef.num, docRef.gen, pageRef.num, pageRef.gen, fieldNum, pageRef.num, pageRef.gen)
+	t.objects[docRef.num] = dictText(doc, map[string]string{"K": kids})
 	rootSet := map[string]string{"ParentTreeNextKey": strconv.Itoa(key + 1)}
 	if ptRef.num == 0 {
 		rootSet["ParentTree"] = dictText(pt, map[string]string{"Nums": newNums})
 	} else {
-		t.objects[ptRef.num] = objectText(ptRef, pt, map[string]string{"Nums": newNums})
-		tr.gens[ptRef.num] = ptRef.gen
+		t.objects[ptRef.num] = dictText(pt, map[string]string{"Nums": newNums})
 	}
-	t.objects[rootRef.num] = objectText(rootRef, root, rootSet)
-	tr.gens[rootRef.num] = rootRef.gen
+	t.objects[rootRef.num] = dictText(root, rootSet)
 	return t, nil
 }
 
@@ -154,9 +150,4 @@ func dictText(d dict, set map[string]string) string {
 	}
 	b.WriteString(">>")
 	return b.String()
-}
-
-// objectText writes object r with dictionary d changed as dictText does.
-func objectText(r ref, d dict, set map[string]string) string {
-	return fmt.Sprintf("%d %d obj\n%s\nendobj\n", r.num, r.gen, dictText(d, set))
 }

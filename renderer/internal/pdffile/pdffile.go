@@ -260,12 +260,27 @@ type entry struct{ num, off int }
 // Update starts an incremental update of p. It appends to p.B: the
 // caller gives up p.B.
 func (p *File) Update() *Update {
-	out := p.B
+	return p.updateOf(p.B)
+}
+
+// UpdateCopy starts an incremental update of a copy of p.B, with room
+// for extra bytes of update before the copy grows; p.B stays as it is.
+func (p *File) UpdateCopy(extra int) *Update {
+	out := make([]byte, len(p.B), len(p.B)+1+extra)
+	copy(out, p.B)
+	return p.updateOf(out)
+}
+
+func (p *File) updateOf(out []byte) *Update {
 	if len(out) > 0 && out[len(out)-1] != '\n' {
 		out = append(out, '\n')
 	}
 	return &Update{f: p, out: out, size: p.Size}
 }
+
+// Len is the length of the file with what the update has appended so
+// far: the offset the next object starts at.
+func (u *Update) Len() int { return len(u.out) }
 
 // New returns a new object number.
 func (u *Update) New() int {
@@ -274,11 +289,14 @@ func (u *Update) New() int {
 }
 
 // Object appends object num (new, or a new version of an existing one)
-// with the given content, e.g. a dictionary "<<...>>".
-func (u *Update) Object(num int, content []byte) {
+// with the given content, e.g. a dictionary "<<...>>", and returns the
+// offset of the content in the file.
+func (u *Update) Object(num int, content []byte) int {
 	u.begin(num)
+	at := len(u.out)
 	u.out = append(u.out, content...)
 	u.out = append(u.out, "\nendobj\n"...)
+	return at
 }
 
 // Stream appends the stream object num: dict holds its dictionary's

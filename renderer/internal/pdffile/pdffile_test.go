@@ -161,3 +161,28 @@ func TestLatestFollowsPrev(t *testing.T) {
 		t.Errorf("a looping /Prev: %v", err)
 	}
 }
+
+func TestUpdateCopyLeavesTheFile(t *testing.T) {
+	orig := minimal()
+	b := make([]byte, len(orig), len(orig)+64) // room to append in place
+	copy(b, orig)
+	p, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := p.UpdateCopy(100)
+	at := u.Object(1, []byte("<</Type /Catalog /Pages 2 0 R /Lang (en)>>"))
+	if at != len(orig)+len("1 0 obj\n") || u.Len() != at+len("<</Type /Catalog /Pages 2 0 R /Lang (en)>>\nendobj\n") {
+		t.Errorf("content at %d, update length %d", at, u.Len())
+	}
+	out, err := u.Finish(Trailer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b[:cap(b)], append(bytes.Clone(orig), make([]byte, 64)...)) || !bytes.Equal(p.B, orig) {
+		t.Error("UpdateCopy changed the parsed file")
+	}
+	if got := out[at : at+len("<</Type /Catalog")]; string(got) != "<</Type /Catalog" {
+		t.Errorf("content at the offset Object returned: %q", got)
+	}
+}
