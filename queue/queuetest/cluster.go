@@ -56,17 +56,9 @@ func StartCluster(t testing.TB) *Cluster {
 func (c *Cluster) StartNode(i int) {
 	c.t.Helper()
 	n := c.nodes[i]
-	opts := &server.Options{
-		ServerName: n.name,
-		Host:       "127.0.0.1",
-		Port:       n.port,
-		JetStream:  true,
-		StoreDir:   n.dir,
-		NoLog:      true,
-		NoSigs:     true,
-		Cluster:    server.ClusterOpts{Name: "carta-test", Host: "127.0.0.1", Port: n.routePort},
-		Routes:     server.RoutesFromStr(n.routes),
-	}
+	opts := serverOptions(n.name, n.port, n.dir)
+	opts.Cluster = server.ClusterOpts{Name: "carta-test", Host: "127.0.0.1", Port: n.routePort}
+	opts.Routes = server.RoutesFromStr(n.routes)
 	n.srv = startServer(c.t, opts, "nats-server "+n.name)
 }
 

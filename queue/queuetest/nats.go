@@ -32,16 +32,7 @@ func StartNATS(t testing.TB) *NATS {
 // Start starts the server (again), on the same port and store.
 func (n *NATS) Start() {
 	n.t.Helper()
-	opts := &server.Options{
-		ServerName: "carta-test",
-		Host:       "127.0.0.1",
-		Port:       n.port,
-		JetStream:  true,
-		StoreDir:   n.dir,
-		NoLog:      true,
-		NoSigs:     true,
-	}
-	n.srv = startServer(n.t, opts, "nats-server")
+	n.srv = startServer(n.t, serverOptions("carta-test", n.port, n.dir), "nats-server")
 	n.port = n.srv.Addr().(*net.TCPAddr).Port
 }
 
@@ -66,6 +57,20 @@ func (n *NATS) URL() string { return "nats://127.0.0.1:" + itoa(n.port) }
 func (n *NATS) Connect(t testing.TB) *nats.Conn {
 	t.Helper()
 	return connect(t, n.URL(), "nats")
+}
+
+// serverOptions are the options of a quiet JetStream nats-server named
+// name on a loopback port (-1: a random one) keeping its data in dir.
+func serverOptions(name string, port int, dir string) *server.Options {
+	return &server.Options{
+		ServerName: name,
+		Host:       "127.0.0.1",
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   dir,
+		NoLog:      true,
+		NoSigs:     true,
+	}
 }
 
 // startServer starts a nats-server with opts and waits until it accepts
