@@ -84,17 +84,9 @@ func (c *composer) shapeComplex(size float64) error {
 	bs := &c.bidi
 	bs.active = false
 	g := c.glyphs
-	need := bs.rtlDoc
-	bs.runes = bs.runes[:0]
-	for k := range g {
-		r := c.runeOf(k)
-		if g[k].cls == clsNewline {
-			r = '\n'
-		}
-		need = need || fonts.NeedsShaping(r)
-		bs.runes = append(bs.runes, r)
-	}
-	if !need || len(g) == 0 {
+	var need bool
+	bs.runes, need = c.paragraphRunes(bs.runes, fonts.NeedsShaping)
+	if !(need || bs.rtlDoc) || len(g) == 0 {
 		return nil
 	}
 	bs.active = true

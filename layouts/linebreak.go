@@ -21,17 +21,9 @@ type lineBreaks struct {
 // shape gave them (spaces, hyphens and dashes break as before).
 func (c *composer) markBreaks() {
 	g := c.glyphs
-	any := false
 	lb := &c.cjk
-	lb.runes = lb.runes[:0]
-	for k := range g {
-		r := c.runeOf(k)
-		if g[k].cls == clsNewline {
-			r = '\n'
-		}
-		any = any || fonts.IsCJK(r)
-		lb.runes = append(lb.runes, r)
-	}
+	var any bool
+	lb.runes, any = c.paragraphRunes(lb.runes, fonts.IsCJK)
 	if !any {
 		return
 	}
@@ -48,4 +40,21 @@ func (c *composer) markBreaks() {
 			g[k].cls = clsBreakBefore
 		}
 	}
+}
+
+// paragraphRunes returns buf[:0] with the rune of each glyph of c.glyphs
+// appended ('\n' for a line break), and whether has holds for any of
+// them.
+func (c *composer) paragraphRunes(buf []rune, has func(rune) bool) ([]rune, bool) {
+	buf = buf[:0]
+	found := false
+	for k := range c.glyphs {
+		r := c.runeOf(k)
+		if c.glyphs[k].cls == clsNewline {
+			r = '\n'
+		}
+		found = found || has(r)
+		buf = append(buf, r)
+	}
+	return buf, found
 }

@@ -38,42 +38,21 @@ type metrics struct {
 }
 
 func newMetrics() *metrics {
-	buckets := []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "carta_jobs_total", Help: "Jobs handled, by status (done, failed, retried, republished, abandoned).",
 		}, []string{"status"}),
-		render: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "carta_render_duration_seconds", Help: "Time to decode, validate and render one job.", Buckets: buckets,
-		}),
-		upload: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "carta_upload_duration_seconds", Help: "Time to store one PDF.", Buckets: buckets,
-		}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "carta_jobs_in_flight", Help: "Jobs being processed now.",
-		}),
-		redeliveries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "carta_redeliveries_total", Help: "Messages received that had been delivered before.",
-		}),
-		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "carta_dead_letters_total", Help: "Jobs copied to the dead-letter stream.",
-		}),
-		storageUp: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "carta_storage_up", Help: "1 while the object store answers, 0 during a storage outage (no new jobs pulled, jobs in flight held).",
-		}),
-		storageOutages: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "carta_storage_outages_total", Help: "Storage outages begun (S3 unreachable, 5xx, throttling, credentials refused, bucket missing).",
-		}),
-		held: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "carta_jobs_held", Help: "Jobs rendered and waiting for the object store to answer again.",
-		}),
-		natsRetries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "carta_nats_retries_total", Help: "JetStream calls for a job tried again after a lost connection, a lost reply or no responders.",
-		}),
-		ready: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "carta_ready", Help: "1 when the last /readyz check passed, 0 when it failed.",
-		}),
+		render:         newHistogram("carta_render_duration_seconds", "Time to decode, validate and render one job."),
+		upload:         newHistogram("carta_upload_duration_seconds", "Time to store one PDF."),
+		inFlight:       newGauge("carta_jobs_in_flight", "Jobs being processed now."),
+		redeliveries:   newCounter("carta_redeliveries_total", "Messages received that had been delivered before."),
+		deadLetters:    newCounter("carta_dead_letters_total", "Jobs copied to the dead-letter stream."),
+		storageUp:      newGauge("carta_storage_up", "1 while the object store answers, 0 during a storage outage (no new jobs pulled, jobs in flight held)."),
+		storageOutages: newCounter("carta_storage_outages_total", "Storage outages begun (S3 unreachable, 5xx, throttling, credentials refused, bucket missing)."),
+		held:           newGauge("carta_jobs_held", "Jobs rendered and waiting for the object store to answer again."),
+		natsRetries:    newCounter("carta_nats_retries_total", "JetStream calls for a job tried again after a lost connection, a lost reply or no responders."),
+		ready:          newGauge("carta_ready", "1 when the last /readyz check passed, 0 when it failed."),
 	}
 	m.storageUp.Set(1)
 	for _, s := range []string{statusDone, statusFailed, statusRetried, statusRepublished, statusAbandoned} {
@@ -83,6 +62,21 @@ func newMetrics() *metrics {
 		m.storageUp, m.storageOutages, m.held, m.natsRetries, m.ready,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// durationBuckets are the buckets of the duration histograms, in seconds.
+var durationBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+func newCounter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+}
+
+func newGauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+}
+
+func newHistogram(name, help string) prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: durationBuckets})
 }
 
 // Registry is the Prometheus registry of the worker's metrics.

@@ -128,18 +128,10 @@ func Setup(ctx context.Context, js jetstream.JetStream, c Config) (*Resources, e
 	c = c.withDefaults()
 	var r Resources
 	var err error
-	if r.Jobs, err = ensure(ctx, "stream "+c.Stream,
-		func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, c.Stream) },
-		func(ctx context.Context) (jetstream.Stream, error) { return js.CreateStream(ctx, c.JobsStreamConfig()) },
-		func(ctx context.Context) (jetstream.Stream, error) { return js.UpdateStream(ctx, c.JobsStreamConfig()) },
-	); err != nil {
+	if r.Jobs, err = ensureStream(ctx, js, c.JobsStreamConfig()); err != nil {
 		return nil, err
 	}
-	if r.Dead, err = ensure(ctx, "stream "+c.DeadStream,
-		func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, c.DeadStream) },
-		func(ctx context.Context) (jetstream.Stream, error) { return js.CreateStream(ctx, c.DeadStreamConfig()) },
-		func(ctx context.Context) (jetstream.Stream, error) { return js.UpdateStream(ctx, c.DeadStreamConfig()) },
-	); err != nil {
+	if r.Dead, err = ensureStream(ctx, js, c.DeadStreamConfig()); err != nil {
 		return nil, err
 	}
 	if r.Consumer, err = ensure(ctx, "consumer "+c.Consumer,
@@ -176,6 +168,16 @@ func Setup(ctx context.Context, js jetstream.JetStream, c Config) (*Resources, e
 		return nil, err
 	}
 	return &r, nil
+}
+
+// ensureStream looks the stream cfg.Name up and updates it to cfg, or
+// creates it, with ensure.
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	return ensure(ctx, "stream "+cfg.Name,
+		func(ctx context.Context) (jetstream.Stream, error) { return js.Stream(ctx, cfg.Name) },
+		func(ctx context.Context) (jetstream.Stream, error) { return js.CreateStream(ctx, cfg) },
+		func(ctx context.Context) (jetstream.Stream, error) { return js.UpdateStream(ctx, cfg) },
+	)
 }
 
 // ensure looks an object up, updates it when found or creates it when

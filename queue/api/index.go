@@ -171,33 +171,29 @@ func (ix *index) put(res client.Result) {
 	if res.ID == "" {
 		return
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.res[res.ID] = &res
-	ix.refreshLocked(res.ID)
+	ix.update(res.ID, func() { ix.res[res.ID] = &res })
 }
 
 func (ix *index) remove(id string) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	delete(ix.res, id)
-	ix.refreshLocked(id)
+	ix.update(id, func() { delete(ix.res, id) })
 }
 
 func (ix *index) putSub(sub Submission) {
 	if sub.ID == "" {
 		return
 	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.subs[sub.ID] = &sub
-	ix.refreshLocked(sub.ID)
+	ix.update(sub.ID, func() { ix.subs[sub.ID] = &sub })
 }
 
 func (ix *index) removeSub(id string) {
+	ix.update(id, func() { delete(ix.subs, id) })
+}
+
+// update applies change under the lock and refreshes the view of id.
+func (ix *index) update(id string, change func()) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	delete(ix.subs, id)
+	change()
 	ix.refreshLocked(id)
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -57,36 +56,15 @@ func StartCluster(t testing.TB) *Cluster {
 func (c *Cluster) StartNode(i int) {
 	c.t.Helper()
 	n := c.nodes[i]
-	opts := &server.Options{
-		ServerName: n.name,
-		Host:       "127.0.0.1",
-		Port:       n.port,
-		JetStream:  true,
-		StoreDir:   n.dir,
-		NoLog:      true,
-		NoSigs:     true,
-		Cluster:    server.ClusterOpts{Name: "carta-test", Host: "127.0.0.1", Port: n.routePort},
-		Routes:     server.RoutesFromStr(n.routes),
-	}
-	srv, err := server.NewServer(opts)
-	if err != nil {
-		c.t.Fatalf("start nats-server %s: %v", n.name, err)
-	}
-	go srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		c.t.Fatalf("start nats-server %s: not ready after 10s", n.name)
-	}
-	n.srv = srv
+	opts := serverOptions(n.name, n.port, n.dir)
+	opts.Cluster = server.ClusterOpts{Name: "carta-test", Host: "127.0.0.1", Port: n.routePort}
+	opts.Routes = server.RoutesFromStr(n.routes)
+	n.srv = startServer(c.t, opts, "nats-server "+n.name)
 }
 
 // StopNode shuts node i down.
 func (c *Cluster) StopNode(i int) {
-	n := c.nodes[i]
-	if n.srv != nil {
-		n.srv.Shutdown()
-		n.srv.WaitForShutdown()
-		n.srv = nil
-	}
+	stopServer(&c.nodes[i].srv)
 }
 
 // NodeIndex returns the index of the node named name (a server name as
@@ -113,10 +91,5 @@ func (c *Cluster) URL() string {
 // forever and is closed at the end of the test.
 func (c *Cluster) Connect(t testing.TB) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect(c.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatalf("connect nats cluster: %v", err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
+	return connect(t, c.URL(), "nats cluster")
 }

@@ -226,14 +226,7 @@ func writeCIDFonts(p *pdffile.File, u *pdffile.Update, plan *cidPlan) error {
 // appendCIDCMap appends the ToUnicode CMap of f: two-byte codes, each
 // CID mapped to the text of its glyph's cluster.
 func appendCIDCMap(b []byte, f *cidFont) []byte {
-	b = append(b, `/CIDInit /ProcSet findresource begin
-12 dict begin
-begincmap
-/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
-/CMapName /Adobe-Identity-UCS def
-/CMapType 2 def
-1 begincodespacerange
-<0000> <FFFF>
+	b = append(b, cmapStart+`<0000> <FFFF>
 endcodespacerange
 `...)
 	var chars []int

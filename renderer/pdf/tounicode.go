@@ -8,14 +8,18 @@ import (
 // fpdf's 8-bit font path writes no /ToUnicode entry; addUpdate gives
 // every font dictionary one, built here from its chunk.
 
-const cmapHead = `/CIDInit /ProcSet findresource begin
+// cmapStart begins a ToUnicode CMap, up to its code space range.
+const cmapStart = `/CIDInit /ProcSet findresource begin
 12 dict begin
 begincmap
 /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
 /CMapName /Adobe-Identity-UCS def
 /CMapType 2 def
 1 begincodespacerange
-<00> <FF>
+`
+
+// cmapHead begins the ToUnicode CMap of one-byte codes.
+const cmapHead = cmapStart + `<00> <FF>
 endcodespacerange
 `
 

@@ -69,9 +69,10 @@
 // signed attributes without signing-time (the library is given only the
 // public key, and its signing-time attribute is removed), because
 // pkcs7's AddSignerChain always adds that attribute (with its own clock)
-// and PAdES forbids it; (2) the PDF side (reading the trailer, catalog and
-// first page of Carta's classic-xref PDFs and writing the incremental
-// updates), because the Go PDF libraries reachable either rewrite the
+// and PAdES forbids it; (2) the PDF side (reading the catalog and first
+// page of Carta's classic-xref PDFs and writing the objects of the
+// incremental updates; renderer/internal/pdffile reads the trailer and
+// cross-reference sections and writes the update's sections), because the Go PDF libraries reachable either rewrite the
 // whole file, which would change the signed bytes, or cannot write a
 // PAdES signature dictionary and DSS.
 //

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/carta-letters/carta/renderer/internal/pdffile"
 )
 
 // validation is what a DSS holds: certificates and revocation data (DER).
@@ -216,25 +218,17 @@ func appendDSS(pdf []byte, v *validation) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	catalog, entries, err := readDictObject(pdf, tr, tr.root, "catalog")
+	catalog, entries, err := readDictObject(tr, tr.root, "catalog")
 	if err != nil {
 		return nil, err
 	}
 	if _, ok := entries.get("DSS"); ok {
 		return nil, errors.New("the PDF already has a /DSS")
 	}
-	var out bytes.Buffer
-	out.Grow(len(pdf) + 16<<10)
-	out.Write(pdf)
-	offsets := map[int]int{}
-	next := tr.size
+	u := tr.file.UpdateCopy(16 << 10)
 	stream := func(data []byte) int {
-		n := next
-		next++
-		offsets[n] = out.Len()
-		fmt.Fprintf(&out, "%d 0 obj\n<</Length %d>>\nstream\n", n, len(data))
-		out.Write(data)
-		out.WriteString("\nendstream\nendobj\n")
+		n := u.New()
+		u.Stream(n, "", data)
 		return n
 	}
 	list := func(key string, items [][]byte) string {
@@ -255,14 +249,12 @@ func appendDSS(pdf []byte, v *validation) ([]byte, error) {
 		raw[i] = c.Raw
 	}
 	dss := "<</Type /DSS" + list("Certs", raw) + list("OCSPs", v.ocsps) + list("CRLs", v.crls) + ">>"
-	dssNum := next
-	next++
-	offsets[dssNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", dssNum, dss)
-	offsets[tr.root.num] = out.Len()
-	fmt.Fprintf(&out, "%d %d obj\n<<", tr.root.num, tr.root.gen)
-	out.Write(bytes.TrimSpace(catalog[2 : len(catalog)-2]))
-	fmt.Fprintf(&out, "\n/DSS %d 0 R\n>>\nendobj\n", dssNum)
-	writeXref(&out, tr, offsets, next)
-	return out.Bytes(), nil
+	dssNum := u.New()
+	u.Object(dssNum, []byte(dss))
+	var d bytes.Buffer
+	d.WriteString("<<")
+	d.Write(bytes.TrimSpace(catalog[2 : len(catalog)-2]))
+	fmt.Fprintf(&d, "\n/DSS %d 0 R\n>>", dssNum)
+	u.Object(tr.root.num, d.Bytes())
+	return u.Finish(pdffile.Trailer{})
 }

@@ -201,11 +201,11 @@ func TestSignLTV(t *testing.T) {
 		t.Fatal("no update after the signature")
 	}
 	changed := xrefObjects(t, signed, trAfter.offset)
-	_, oldCat, err := readDictObject(before, trBefore, trBefore.root, "catalog")
+	_, oldCat, err := readDictObject(trBefore, trBefore.root, "catalog")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, newCat, err := readDictObject(signed, trAfter, trAfter.root, "catalog")
+	_, newCat, err := readDictObject(trAfter, trAfter.root, "catalog")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestSignLTV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, dss, err := readDictObject(signed, trAfter, dssRef, "DSS")
+	_, dss, err := readDictObject(trAfter, dssRef, "DSS")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,18 +364,21 @@ func xrefObjects(t *testing.T, pdf []byte, off int) []int {
 // streamData returns the data of stream object r (unfiltered streams).
 func streamData(t *testing.T, pdf []byte, tr *trailer, r ref) []byte {
 	t.Helper()
-	_, d, err := readDictObject(pdf, tr, r, "stream")
+	_, d, err := readDictObject(tr, r, "stream")
 	if err != nil {
 		t.Fatal(err)
 	}
 	n, _ := strconv.Atoi(string(mustGet(t, d, "Length")))
-	off, _ := objectOffset(pdf, tr, r.num)
-	i := bytes.Index(pdf[off:], []byte("stream\n"))
-	if i < 0 {
-		t.Fatalf("object %d: no stream", r.num)
+	o, err := tr.file.Latest(r.num)
+	if err != nil {
+		t.Fatal(err)
 	}
-	start := off + i + len("stream\n")
-	return pdf[start : start+n]
+	i := bytes.Index(o, []byte("stream\n"))
+	if i < 0 || i+len("stream\n")+n > len(o) {
+		t.Fatalf("object %d: no stream of %d bytes", r.num, n)
+	}
+	start := i + len("stream\n")
+	return o[start : start+n]
 }
 
 func mustGet(t *testing.T, d dict, key string) []byte {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/carta-letters/carta/renderer/internal/pdffile"
 )
 
 // byteRangeWidth is the width reserved for each number of /ByteRange.
@@ -34,14 +36,14 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 	if err != nil {
 		return nil, nil, err
 	}
-	catalog, entries, err := readDictObject(pdf, tr, tr.root, "catalog")
+	catalog, entries, err := readDictObject(tr, tr.root, "catalog")
 	if err != nil {
 		return nil, nil, err
 	}
 	if _, ok := entries.get("AcroForm"); ok {
 		return nil, nil, errors.New("the PDF already has a form (/AcroForm); signing such PDFs is not supported")
 	}
-	pageRef, page, err := firstPage(pdf, tr, entries)
+	pageRef, page, err := firstPage(tr, entries)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -53,151 +55,177 @@ func (s *Signer) sign(pdf []byte, t time.Time, capacity int, stamp stampFunc) ([
 		annots = string(v)
 	}
 
-	sigNum, fieldNum, apNum := tr.size, tr.size+1, tr.size+2
-	size, extra := apNum+1, ""
-	tag, err := tagWidget(pdf, tr, entries, pageRef, fieldNum, size)
+	u := tr.file.UpdateCopy(2*capacity + 4096)
+	o, err := newSigObjects(u, tr, entries, pageRef, "Signature1", "Digital signature")
 	if err != nil {
 		return nil, nil, err
 	}
-	if tag != nil {
-		size++
-		extra = fmt.Sprintf(" /TU (Digital signature) /StructParent %d", tag.structParent)
-	}
-	var out bytes.Buffer
-	out.Grow(len(pdf) + 2*capacity + 4096)
-	out.Write(pdf)
-	if last := pdf[len(pdf)-1]; last != '\n' && last != '\r' {
-		out.WriteByte('\n')
-	}
-	offsets := map[int]int{}
 
 	// The signature dictionary. /ByteRange and /Contents are placeholders
 	// filled in below, at the same width.
-	offsets[sigNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n/ByteRange ", sigNum)
-	brStart := out.Len()
-	out.WriteString(byteRangeText(0, 0, 0))
-	out.WriteString("\n/Contents ")
-	contentsStart := out.Len()
-	out.WriteByte('<')
-	out.Write(bytes.Repeat([]byte("0"), 2*capacity))
-	out.WriteByte('>')
-	contentsEnd := out.Len()
-	fmt.Fprintf(&out, "\n/M %s", pdfDate(t))
+	var d bytes.Buffer
+	d.WriteString("<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached\n")
+	ph := writePlaceholders(&d, capacity)
+	fmt.Fprintf(&d, "\n/M %s", pdfDate(t))
 	for _, e := range []struct{ key, val string }{{"Name", s.name}, {"Reason", s.reason}, {"Location", s.location}} {
 		if e.val != "" {
-			fmt.Fprintf(&out, "\n/%s %s", e.key, pdfText(e.val))
+			fmt.Fprintf(&d, "\n/%s %s", e.key, pdfText(e.val))
 		}
 	}
-	out.WriteString("\n/Prop_Build <</App <</Name /Carta>>>>\n>>\nendobj\n")
+	d.WriteString("\n/Prop_Build <</App <</Name /Carta>>>>\n>>")
+	ph = ph.at(u.Object(o.sig, d.Bytes()))
 
-	// The signature field merged with its widget: invisible (empty
-	// rectangle) but printable (/F 4) and locked (/F 128), on page 1 (/P
-	// and the page's /Annots), with an empty appearance as PDF/A wants.
-	offsets[fieldNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>%s>>\nendobj\n",
-		fieldNum, sigNum, pageRef.num, pageRef.gen, apNum, extra)
-	offsets[apNum] = out.Len()
-	fmt.Fprintf(&out, "%d 0 obj\n<</Type /XObject /Subtype /Form /BBox [0 0 0 0] /Resources <<>> /Length 0>>\nstream\n\nendstream\nendobj\n", apNum)
+	// The signature field merged with its widget, on page 1 (/P and the
+	// page's /Annots).
+	o.writeWidget(u)
 
 	// Page 1 again, with the widget in /Annots (and, when tagged, the
 	// tab order of the structure, as PDF/UA wants of pages with
 	// annotations); the structure tree objects tagWidget changed.
-	offsets[pageRef.num] = out.Len()
-	pageSet := map[string]string{"Annots": fmt.Sprintf("%s %d 0 R]", strings.TrimSuffix(strings.TrimSpace(annots), "]"), fieldNum)}
-	if _, ok := page.get("Tabs"); tag != nil && !ok {
+	pageSet := map[string]string{"Annots": appendRef(annots, o.field)}
+	if _, ok := page.get("Tabs"); o.tag != nil && !ok {
 		pageSet["Tabs"] = "/S"
 	}
-	out.WriteString(objectText(pageRef, page, pageSet))
-	writeTagging(&out, tag, offsets)
+	u.Object(pageRef.num, []byte(dictText(page, pageSet)))
+	writeTagging(u, o.tag)
 
 	// The catalog again, with the form added. ETSI.CAdES.detached is a
 	// PDF 2.0 (or PDF 1.7 with the ESIC extension) feature.
-	offsets[tr.root.num] = out.Len()
-	fmt.Fprintf(&out, "%d %d obj\n<<", tr.root.num, tr.root.gen)
-	out.Write(bytes.TrimSpace(catalog[2 : len(catalog)-2]))
-	fmt.Fprintf(&out, "\n/AcroForm <</Fields [%d 0 R] /SigFlags 3>>", fieldNum)
+	d.Reset()
+	d.WriteString("<<")
+	d.Write(bytes.TrimSpace(catalog[2 : len(catalog)-2]))
+	fmt.Fprintf(&d, "\n/AcroForm <</Fields [%d 0 R] /SigFlags 3>>", o.field)
 	if _, ok := entries.get("Extensions"); !ok {
-		out.WriteString("\n/Extensions <</ESIC <</BaseVersion /1.7 /ExtensionLevel 2>>>>")
+		d.WriteString("\n/Extensions <</ESIC <</BaseVersion /1.7 /ExtensionLevel 2>>>>")
 	}
 	if _, ok := entries.get("Version"); !ok && pdfVersion(pdf) < "1.7" {
-		out.WriteString("\n/Version /1.7")
+		d.WriteString("\n/Version /1.7")
 	}
-	out.WriteString("\n>>\nendobj\n")
+	d.WriteString("\n>>")
+	u.Object(tr.root.num, d.Bytes())
 
-	writeXref(&out, tr, offsets, size)
+	b, err := u.Finish(pdffile.Trailer{})
+	if err != nil {
+		return nil, nil, err
+	}
 
 	// Fill in /ByteRange, sign everything but /Contents.
-	b := out.Bytes()
-	copy(b[brStart:], byteRangeText(contentsStart, contentsEnd, len(b)-contentsEnd))
-	content := make([]byte, 0, len(b)-(contentsEnd-contentsStart))
-	content = append(append(content, b[:contentsStart]...), b[contentsEnd:]...)
-	sig, err := s.cms(content, stamp)
+	sig, err := s.cms(ph.covered(b), stamp)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(sig) > capacity {
 		return nil, sig, fmt.Errorf("%w: signature of %d bytes, %d reserved", errTooSmall, len(sig), capacity)
 	}
-	hex.Encode(b[contentsStart+1:], sig)
+	ph.fill(b, sig)
 	return b, sig, nil
 }
 
-// writeTagging writes the objects of t, if any, noting their offsets.
-func writeTagging(out *bytes.Buffer, t *tagging, offsets map[int]int) {
+// placeholders notes where the /ByteRange and /Contents placeholders of
+// a signature dictionary stand in the update being written.
+type placeholders struct{ byteRange, contentsStart, contentsEnd int }
+
+// writePlaceholders writes the /ByteRange and /Contents entries of a
+// signature dictionary as placeholders of fixed width: /Contents has
+// room for capacity bytes in hex.
+func writePlaceholders(out *bytes.Buffer, capacity int) placeholders {
+	out.WriteString("/ByteRange ")
+	p := placeholders{byteRange: out.Len()}
+	out.WriteString(byteRangeText(0, 0, 0))
+	out.WriteString("\n/Contents ")
+	p.contentsStart = out.Len()
+	out.WriteByte('<')
+	out.Write(bytes.Repeat([]byte("0"), 2*capacity))
+	out.WriteByte('>')
+	p.contentsEnd = out.Len()
+	return p
+}
+
+// at returns p moved by off: placeholders written into an object's
+// content, placed at off in the file.
+func (p placeholders) at(off int) placeholders {
+	return placeholders{p.byteRange + off, p.contentsStart + off, p.contentsEnd + off}
+}
+
+// covered fills in /ByteRange in b, the whole file with its update
+// written, and returns the bytes the signature covers: b but the value
+// of /Contents.
+func (p placeholders) covered(b []byte) []byte {
+	copy(b[p.byteRange:], byteRangeText(p.contentsStart, p.contentsEnd, len(b)-p.contentsEnd))
+	content := make([]byte, 0, len(b)-(p.contentsEnd-p.contentsStart))
+	return append(append(content, b[:p.contentsStart]...), b[p.contentsEnd:]...)
+}
+
+// fill writes value, which must fit the capacity reserved, in hex into
+// /Contents of b.
+func (p placeholders) fill(b, value []byte) {
+	hex.Encode(b[p.contentsStart+1:], value)
+}
+
+// sigObjects are the new objects of an update that adds a signature
+// field on page 1.
+type sigObjects struct {
+	sig, field, ap int      // the signature value, the field (its widget), its appearance
+	size           int      // /Size of the update
+	name           string   // the field's name (/T)
+	page           ref      // page 1
+	tag            *tagging // the structure tree objects changed, if the PDF is tagged
+	extra          string   // the widget's /TU and /StructParent when tagged
+}
+
+// newSigObjects numbers the objects of a signature field named name on
+// page 1 (page) in update u, and tags its widget if the document is
+// tagged, with tooltip (/TU) as its alternate description.
+func newSigObjects(u *pdffile.Update, tr *trailer, catalog dict, page ref, name, tooltip string) (*sigObjects, error) {
+	o := &sigObjects{sig: u.New(), field: u.New(), ap: u.New(), name: name, page: page}
+	form := o.ap + 1 // the structure element of the widget, if tagged
+	tag, err := tagWidget(tr, catalog, page, o.field, form)
+	if err != nil {
+		return nil, err
+	}
+	if tag != nil {
+		if n := u.New(); n != form {
+			return nil, fmt.Errorf("number the signature objects: structure element %d, want %d", n, form)
+		}
+		o.tag = tag
+		o.extra = fmt.Sprintf(" /TU (%s) /StructParent %d", tooltip, tag.structParent)
+	}
+	return o, nil
+}
+
+// writeWidget writes the signature field merged with its widget, with
+// the signature value as /V: invisible (empty rectangle) but printable
+// (/F 4) and locked (/F 128), on page 1 (/P), with an empty appearance
+// as PDF/A wants.
+func (o *sigObjects) writeWidget(u *pdffile.Update) {
+	u.Object(o.field, fmt.Appendf(nil, "<</Type /Annot /Subtype /Widget /FT /Sig /T (%s) /V %d 0 R /F 132 /Rect [0 0 0 0] /P %d %d R /AP <</N %d 0 R>>%s>>",
+		o.name, o.sig, o.page.num, o.page.gen, o.ap, o.extra))
+	u.Stream(o.ap, "/Type /XObject /Subtype /Form /BBox [0 0 0 0] /Resources <<>>", nil)
+}
+
+// appendRef returns the direct array arr with a reference to object n
+// (generation 0) added at its end.
+func appendRef(arr string, n int) string {
+	return fmt.Sprintf("%s %d 0 R]", strings.TrimSuffix(strings.TrimSpace(arr), "]"), n)
+}
+
+// writeTagging writes the objects of t, if any.
+func writeTagging(u *pdffile.Update, t *tagging) {
 	if t == nil {
 		return
 	}
 	for _, n := range slices.Sorted(maps.Keys(t.objects)) {
-		offsets[n] = out.Len()
-		out.WriteString(t.objects[n])
+		u.Object(n, []byte(t.objects[n]))
 	}
 }
 
 // errTooSmall says the space reserved for the CMS was too small.
 var errTooSmall = errors.New("signature does not fit the space reserved")
 
-// writeXref writes the cross-reference section of an incremental update
-// of the objects at offsets (keyed by number; generation 0 except for
-// the catalog) and its trailer, with /Size size and /Prev the section of
-// tr, then startxref and %%EOF.
-func writeXref(out *bytes.Buffer, tr *trailer, offsets map[int]int, size int) {
-	xref := out.Len()
-	out.WriteString("xref\n")
-	nums := make([]int, 0, len(offsets))
-	for n := range offsets {
-		nums = append(nums, n)
-	}
-	slices.Sort(nums)
-	for i := 0; i < len(nums); {
-		j := i + 1
-		for j < len(nums) && nums[j] == nums[j-1]+1 {
-			j++
-		}
-		fmt.Fprintf(out, "%d %d\n", nums[i], j-i)
-		for _, n := range nums[i:j] {
-			fmt.Fprintf(out, "%010d %05d n \n", offsets[n], tr.gens[n])
-		}
-		i = j
-	}
-	fmt.Fprintf(out, "trailer\n<</Size %d /Root %d %d R", size, tr.root.num, tr.root.gen)
-	if v, ok := tr.dict.get("Info"); ok {
-		fmt.Fprintf(out, " /Info %s", v)
-	}
-	if v, ok := tr.dict.get("ID"); ok {
-		fmt.Fprintf(out, " /ID %s", v)
-	}
-	fmt.Fprintf(out, " /Prev %d>>\nstartxref\n%d\n%%%%EOF\n", tr.offset, xref)
-}
-
 // readDictObject reads the dictionary of object r; what names it in
 // errors.
-func readDictObject(pdf []byte, tr *trailer, r ref, what string) ([]byte, dict, error) {
-	off, err := objectOffset(pdf, tr, r.num)
-	if err != nil {
-		return nil, nil, fmt.Errorf("find %s %d: %w", what, r.num, err)
-	}
-	raw, err := readObjectDict(pdf, off, r)
+func readDictObject(tr *trailer, r ref, what string) ([]byte, dict, error) {
+	raw, err := readObjectDict(tr, r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s %d: %w", what, r.num, err)
 	}
@@ -205,19 +233,42 @@ func readDictObject(pdf []byte, tr *trailer, r ref, what string) ([]byte, dict, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s %d: %w", what, r.num, err)
 	}
-	tr.gens[r.num] = r.gen
 	return raw, d, nil
 }
 
+// readObjectDict returns the dictionary of object r, from << to >>, from
+// the newest cross-reference section that has it. Carta writes
+// generation 0 only, and so does pdffile read.
+func readObjectDict(tr *trailer, r ref) ([]byte, error) {
+	if r.gen != 0 {
+		return nil, fmt.Errorf("generation %d: only generation 0 is supported", r.gen)
+	}
+	o, err := tr.file.Latest(r.num)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, errors.New("not in the cross-reference tables")
+	}
+	if !hasPrefix(o, "<<") {
+		return nil, errors.New("not a dictionary")
+	}
+	end, err := skipValue(o, 0)
+	if err != nil {
+		return nil, err
+	}
+	return o[:end], nil
+}
+
 // firstPage finds page 1 through the page tree of catalog.
-func firstPage(pdf []byte, tr *trailer, catalog dict) (ref, dict, error) {
+func firstPage(tr *trailer, catalog dict) (ref, dict, error) {
 	v, _ := catalog.get("Pages")
 	r, err := parseRef(v)
 	if err != nil {
 		return ref{}, nil, fmt.Errorf("read catalog: /Pages: %w", err)
 	}
 	for depth := 0; depth < 32; depth++ {
-		_, d, err := readDictObject(pdf, tr, r, "page tree node")
+		_, d, err := readDictObject(tr, r, "page tree node")
 		if err != nil {
 			return ref{}, nil, err
 		}
@@ -292,135 +343,28 @@ func pdfVersion(pdf []byte) string {
 // ref is an indirect reference.
 type ref struct{ num, gen int }
 
-// trailer is the newest trailer of a PDF.
+// trailer is the newest trailer of a PDF, read by pdffile.
 type trailer struct {
+	file   *pdffile.File
 	offset int // of the newest cross-reference section
-	dict   dict
 	size   int
 	root   ref
-	gens   map[int]int // generation of objects read, for rewriting them
 }
 
-// readTrailer finds the newest cross-reference section and its trailer.
+// readTrailer reads the newest cross-reference section and its trailer.
 func readTrailer(pdf []byte) (*trailer, error) {
-	i := bytes.LastIndex(pdf, []byte("startxref"))
-	if i < 0 {
-		return nil, errors.New("read trailer: no startxref")
-	}
-	toks := fields(pdf[i+len("startxref"):], 1)
-	if len(toks) < 1 {
-		return nil, errors.New("read trailer: no offset after startxref")
-	}
-	off, err := strconv.Atoi(string(toks[0]))
-	if err != nil || off < 0 || off >= len(pdf) {
-		return nil, fmt.Errorf("read trailer: bad startxref offset %q", toks[0])
-	}
-	d, err := xrefTrailer(pdf, off)
+	f, err := pdffile.Parse(pdf)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read trailer: %w", err)
 	}
-	if _, ok := d.get("Encrypt"); ok {
-		return nil, errors.New("read trailer: encrypted PDFs are not supported")
+	tr := &trailer{file: f, offset: f.XRef, size: f.Size}
+	if tr.size < 1 {
+		return nil, fmt.Errorf("read trailer: bad /Size %d", f.Size)
 	}
-	tr := &trailer{offset: off, dict: d, gens: map[int]int{}}
-	v, _ := d.get("Size")
-	if tr.size, err = strconv.Atoi(string(v)); err != nil || tr.size < 1 {
-		return nil, fmt.Errorf("read trailer: bad /Size %q", v)
-	}
-	v, _ = d.get("Root")
-	if tr.root, err = parseRef(v); err != nil {
+	if tr.root, err = parseRef([]byte(f.Root)); err != nil {
 		return nil, fmt.Errorf("read trailer: /Root: %w", err)
 	}
 	return tr, nil
-}
-
-// xrefTrailer returns the trailer dictionary of the cross-reference table
-// at off.
-func xrefTrailer(pdf []byte, off int) (dict, error) {
-	if !hasPrefix(pdf[off:], "xref") {
-		return nil, fmt.Errorf("read cross-reference table at %d: not a classic xref table (cross-reference streams are not supported)", off)
-	}
-	i := bytes.Index(pdf[off:], []byte("trailer"))
-	if i < 0 {
-		return nil, fmt.Errorf("read cross-reference table at %d: no trailer", off)
-	}
-	rest := pdf[off+i+len("trailer"):]
-	start := bytes.Index(rest, []byte("<<"))
-	if start < 0 {
-		return nil, fmt.Errorf("read trailer at %d: no dictionary", off+i)
-	}
-	end, err := skipValue(rest, start)
-	if err != nil {
-		return nil, fmt.Errorf("read trailer at %d: %w", off+i, err)
-	}
-	d, err := parseDict(rest[start:end])
-	if err != nil {
-		return nil, fmt.Errorf("read trailer at %d: %w", off+i, err)
-	}
-	return d, nil
-}
-
-// objectOffset finds the offset of object num in the cross-reference
-// tables, newest first, following /Prev.
-func objectOffset(pdf []byte, tr *trailer, num int) (int, error) {
-	off, seen := tr.offset, map[int]bool{}
-	for !seen[off] {
-		seen[off] = true
-		d, err := xrefTrailer(pdf, off)
-		if err != nil {
-			return 0, err
-		}
-		end := bytes.Index(pdf[off:], []byte("trailer"))
-		toks := fields(pdf[off+len("xref"):off+end], -1)
-		for len(toks) >= 2 {
-			first, err1 := strconv.Atoi(string(toks[0]))
-			count, err2 := strconv.Atoi(string(toks[1]))
-			if err1 != nil || err2 != nil || count < 0 || len(toks) < 2+3*count {
-				return 0, fmt.Errorf("read cross-reference table at %d: bad subsection %q %q", off, toks[0], toks[1])
-			}
-			if num >= first && num < first+count {
-				e := toks[2+3*(num-first):]
-				if string(e[2]) != "n" {
-					return 0, errors.New("object is free")
-				}
-				o, err := strconv.Atoi(string(e[0]))
-				if err != nil || o < 0 || o >= len(pdf) {
-					return 0, fmt.Errorf("bad offset %q", e[0])
-				}
-				return o, nil
-			}
-			toks = toks[2+3*count:]
-		}
-		prev, ok := d.get("Prev")
-		if !ok {
-			break
-		}
-		if off, err = strconv.Atoi(string(prev)); err != nil || off < 0 || off >= len(pdf) {
-			return 0, fmt.Errorf("bad /Prev %q", prev)
-		}
-	}
-	return 0, errors.New("not in the cross-reference tables")
-}
-
-// readObjectDict returns the dictionary of object r at off, from << to >>.
-func readObjectDict(pdf []byte, off int, r ref) ([]byte, error) {
-	head := fmt.Sprintf("%d %d obj", r.num, r.gen)
-	if !hasPrefix(pdf[off:], head) {
-		return nil, fmt.Errorf("no %q at offset %d", head, off)
-	}
-	rest := pdf[off+len(head):]
-	start := 0
-	for start < len(rest) && isSpace(rest[start]) {
-		start++
-	}
-	if !hasPrefix(rest[start:], "<<") {
-		return nil, errors.New("not a dictionary")
-	}
-	end, err := skipValue(rest, start)
-	if err != nil {
-		return nil, err
-	}
-	return rest[start:end], nil
 }
 
 // dict is a parsed dictionary: keys (without /) and raw values, in order.

@@ -293,30 +293,11 @@ func loadP12(cfg Config) (crypto.PrivateKey, []*x509.Certificate, error) {
 // loadPEM reads the PEM certificate and key files of cfg.
 func loadPEM(cfg Config) (crypto.PrivateKey, []*x509.Certificate, error) {
 	certWhere, keyWhere := setting("sign-cert"), setting("sign-key")
-	data, err := os.ReadFile(cfg.CertFile)
+	certs, err := readPEMCerts(cfg.CertFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load signing certificate: %s: %w", certWhere, err)
 	}
-	var certs []*x509.Certificate
-	for rest := data; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, nil, fmt.Errorf("load signing certificate: %s: certificate %d: %w", certWhere, len(certs)+1, err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return nil, nil, fmt.Errorf("load signing certificate: %s: no PEM CERTIFICATE block in %s", certWhere, cfg.CertFile)
-	}
-	data, err = os.ReadFile(cfg.KeyFile)
+	data, err := os.ReadFile(cfg.KeyFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load signing key: %s: %w", keyWhere, err)
 	}

@@ -10,9 +10,8 @@ import (
 )
 
 // tagging is what tagWidget adds to an update for one widget of a
-// tagged PDF: the widget's /StructParent key, objects to write (new or
-// rewritten, by number, each "N G obj ... endobj" text) and the
-// generation of each rewritten object.
+// tagged PDF: the widget's /StructParent key and the objects to write
+// (new or rewritten, by number, each its dictionary's text).
 type tagging struct {
 	structParent int
 	objects      map[int]string
@@ -27,7 +26,7 @@ type tagging struct {
 // for a structure tree of a shape it does not know (a /ParentTree with
 // /Kids, a root with several kids, indirect arrays): the widget is then
 // left out of the tree rather than the letter left unsigned.
-func tagWidget(pdf []byte, tr *trailer, catalog dict, pageRef ref, fieldNum, formNum int) (*tagging, error) {
+func tagWidget(tr *trailer, catalog dict, pageRef ref, fieldNum, formNum int) (*tagging, error) {
 	v, ok := catalog.get("StructTreeRoot")
 	if !ok {
 		return nil, nil
@@ -36,7 +35,7 @@ func tagWidget(pdf []byte, tr *trailer, catalog dict, pageRef ref, fieldNum, for
 	if err != nil {
 		return nil, nil
 	}
-	_, root, err := readDictObject(pdf, tr, rootRef, "structure tree root")
+	_, root, err := readDictObject(tr, rootRef, "structure tree root")
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +49,7 @@ func tagWidget(pdf []byte, tr *trailer, catalog dict, pageRef ref, fieldNum, for
 	if docRef == rootRef {
 		return nil, nil
 	}
-	_, doc, err := readDictObject(pdf, tr, docRef, "structure element")
+	_, doc, err := readDictObject(tr, docRef, "structure element")
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +80,7 @@ func tagWidget(pdf []byte, tr *trailer, catalog dict, pageRef ref, fieldNum, for
 		if ptRef, err = parseRef(ptVal); err != nil {
 			return nil, nil
 		}
-		if _, pt, err = readDictObject(pdf, tr, ptRef, "parent tree"); err != nil {
+		if _, pt, err = readDictObject(tr, ptRef, "parent tree"); err != nil {
 			return nil, err
 		}
 	}
@@ -119,19 +118,16 @@ func tagWidget(pdf []byte, tr *trailer, catalog dict, pageRef ref, fieldNum, for
 	newNums := fmt.Sprintf("%s %d %d 0 R]", strings.TrimSuffix(strings.TrimSpace(string(nums)), "]"), key, formNum)
 
 	t := &tagging{structParent: key, objects: map[int]string{}}
-	t.objects[formNum] = fmt.Sprintf("%d 0 obj\n<</Type /StructElem /S /Form /P %d %d R /Pg %d %d R /K <</Type /OBJR /Obj %d 0 R /Pg %d %d R>>>>\nendobj\n",
-		formNum, docRef.num, docRef.gen, pageRef.num, pageRef.gen, fieldNum, pageRef.num, pageRef.gen)
-	t.objects[docRef.num] = objectText(docRef, doc, map[string]string{"K": kids})
-	tr.gens[docRef.num] = docRef.gen
+	t.objects[formNum] = fmt.Sprintf("<</Type /StructElem /S /Form /P %d %d R /Pg %d %d R /K <</Type /OBJR /Obj %d 0 R /Pg %d %d R>>>>",
+		docRef.num, docRef.gen, pageRef.num, pageRef.gen, fieldNum, pageRef.num, pageRef.gen)
+	t.objects[docRef.num] = dictText(doc, map[string]string{"K": kids})
 	rootSet := map[string]string{"ParentTreeNextKey": strconv.Itoa(key + 1)}
 	if ptRef.num == 0 {
 		rootSet["ParentTree"] = dictText(pt, map[string]string{"Nums": newNums})
 	} else {
-		t.objects[ptRef.num] = objectText(ptRef, pt, map[string]string{"Nums": newNums})
-		tr.gens[ptRef.num] = ptRef.gen
+		t.objects[ptRef.num] = dictText(pt, map[string]string{"Nums": newNums})
 	}
-	t.objects[rootRef.num] = objectText(rootRef, root, rootSet)
-	tr.gens[rootRef.num] = rootRef.gen
+	t.objects[rootRef.num] = dictText(root, rootSet)
 	return t, nil
 }
 
@@ -154,9 +150,4 @@ func dictText(d dict, set map[string]string) string {
 	}
 	b.WriteString(">>")
 	return b.String()
-}
-
-// objectText writes object r with dictionary d changed as dictText does.
-func objectText(r ref, d dict, set map[string]string) string {
-	return fmt.Sprintf("%d %d obj\n%s\nendobj\n", r.num, r.gen, dictText(d, set))
 }

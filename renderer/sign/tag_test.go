@@ -67,24 +67,24 @@ func TestSignTaggedPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, root, err := readDictObject(signed, tr, ref{5, 0}, "root")
+	_, root, err := readDictObject(tr, ref{5, 0}, "root")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := root.get("ParentTreeNextKey"); string(v) != "3" {
 		t.Errorf("/ParentTreeNextKey %s, want 3 (the two widgets took 1 and 2)", v)
 	}
-	_, pt, err := readDictObject(signed, tr, ref{9, 0}, "parent tree")
+	_, pt, err := readDictObject(tr, ref{9, 0}, "parent tree")
 	if err != nil {
 		t.Fatal(err)
 	}
 	nums, _ := pt.get("Nums")
-	_, doc, err := readDictObject(signed, tr, ref{6, 0}, "document")
+	_, doc, err := readDictObject(tr, ref{6, 0}, "document")
 	if err != nil {
 		t.Fatal(err)
 	}
 	kids, _ := doc.get("K")
-	_, page, err := readDictObject(signed, tr, ref{3, 0}, "page")
+	_, page, err := readDictObject(tr, ref{3, 0}, "page")
 	if err != nil {
 		t.Fatal(err)
 	}

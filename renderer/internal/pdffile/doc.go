@@ -9,13 +9,18 @@
 // their own cross-reference section and a trailer whose /Prev points at
 // fpdf's.
 //
-// Parse reads a file's last cross-reference section and trailer; it
-// understands the classic cross-reference tables fpdf and Carta write,
-// not cross-reference streams, so it is no general PDF parser, and it
-// is not meant for files from elsewhere. Update appends objects and
-// finishes with the cross-reference section and trailer. No library
+// Parse reads a file's last cross-reference section and trailer;
+// Previous reads the section before, and Latest finds an object in
+// the newest section that has it (as renderer/sign needs of a file
+// Carta has already updated, or signed). Parse understands the
+// classic cross-reference tables fpdf and Carta write, not
+// cross-reference streams, so it is no general PDF parser, and it is
+// not meant for files from elsewhere. Update (in place, for the
+// renderer) and UpdateCopy (on a copy, for renderer/sign, which fills
+// in a signature after the update is written) append objects and
+// finish with the cross-reference section and trailer. No library
 // reachable here does this without rewriting the whole file (pdfcpu
 // rewrites, and fpdf cannot read PDFs), and a rewrite would cost more
-// than the render; the format is small and the tests read every result
-// back with poppler, qpdf and Apache PDFBox Preflight.
+// than the render; the format is small and the tests read every
+// result back with poppler, qpdf and Apache PDFBox Preflight.
 package pdffile

@@ -25,6 +25,11 @@ type File struct {
 	// Prev reports whether the trailer has a /Prev entry (the file has
 	// been updated before).
 	Prev bool
+	// PrevXRef is the trailer's /Prev, the offset of the previous
+	// cross-reference section; -1 when there is none.
+	PrevXRef int
+
+	prev *File // the previous section, once Previous has read it
 }
 
 var (
@@ -32,6 +37,7 @@ var (
 	reRoot = regexp.MustCompile(`/Root\s+(\d+\s+\d+\s+R)`)
 	reInfo = regexp.MustCompile(`/Info\s+(\d+\s+\d+\s+R)`)
 	reID   = regexp.MustCompile(`/ID\s*(\[[^\]]*\])`)
+	rePrev = regexp.MustCompile(`/Prev\s+(\d+)`)
 )
 
 // Parse reads the trailer and the cross-reference table at the end of
@@ -51,7 +57,12 @@ func Parse(b []byte) (*File, error) {
 	if err != nil || xref < 0 || xref >= len(b) {
 		return nil, fmt.Errorf("bad startxref %q", f[0])
 	}
-	p := &File{B: b, XRef: xref}
+	return parseSection(b, xref)
+}
+
+// parseSection reads the cross-reference table at xref and its trailer.
+func parseSection(b []byte, xref int) (*File, error) {
+	p := &File{B: b, XRef: xref, PrevXRef: -1}
 	r := b[xref:]
 	line := func() []byte {
 		j := bytes.IndexAny(r, "\r\n")
@@ -66,7 +77,7 @@ func Parse(b []byte) (*File, error) {
 		return bytes.TrimRight(l, " ")
 	}
 	if string(line()) != "xref" {
-		return nil, errors.New("startxref does not point at a cross-reference table")
+		return nil, errors.New("startxref does not point at a cross-reference table (cross-reference streams are not supported)")
 	}
 	for {
 		l := line()
@@ -124,10 +135,48 @@ func Parse(b []byte) (*File, error) {
 		p.ID = string(m[1])
 	}
 	p.Prev = bytes.Contains(tr, []byte("/Prev"))
+	if m = rePrev.FindSubmatch(tr); m != nil {
+		p.PrevXRef, _ = strconv.Atoi(string(m[1]))
+	}
 	if bytes.Contains(tr, []byte("/Encrypt")) {
-		return nil, errors.New("encrypted file")
+		return nil, errors.New("encrypted PDFs are not supported")
 	}
 	return p, nil
+}
+
+// Previous reads the cross-reference section before p's (the one its
+// trailer's /Prev points at) with its trailer; nil when p's is the
+// first. The sections of a file must come one after the other: a /Prev
+// that does not point before p's section is an error.
+func (p *File) Previous() (*File, error) {
+	if p.prev != nil || p.PrevXRef < 0 {
+		return p.prev, nil
+	}
+	if p.PrevXRef >= p.XRef {
+		return nil, fmt.Errorf("bad /Prev %d in the trailer of the section at %d", p.PrevXRef, p.XRef)
+	}
+	q, err := parseSection(p.B, p.PrevXRef)
+	if err != nil {
+		return nil, fmt.Errorf("section at %d: %w", p.PrevXRef, err)
+	}
+	p.prev = q
+	return q, nil
+}
+
+// Latest returns the content of object n as Object does, from the
+// newest cross-reference section that has it, following /Prev; nil when
+// none has it.
+func (p *File) Latest(n int) ([]byte, error) {
+	for q := p; q != nil; {
+		o, err := q.Object(n)
+		if o != nil || err != nil {
+			return o, err
+		}
+		if q, err = q.Previous(); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
 }
 
 // NumObjects returns one more than the highest object number of the
@@ -211,12 +260,27 @@ type entry struct{ num, off int }
 // Update starts an incremental update of p. It appends to p.B: the
 // caller gives up p.B.
 func (p *File) Update() *Update {
-	out := p.B
+	return p.updateOf(p.B)
+}
+
+// UpdateCopy starts an incremental update of a copy of p.B, with room
+// for extra bytes of update before the copy grows; p.B stays as it is.
+func (p *File) UpdateCopy(extra int) *Update {
+	out := make([]byte, len(p.B), len(p.B)+1+extra)
+	copy(out, p.B)
+	return p.updateOf(out)
+}
+
+func (p *File) updateOf(out []byte) *Update {
 	if len(out) > 0 && out[len(out)-1] != '\n' {
 		out = append(out, '\n')
 	}
 	return &Update{f: p, out: out, size: p.Size}
 }
+
+// Len is the length of the file with what the update has appended so
+// far: the offset the next object starts at.
+func (u *Update) Len() int { return len(u.out) }
 
 // New returns a new object number.
 func (u *Update) New() int {
@@ -225,11 +289,14 @@ func (u *Update) New() int {
 }
 
 // Object appends object num (new, or a new version of an existing one)
-// with the given content, e.g. a dictionary "<<...>>".
-func (u *Update) Object(num int, content []byte) {
+// with the given content, e.g. a dictionary "<<...>>", and returns the
+// offset of the content in the file.
+func (u *Update) Object(num int, content []byte) int {
 	u.begin(num)
+	at := len(u.out)
 	u.out = append(u.out, content...)
 	u.out = append(u.out, "\nendobj\n"...)
+	return at
 }
 
 // Stream appends the stream object num: dict holds its dictionary's

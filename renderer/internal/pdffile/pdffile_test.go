@@ -100,3 +100,89 @@ func TestRefNum(t *testing.T) {
 		}
 	}
 }
+
+func TestLatestFollowsPrev(t *testing.T) {
+	b := minimal()
+	p, err := Parse(bytes.Clone(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := p.Update()
+	u.Object(1, []byte("<</Type /Catalog /Pages 2 0 R /Lang (en)>>"))
+	out, err := u.Finish(Trailer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second update, as signing adds.
+	q, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u = q.Update()
+	u.Object(3, []byte("<</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots []>>"))
+	out, err = u.Finish(Trailer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		num  int
+		want string // "" for none
+	}{
+		{1, "/Lang (en)"},       // second section
+		{2, "/Type /Pages"},     // first section
+		{3, "/Annots []"},       // last section
+		{4, "/Producer (test)"}, // first section
+		{9, ""},                 // nowhere
+	} {
+		o, err := r.Latest(c.num)
+		if err != nil || (c.want == "") != (o == nil) || !bytes.Contains(o, []byte(c.want)) {
+			t.Errorf("Latest(%d) = %q, %v; want one with %q", c.num, o, err, c.want)
+		}
+	}
+	prev, err := r.Previous()
+	if err != nil || prev == nil || prev.XRef != q.XRef || prev.PrevXRef != p.XRef {
+		t.Fatalf("Previous = %+v, %v; want the section at %d with /Prev %d", prev, err, q.XRef, p.XRef)
+	}
+	if first, err := prev.Previous(); err != nil || first == nil || first.PrevXRef != -1 {
+		t.Errorf("first section = %+v, %v", first, err)
+	}
+
+	// A /Prev pointing forward (or at itself) is refused, not followed.
+	bad := bytes.Replace(out, []byte(fmt.Sprintf("/Prev %d\n", q.XRef)), []byte(fmt.Sprintf("/Prev %d\n", r.XRef)), 1)
+	s, err := Parse(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Latest(4); err == nil || !strings.Contains(err.Error(), "bad /Prev") {
+		t.Errorf("a looping /Prev: %v", err)
+	}
+}
+
+func TestUpdateCopyLeavesTheFile(t *testing.T) {
+	orig := minimal()
+	b := make([]byte, len(orig), len(orig)+64) // room to append in place
+	copy(b, orig)
+	p, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := p.UpdateCopy(100)
+	at := u.Object(1, []byte("<</Type /Catalog /Pages 2 0 R /Lang (en)>>"))
+	if at != len(orig)+len("1 0 obj\n") || u.Len() != at+len("<</Type /Catalog /Pages 2 0 R /Lang (en)>>\nendobj\n") {
+		t.Errorf("content at %d, update length %d", at, u.Len())
+	}
+	out, err := u.Finish(Trailer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b[:cap(b)], append(bytes.Clone(orig), make([]byte, 64)...)) || !bytes.Equal(p.B, orig) {
+		t.Error("UpdateCopy changed the parsed file")
+	}
+	if got := out[at : at+len("<</Type /Catalog")]; string(got) != "<</Type /Catalog" {
+		t.Errorf("content at the offset Object returned: %q", got)
+	}
+}
