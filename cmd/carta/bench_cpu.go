@@ -66,19 +66,7 @@ func procHWMMiB(pid int) float64 { return procStatusFieldMiB(pid, "VmHWM") }
 // procStatusFieldMiB reads a kB field of /proc/PID/status (VmRSS,
 // VmHWM…) in MiB; 0 when unknown.
 func procStatusFieldMiB(pid int, field string) float64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
-			if err == nil {
-				return kb / 1024
-			}
-		}
-	}
-	return 0
+	return procStatusField(strconv.Itoa(pid), field) / 1024
 }
 
 // setCPU fills in r's CPU time per job from samples taken before and

@@ -478,8 +478,12 @@ func (s *soakSampler) take(done, failed int) soakSample {
 
 // procStatusKiB reads a kB field of /proc/self/status (VmRSS, VmHWM…);
 // 0 where there is no /proc.
-func procStatusKiB(field string) float64 {
-	data, err := os.ReadFile("/proc/self/status")
+func procStatusKiB(field string) float64 { return procStatusField("self", field) }
+
+// procStatusField reads a kB field of /proc/PROC/status (PROC a pid or
+// "self"), in KiB; 0 when unknown.
+func procStatusField(proc, field string) float64 {
+	data, err := os.ReadFile("/proc/" + proc + "/status")
 	if err != nil {
 		return 0
 	}
