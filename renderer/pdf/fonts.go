@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/adler32"
@@ -166,8 +167,8 @@ func planFonts(doc *layouts.Document) ([]*faceUse, map[*fonts.Face]*faceUse, *ci
 //
 // Its fields mirror, in order, fpdf's own definition type: fpdf names a
 // font's resource /F<id> after the SHA-1 of that type's JSON with File
-// cleared, and fontID computes the same so the content stream can select
-// fonts itself (Write checks the ids against the output).
+// cleared, and chunkFont computes the same so the content stream can
+// select fonts itself (Write checks the ids against the output).
 type fontDef struct {
 	Tp           string
 	Name         string
@@ -182,16 +183,6 @@ type fontDef struct {
 	OriginalSize int
 	N            int
 	DiffN        int
-}
-
-// fontID returns the resource name fpdf gives the font d, without "/F".
-func fontID(d fontDef) (string, error) {
-	d.File = ""
-	b, err := json.Marshal(&d)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%x", sha1.Sum(b)), nil
 }
 
 type fontDesc struct {
@@ -318,13 +309,17 @@ func (e *embedder) chunkFont(face *fonts.Face, c *chunk, cache *FontCache) (def 
 		}
 	}
 	c.base = d.Name
-	def, err = json.Marshal(&d)
-	if err == nil {
-		c.id, err = fontID(d)
-	}
+	// One encoding serves both: fontID's (File cleared) and, with File
+	// set, the definition fpdf reads.
+	fileName := d.File
+	d.File = ""
+	noFile, err := json.Marshal(&d)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode font definition: %w", err)
 	}
+	sum := sha1.Sum(noFile)
+	c.id = hex.EncodeToString(sum[:])
+	def = bytes.Replace(noFile, []byte(`"File":""`), []byte(`"File":"`+fileName+`"`), 1)
 	return def, z, nil
 }
 
