@@ -197,12 +197,12 @@ func (f *Face) sharedTables() []byte {
 	return b
 }
 
-// SharedTables returns the bytes every subset of f (Subset, SubsetCodes)
-// carries unchanged right after its table directory: the hinting
-// programs and tables (cvt, fpgm, prep, gasp) and the name table, which
-// do not depend on the characters. A PDF writer can compress them once
-// per process (see package renderer/pdf). The slice must not be
-// modified.
+// SharedTables returns the bytes every subset of f (Subset, SubsetCodes,
+// SubsetGlyphs) carries unchanged right after its table directory: the
+// hinting programs and tables (cvt, fpgm, prep, gasp) and the name
+// table, which do not depend on the characters. A PDF writer can
+// compress them once per process (see package renderer/pdf). The slice
+// must not be modified.
 func (f *Face) SharedTables() []byte { return f.shared }
 
 // lsb returns the left side bearing of glyph g from hmtx.

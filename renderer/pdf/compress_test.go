@@ -28,10 +28,16 @@ func subsetChunk() *chunk {
 // deflating the file whole.
 func TestCompressSubset(t *testing.T) {
 	t.Parallel()
-	for _, style := range []fonts.Style{fonts.Regular, fonts.Bold, fonts.Italic} {
-		face := fonts.Serif().Face(style)
+	for _, tc := range []struct {
+		style fonts.Style
+		cid   bool // a CID font program (SubsetGlyphs), as for shaped text
+	}{{fonts.Regular, false}, {fonts.Bold, false}, {fonts.Italic, false}, {fonts.Regular, true}} {
+		face := fonts.Serif().Face(tc.style)
 		codes := subsetChunk().runes
 		sub, err := face.SubsetCodes(&codes)
+		if tc.cid {
+			sub, err = face.SubsetGlyphs([]uint16{36, 37, 38, 68, 69, 70, 36})
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
