@@ -376,7 +376,7 @@ var zlibHeader = []byte{0x78, 0x01}
 
 // zlibLevel is the deflate level of the streams made for each letter
 // (font files, cmaps): Huffman coding only, no string matching. On a
-// Latin font subset it takes about 40% less time than level 1 (the
+// Latin font subset it takes about a third less time than level 1 (the
 // fastest with matching) for about a fifth more bytes; font files are
 // mostly glyph outlines, which compress little either way, and the
 // tables every subset shares are compressed once at the best level
