@@ -112,13 +112,8 @@ func (f *Face) subsetGlyphs(gids []uint16) ([]byte, error) {
 	if os2 := f.tables["OS/2"]; len(os2) >= 68 {
 		tables["OS/2"] = os2
 	}
-	if f.names != nil {
-		tables["name"] = f.names
-	}
-	for _, t := range []string{"cvt ", "fpgm", "prep", "gasp"} {
-		if d, ok := f.tables[t]; ok {
-			tables[t] = d
-		}
+	for t, d := range f.sharedTableMap() {
+		tables[t] = d
 	}
 	return assemble(tables), nil
 }

@@ -9,7 +9,11 @@
 // Sans Fallback, Nanum Myeongjo; see debian/README.md and Licenses).
 // Faces answer pair kerning from their kern tables (Kern), and give
 // go-text/typesetting's parse of themselves for shaping (Shaper) and
-// glyph subsets for CID fonts (SubsetGlyphs). They are parsed by this package's own TrueType reader once
-// per process, the first time a family is asked for; after that every
+// glyph subsets for CID fonts (SubsetGlyphs). They are parsed by this
+// package's own TrueType reader once per process, the first time a family is asked for; after that every
 // Face is immutable and safe for concurrent use.
+//
+// Every subset of a face carries the face's hinting tables and name table
+// unchanged, right after its table directory (SharedTables), so that a
+// PDF writer can compress them once per process.
 package fonts

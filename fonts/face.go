@@ -17,6 +17,7 @@ type Face struct {
 	data     []byte // the whole font file (shared, never modified)
 	tables   map[string][]byte
 	names    []byte // name table for subsets: Windows records only
+	shared   []byte // the tables every subset carries unchanged (see SharedTables)
 	upem     int
 	ascent   int // hhea ascender
 	descent  int // hhea descender (negative)
@@ -220,6 +221,7 @@ func parse(data []byte) (*Face, error) {
 	f.parsePost()
 	f.parseName()
 	f.names = windowsNames(f.tables["name"])
+	f.shared = f.sharedTables()
 	if f.capH == 0 {
 		f.capH = f.glyphTop('H')
 	}

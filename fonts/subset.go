@@ -156,16 +156,54 @@ func (f *Face) subsetWith(runes []rune, cmapOf func([]cmapEntry) ([]byte, error)
 		binary.BigEndian.PutUint16(os2[66:], uint16(last))
 		tables["OS/2"] = os2
 	}
-	if f.names != nil {
-		tables["name"] = f.names
-	}
-	for _, t := range []string{"cvt ", "fpgm", "prep", "gasp"} {
-		if d, ok := f.tables[t]; ok {
-			tables[t] = d
-		}
+	for t, d := range f.sharedTableMap() {
+		tables[t] = d
 	}
 	return assemble(tables), nil
 }
+
+// sharedTags are the tables a subset copies unchanged from its face
+// (name being the face's Windows records), in tag order.
+var sharedTags = [...]string{"cvt ", "fpgm", "gasp", "name", "prep"}
+
+// sharedTableMap returns the face's tables that every subset carries
+// unchanged, by tag.
+func (f *Face) sharedTableMap() map[string][]byte {
+	m := make(map[string][]byte, len(sharedTags))
+	for _, t := range sharedTags {
+		d, ok := f.tables[t]
+		if t == "name" {
+			d, ok = f.names, f.names != nil
+		}
+		if ok {
+			m[t] = d
+		}
+	}
+	return m
+}
+
+// sharedTables returns the bytes of the face's shared tables as assemble
+// lays them out: in tag order, each padded to 4 bytes.
+func (f *Face) sharedTables() []byte {
+	var b []byte
+	for _, t := range sharedTags {
+		if d, ok := f.sharedTableMap()[t]; ok {
+			b = append(b, d...)
+			for len(b)%4 != 0 {
+				b = append(b, 0)
+			}
+		}
+	}
+	return b
+}
+
+// SharedTables returns the bytes every subset of f (Subset, SubsetCodes,
+// SubsetGlyphs) carries unchanged right after its table directory: the
+// hinting programs and tables (cvt, fpgm, prep, gasp) and the name
+// table, which do not depend on the characters. A PDF writer can
+// compress them once per process (see package renderer/pdf). The slice
+// must not be modified.
+func (f *Face) SharedTables() []byte { return f.shared }
 
 // lsb returns the left side bearing of glyph g from hmtx.
 func (f *Face) lsb(g int) int {
@@ -375,20 +413,28 @@ func assemble(tables map[string][]byte) []byte {
 	binary.BigEndian.PutUint16(out[6:], uint16(sr))
 	binary.BigEndian.PutUint16(out[8:], uint16(es))
 	binary.BigEndian.PutUint16(out[10:], uint16(16*n-sr))
+	// The directory lists the tables in tag order; their data comes in
+	// two runs, each in tag order: first the shared tables (the same in
+	// every subset of a face, see Face.SharedTables), then the others.
 	headAt := -1
-	for i, t := range tags {
-		d := tables[t]
-		rec := out[12+16*i:]
-		copy(rec, t)
-		binary.BigEndian.PutUint32(rec[4:], checksum(d))
-		binary.BigEndian.PutUint32(rec[8:], uint32(len(out)))
-		binary.BigEndian.PutUint32(rec[12:], uint32(len(d)))
-		if t == "head" {
-			headAt = len(out)
-		}
-		out = append(out, d...)
-		for len(out)%4 != 0 {
-			out = append(out, 0)
+	for _, shared := range []bool{true, false} {
+		for i, t := range tags {
+			if slices.Contains(sharedTags[:], t) != shared {
+				continue
+			}
+			d := tables[t]
+			rec := out[12+16*i:]
+			copy(rec, t)
+			binary.BigEndian.PutUint32(rec[4:], checksum(d))
+			binary.BigEndian.PutUint32(rec[8:], uint32(len(out)))
+			binary.BigEndian.PutUint32(rec[12:], uint32(len(d)))
+			if t == "head" {
+				headAt = len(out)
+			}
+			out = append(out, d...)
+			for len(out)%4 != 0 {
+				out = append(out, 0)
+			}
 		}
 	}
 	if headAt >= 0 {

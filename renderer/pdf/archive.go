@@ -39,8 +39,8 @@ import (
 //go:embed icc/sRGB2014.icc
 var srgbICC []byte
 
-// srgbICCZ is the profile, deflated once.
-var srgbICCZ = sync.OnceValues(func() ([]byte, error) { return zlibCompress(srgbICC) })
+// srgbICCZ is the profile, deflated once per process.
+var srgbICCZ = sync.OnceValues(func() ([]byte, error) { return zlibCompressBest(srgbICC) })
 
 // srgbCondition names the output condition the profile characterises.
 const srgbCondition = "sRGB IEC61966-2.1"

@@ -170,7 +170,7 @@ func writeCIDFonts(p *pdffile.File, u *pdffile.Update, plan *cidPlan) error {
 		if err != nil {
 			return err
 		}
-		z, err := zlibCompress(prog)
+		z, err := compressSubset(face, prog)
 		if err != nil {
 			return fmt.Errorf("compress font: %w", err)
 		}

@@ -14,6 +14,11 @@
 // 0xF000+code to each glyph (fonts.Face.SubsetCodes), the form PDF/A-1
 // accepts for codes of one's own; a /ToUnicode CMap per font makes text
 // copied or extracted from the PDF come back as the characters drawn.
+// Font files are deflated with Huffman coding only (zlibLevel), but for
+// the tables every subset of a face shares (fonts.Face.SharedTables),
+// which are deflated once per process at the best level and spliced into
+// each font stream (compressSubset); the output depends only on the
+// document.
 //
 // fpdf draws the pages; what it cannot write goes into one incremental
 // update (PDF 32000-1:2008, 7.5.6) appended to its file, written with

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/adler32"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/flate"
 
@@ -165,8 +167,8 @@ func planFonts(doc *layouts.Document) ([]*faceUse, map[*fonts.Face]*faceUse, *ci
 //
 // Its fields mirror, in order, fpdf's own definition type: fpdf names a
 // font's resource /F<id> after the SHA-1 of that type's JSON with File
-// cleared, and fontID computes the same so the content stream can select
-// fonts itself (Write checks the ids against the output).
+// cleared, and chunkFont computes the same so the content stream can
+// select fonts itself (Write checks the ids against the output).
 type fontDef struct {
 	Tp           string
 	Name         string
@@ -181,16 +183,6 @@ type fontDef struct {
 	OriginalSize int
 	N            int
 	DiffN        int
-}
-
-// fontID returns the resource name fpdf gives the font d, without "/F".
-func fontID(d fontDef) (string, error) {
-	d.File = ""
-	b, err := json.Marshal(&d)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("%x", sha1.Sum(b)), nil
 }
 
 type fontDesc struct {
@@ -250,7 +242,7 @@ func (e *embedder) subset(face *fonts.Face, c *chunk) (subsetFile, error) {
 	if err != nil {
 		return subsetFile{}, err
 	}
-	z, err := zlibCompress(sub)
+	z, err := compressSubset(face, sub)
 	if err != nil {
 		return subsetFile{}, fmt.Errorf("compress font: %w", err)
 	}
@@ -317,13 +309,17 @@ func (e *embedder) chunkFont(face *fonts.Face, c *chunk, cache *FontCache) (def 
 		}
 	}
 	c.base = d.Name
-	def, err = json.Marshal(&d)
-	if err == nil {
-		c.id, err = fontID(d)
-	}
+	// One encoding serves both: fontID's (File cleared) and, with File
+	// set, the definition fpdf reads.
+	fileName := d.File
+	d.File = ""
+	noFile, err := json.Marshal(&d)
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode font definition: %w", err)
 	}
+	sum := sha1.Sum(noFile)
+	c.id = hex.EncodeToString(sum[:])
+	def = bytes.Replace(noFile, []byte(`"File":""`), []byte(`"File":"`+fileName+`"`), 1)
 	return def, z, nil
 }
 
@@ -356,12 +352,15 @@ func pdfName(s string) string {
 }
 
 // zlibCompress returns b as a zlib stream (RFC 1950), as /FlateDecode
-// expects. It uses klauspost/compress's stateless deflate: fast, with
-// almost no memory held, and deterministic.
+// expects, deflated at zlibLevel by a klauspost/compress writer taken
+// from a pool (its tables are reused, not allocated per stream). The
+// output depends only on b: the same letter gives the same bytes.
 func zlibCompress(b []byte) ([]byte, error) {
-	out := bytes.NewBuffer(make([]byte, 0, len(b)*3/4))
-	out.Write([]byte{0x78, 0x01}) // deflate, 32K window, fastest
-	w := flate.NewStatelessWriter(out)
+	out := bytes.NewBuffer(make([]byte, 0, len(b)*7/8+64))
+	out.Write(zlibHeader)
+	w := flaters.Get().(*flate.Writer)
+	defer flaters.Put(w)
+	w.Reset(out)
 	if _, err := w.Write(b); err != nil {
 		return nil, err
 	}
@@ -369,4 +368,119 @@ func zlibCompress(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return binary.BigEndian.AppendUint32(out.Bytes(), adler32.Checksum(b)), nil
+}
+
+// zlibHeader is the zlib header Carta writes: deflate, 32K window,
+// "fastest" (the level is only a hint to a reader).
+var zlibHeader = []byte{0x78, 0x01}
+
+// zlibLevel is the deflate level of the streams made for each letter
+// (font files, cmaps): Huffman coding only, no string matching. On a
+// Latin font subset it takes about a third less time than level 1 (the
+// fastest with matching) for about a fifth more bytes; font files are
+// mostly glyph outlines, which compress little either way, and the
+// tables every subset shares are compressed once at the best level
+// (compressSubset). Data compressed once per process uses
+// zlibCompressBest.
+var zlibLevel = flate.HuffmanOnly
+
+// flaters pools deflate writers at zlibLevel.
+var flaters = sync.Pool{New: func() any {
+	w, err := flate.NewWriter(nil, zlibLevel)
+	if err != nil {
+		panic(err) // only for a bad level
+	}
+	return w
+}}
+
+// zlibCompressBest is zlibCompress at the best compression, for data
+// compressed once per process (the ICC profile).
+func zlibCompressBest(b []byte) ([]byte, error) {
+	var out bytes.Buffer
+	out.Write(zlibHeader)
+	w, err := flate.NewWriter(&out, flate.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return binary.BigEndian.AppendUint32(out.Bytes(), adler32.Checksum(b)), nil
+}
+
+// compressSubset returns the subset font file sub of face as a zlib
+// stream, as zlibCompress would but for the face's shared tables
+// (fonts.Face.SharedTables: hinting programs and names, about a third of
+// a Latin subset), which every subset carries unchanged right after its
+// table directory: their deflated blocks are made once per process
+// (sharedZ) and spliced in. The directory is deflated and flushed to a
+// byte boundary, the shared blocks follow, and a fresh deflate of the
+// remaining tables ends the stream. Deflate blocks need nothing of each
+// other but back-references, and neither part refers back across the
+// splice, so the stream is valid, and it depends only on sub.
+func compressSubset(face *fonts.Face, sub []byte) ([]byte, error) {
+	shared := face.SharedTables()
+	if len(shared) == 0 || len(sub) < 12 {
+		return zlibCompress(sub)
+	}
+	at := 12 + 16*int(binary.BigEndian.Uint16(sub[4:]))
+	if len(sub) < at+len(shared) || !bytes.Equal(sub[at:at+len(shared)], shared) {
+		return zlibCompress(sub)
+	}
+	sz, err := sharedZ(face)
+	if err != nil {
+		return nil, err
+	}
+	out := bytes.NewBuffer(make([]byte, 0, (len(sub)-len(shared))*3/4+len(sz)+64))
+	out.Write(zlibHeader)
+	w := flaters.Get().(*flate.Writer)
+	defer flaters.Put(w)
+	w.Reset(out)
+	if _, err := w.Write(sub[:at]); err != nil {
+		return nil, err
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	out.Write(sz)
+	w.Reset(out)
+	if _, err := w.Write(sub[at+len(shared):]); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return binary.BigEndian.AppendUint32(out.Bytes(), adler32.Checksum(sub)), nil
+}
+
+// sharedZs keeps, by face, the deflated shared tables (*sharedBlocks).
+var sharedZs sync.Map
+
+type sharedBlocks struct {
+	once sync.Once
+	z    []byte
+	err  error
+}
+
+// sharedZ returns face's shared tables as raw deflate blocks, none final,
+// ending on a byte boundary (a sync flush), at the best compression:
+// made once per face and process.
+func sharedZ(face *fonts.Face) ([]byte, error) {
+	v, _ := sharedZs.LoadOrStore(face, new(sharedBlocks))
+	sb := v.(*sharedBlocks)
+	sb.once.Do(func() {
+		var out bytes.Buffer
+		w, err := flate.NewWriter(&out, flate.BestCompression)
+		if err == nil {
+			_, err = w.Write(face.SharedTables())
+		}
+		if err == nil {
+			err = w.Flush()
+		}
+		sb.z, sb.err = out.Bytes(), err
+	})
+	return sb.z, sb.err
 }
