@@ -60,74 +60,23 @@ func (f *Face) subsetWith(runes []rune, cmapOf func([]cmapEntry) ([]byte, error)
 		entries = append(entries, cmapEntry{r, ng})
 	}
 	// Pull in composite components (breadth first, deterministic).
-	datas := make([][]byte, 0, len(oldOf))
-	for i := 0; i < len(oldOf); i++ {
-		d, err := f.glyphData(int(oldOf[i]))
-		if err != nil {
-			return nil, err
+	datas, err := f.pullComponents(&oldOf, func(og uint16) (uint16, bool) {
+		if int(og) >= len(newOf) {
+			return 0, false
 		}
-		if len(d) >= 10 && int16(u16(d, 0)) < 0 {
-			d = slices.Clone(d)
-			bad := false
-			err := walkComponents(d, func(at int) {
-				og := u16(d, at)
-				if int(og) >= len(newOf) {
-					bad = true
-					return
-				}
-				ng := newOf[og]
-				if ng == 0 && og != 0 {
-					ng = uint16(len(oldOf))
-					newOf[og] = ng
-					oldOf = append(oldOf, og)
-					names = append(names, fmt.Sprintf("glyph%d", og))
-				}
-				binary.BigEndian.PutUint16(d[at:], ng)
-			})
-			if err == nil && bad {
-				err = errors.New("component glyph id out of range")
-			}
-			if err != nil {
-				return nil, fmt.Errorf("glyph %d: %w", oldOf[i], err)
-			}
+		ng := newOf[og]
+		if ng == 0 && og != 0 {
+			ng = uint16(len(oldOf))
+			newOf[og] = ng
+			oldOf = append(oldOf, og)
+			names = append(names, fmt.Sprintf("glyph%d", og))
 		}
-		datas = append(datas, d)
-		if len(oldOf) > 0xFFFF {
-			return nil, errors.New("too many glyphs")
-		}
+		return ng, true
+	})
+	if err != nil {
+		return nil, err
 	}
-	n := len(oldOf)
-
-	// glyf + loca (long offsets, glyphs padded to 4 bytes).
-	size := 0
-	for _, d := range datas {
-		size += (len(d) + 3) &^ 3
-	}
-	glyf := make([]byte, 0, size)
-	loca := make([]byte, 4*(n+1))
-	for i, d := range datas {
-		binary.BigEndian.PutUint32(loca[4*i:], uint32(len(glyf)))
-		glyf = append(glyf, d...)
-		for len(glyf)%4 != 0 {
-			glyf = append(glyf, 0)
-		}
-	}
-	binary.BigEndian.PutUint32(loca[4*n:], uint32(len(glyf)))
-
-	// hmtx: a full metric for every glyph.
-	hmtx := make([]byte, 4*n)
-	for i, og := range oldOf {
-		binary.BigEndian.PutUint16(hmtx[4*i:], f.advances[og])
-		binary.BigEndian.PutUint16(hmtx[4*i+2:], uint16(f.lsb(int(og))))
-	}
-
-	head := slices.Clone(f.tables["head"])
-	binary.BigEndian.PutUint32(head[8:], 0)  // checkSumAdjustment, set below
-	binary.BigEndian.PutUint16(head[50:], 1) // long loca
-	hhea := slices.Clone(f.tables["hhea"])
-	binary.BigEndian.PutUint16(hhea[34:], uint16(n))
-	maxp := slices.Clone(f.tables["maxp"])
-	binary.BigEndian.PutUint16(maxp[4:], uint16(n))
+	tables := f.glyphTables(oldOf, datas)
 
 	cmap, err := cmapOf(entries)
 	if err != nil {
@@ -138,10 +87,7 @@ func (f *Face) subsetWith(runes []rune, cmapOf func([]cmapEntry) ([]byte, error)
 		return nil, fmt.Errorf("post table: %w", err)
 	}
 
-	tables := map[string][]byte{
-		"head": head, "hhea": hhea, "maxp": maxp, "hmtx": hmtx,
-		"loca": loca, "glyf": glyf, "cmap": cmap, "post": post,
-	}
+	tables["cmap"], tables["post"] = cmap, post
 	if os2 := f.tables["OS/2"]; len(os2) >= 68 {
 		os2 = slices.Clone(os2)
 		first, last := 0xFFFF, 0
@@ -480,4 +426,79 @@ func windowsNames(t []byte) []byte {
 		strs = append(strs, r.str...)
 	}
 	return append(out, strs...)
+}
+
+// pullComponents reads the glyph data of the glyphs *oldOf lists (old
+// glyph ids by new id), appending, breadth first, the components their
+// composite glyphs refer to: newID gives a component's new id, adding it
+// to *oldOf when it is not there yet, or false when the old id is out of
+// range. The composites' data is copied with the new ids.
+func (f *Face) pullComponents(oldOf *[]uint16, newID func(og uint16) (uint16, bool)) ([][]byte, error) {
+	datas := make([][]byte, 0, len(*oldOf))
+	for i := 0; i < len(*oldOf); i++ {
+		d, err := f.glyphData(int((*oldOf)[i]))
+		if err != nil {
+			return nil, err
+		}
+		if len(d) >= 10 && int16(u16(d, 0)) < 0 {
+			d = slices.Clone(d)
+			bad := false
+			err := walkComponents(d, func(at int) {
+				ng, ok := newID(u16(d, at))
+				if !ok {
+					bad = true
+					return
+				}
+				binary.BigEndian.PutUint16(d[at:], ng)
+			})
+			if err == nil && bad {
+				err = errors.New("component glyph id out of range")
+			}
+			if err != nil {
+				return nil, fmt.Errorf("glyph %d: %w", (*oldOf)[i], err)
+			}
+		}
+		datas = append(datas, d)
+		if len(*oldOf) > 0xFFFF {
+			return nil, errors.New("too many glyphs")
+		}
+	}
+	return datas, nil
+}
+
+// glyphTables returns the tables of a subset holding the glyphs oldOf
+// lists (old glyph ids by new id) with their data datas: glyf and loca
+// (long offsets, glyphs padded to 4 bytes), hmtx (a full metric for every
+// glyph), and head, hhea and maxp adjusted to the new glyph set.
+func (f *Face) glyphTables(oldOf []uint16, datas [][]byte) map[string][]byte {
+	n := len(oldOf)
+	size := 0
+	for _, d := range datas {
+		size += (len(d) + 3) &^ 3
+	}
+	glyf := make([]byte, 0, size)
+	loca := make([]byte, 4*(n+1))
+	for i, d := range datas {
+		binary.BigEndian.PutUint32(loca[4*i:], uint32(len(glyf)))
+		glyf = append(glyf, d...)
+		for len(glyf)%4 != 0 {
+			glyf = append(glyf, 0)
+		}
+	}
+	binary.BigEndian.PutUint32(loca[4*n:], uint32(len(glyf)))
+
+	hmtx := make([]byte, 4*n)
+	for i, og := range oldOf {
+		binary.BigEndian.PutUint16(hmtx[4*i:], f.advances[og])
+		binary.BigEndian.PutUint16(hmtx[4*i+2:], uint16(f.lsb(int(og))))
+	}
+
+	head := slices.Clone(f.tables["head"])
+	binary.BigEndian.PutUint32(head[8:], 0)  // checkSumAdjustment, set by assemble
+	binary.BigEndian.PutUint16(head[50:], 1) // long loca
+	hhea := slices.Clone(f.tables["hhea"])
+	binary.BigEndian.PutUint16(hhea[34:], uint16(n))
+	maxp := slices.Clone(f.tables["maxp"])
+	binary.BigEndian.PutUint16(maxp[4:], uint16(n))
+	return map[string][]byte{"head": head, "hhea": hhea, "maxp": maxp, "hmtx": hmtx, "loca": loca, "glyf": glyf}
 }
