@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"html"
 	"net/http"
@@ -38,19 +37,7 @@ func TestCopiesThroughWorker(t *testing.T) {
 	endpoint := startVersity(t)
 	nc := startNATS(t)
 	st := newBucket(t, endpoint)
-	w, err := queue.New(nc, st, queue.Config{Concurrency: 1, Logger: quietLogger(), Signer: markSigner{signer}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	workerDone := make(chan error, 1)
-	go func() { workerDone <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-workerDone; err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	})
+	runWorker(t, nc, st, queue.Config{Concurrency: 1, Logger: quietLogger(), Signer: markSigner{signer}})
 	redirect := startAPI(t, nc, api.Config{Objects: presigner(t, endpoint, "")})
 	stream := startAPI(t, nc, api.Config{Objects: presigner(t, endpoint, ""), Stream: true})
 	redirect.waitReady(t)

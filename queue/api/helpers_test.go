@@ -442,3 +442,23 @@ func presigner(t *testing.T, endpoint, public string) *s3store.Presigner {
 	}
 	return p
 }
+
+// runWorker starts a real worker on nc and st with cfg, running until
+// the test ends (its error, if any, fails the test).
+func runWorker(t *testing.T, nc *nats.Conn, st queue.ObjectStore, cfg queue.Config) *queue.Worker {
+	t.Helper()
+	w, err := queue.New(nc, st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
+	return w
+}

@@ -26,19 +26,8 @@ func TestPreviewOfJobsSubmittedOnNATS(t *testing.T) {
 	endpoint := startVersity(t)
 	nc := startNATS(t)
 	st := newBucket(t, endpoint)
-	w, err := queue.New(nc, st, queue.Config{Concurrency: 1, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	workerDone := make(chan error, 1)
-	go func() { workerDone <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-workerDone; err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	})
+	w := runWorker(t, nc, st, queue.Config{Concurrency: 1, Logger: quietLogger()})
+	ctx := context.Background()
 	for deadline := time.Now().Add(30 * time.Second); w.Ready(ctx) != nil; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("worker not ready after 30s: %v", w.Ready(ctx))

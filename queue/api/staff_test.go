@@ -64,19 +64,8 @@ func TestFailureKeptAndResubmitted(t *testing.T) {
 	endpoint := startVersity(t)
 	nc := startNATS(t)
 	st := newBucket(t, endpoint)
-	w, err := queue.New(nc, st, queue.Config{Concurrency: 1, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	workerDone := make(chan error, 1)
-	go func() { workerDone <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-workerDone; err != nil {
-			t.Errorf("worker: %v", err)
-		}
-	})
+	runWorker(t, nc, st, queue.Config{Concurrency: 1, Logger: quietLogger()})
+	ctx := context.Background()
 	h := startAPI(t, nc, api.Config{Objects: presigner(t, endpoint, "")})
 	h.waitReady(t)
 
