@@ -54,31 +54,34 @@ func markLangs(doc *Document) {
 	if s, conf := language.Make(doc.Meta.Language).Script(); conf != language.No {
 		docScript = s.String()
 	}
-	counts := make(map[*Elem]*[nScripts]int32, len(doc.Elems))
-	add := func(e *Elem, s string) {
-		n := counts[e]
-		if n == nil {
-			n = new([nScripts]int32)
-			counts[e] = n
-		}
-		countScripts(n, s)
+	index := make(map[*Elem]int, len(doc.Elems))
+	for i, e := range doc.Elems {
+		index[e] = i
 	}
+	counts := make([][nScripts]int32, len(doc.Elems))
+	var last *Elem
+	var n *[nScripts]int32
 	for p := range doc.Pages {
 		for i := range doc.Pages[p].Texts {
-			if t := &doc.Pages[p].Texts[i]; t.Elem != nil && !t.Hyphen {
-				add(t.Elem, t.S)
+			t := &doc.Pages[p].Texts[i]
+			if t.Elem == nil || t.Hyphen {
+				continue
 			}
+			if t.Elem != last {
+				k, ok := index[t.Elem]
+				if !ok {
+					continue // not in the document's list: the writer refuses it
+				}
+				last, n = t.Elem, &counts[k]
+			}
+			countScripts(n, t.S)
 		}
 	}
-	for _, e := range doc.Elems {
+	for i, e := range doc.Elems {
 		if e.Alt != "" {
-			add(e, e.Alt)
+			countScripts(&counts[i], e.Alt)
 		}
-	}
-	for _, e := range doc.Elems {
-		if n := counts[e]; n != nil {
-			e.Lang = scriptLang(n, docScript)
-		}
+		e.Lang = scriptLang(&counts[i], docScript)
 	}
 }
 
@@ -99,6 +102,8 @@ func countScripts(n *[nScripts]int32, s string) {
 			continue
 		}
 		switch {
+		case r < 0x370: // Latin
+			n[scOther]++
 		case unicode.Is(unicode.Arabic, r):
 			n[scArab]++
 		case unicode.Is(unicode.Hebrew, r):
