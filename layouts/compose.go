@@ -844,6 +844,7 @@ func (c *composer) finish() (*Document, error) {
 	if c.bidi.rtlDoc {
 		mirror(doc, c.bidi.keep)
 	}
+	markLangs(doc)
 	// Footers, centred: none on a one-page letter unless the job asks.
 	var buf []byte
 	for p := range doc.Pages {

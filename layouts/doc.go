@@ -82,6 +82,15 @@
 // that ends a line broken at a space or newline has Text.SpaceAfter, so
 // the writer keeps the word boundary.
 //
+// Once the pages are laid out, each element whose own text (or a
+// Figure's Alt) is mostly in a script that the document's language
+// (Meta.Language) is not written in gets Elem.Lang from the script:
+// Arabic "ar", Hebrew "he", Hangul "ko", kana with or without Han "ja",
+// Han alone "zh", Greek "el"; none when the document's language is
+// written in that script (an Arabic name in a Persian letter), and never
+// for Latin or Cyrillic, which many languages share (lang.go has the
+// rule and its limits).
+//
 // # Scripts
 //
 // Text is kerned with each face's kern table: layout adds the pair

@@ -29,6 +29,12 @@ type Elem struct {
 	Alt string
 	// ListNumbering is an L's numbering: "Disc" or "Decimal".
 	ListNumbering string
+	// Lang is the BCP 47 language of the element's text when it differs
+	// from the document's (Meta.Language), e.g. "ar" for an Arabic name
+	// in an English letter; "": the document's language (or that of the
+	// enclosing element). Set from the script of the element's text, see
+	// markLangs.
+	Lang string
 }
 
 // Artifact kinds of untagged items (PDF 32000-1:2008, 14.8.2.2).

@@ -76,7 +76,8 @@ func preflight(t *testing.T, name string, pdf []byte) {
 // TestPreflightPDFA validates as PDF/A-1b, with Apache PDFBox Preflight,
 // the reference letter, a letter of every layout with a logo and a
 // signature image with transparency, a per-recipient copy, the
-// many-scripts letter and a signed letter.
+// many-scripts letter, a letter with elements in other languages
+// (/Lang on elements) and a signed letter.
 func TestPreflightPDFA(t *testing.T) {
 	t.Parallel()
 	requirePreflight(t)
@@ -91,6 +92,12 @@ func TestPreflightPDFA(t *testing.T) {
 		t.Fatal(err)
 	}
 	letters["scripts"] = scripts.PDF
+	// Structure elements with their own /Lang (Arabic and Chinese names).
+	_, mixed, err := renderer.RenderJSON(readFile(t, "testdata/jobs/mixed-signatories.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	letters["mixed-signatories"] = mixed.PDF
 	for _, layout := range layouts.Names() {
 		outs, err := renderer.RenderAll(mustDecode(t, imagesJob(t, layout)))
 		if err != nil {

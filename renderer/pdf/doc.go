@@ -42,7 +42,8 @@
 // element with the layout's elements in reading order, the ParentTree,
 // /StructParents and /Tabs /S on every page, /MarkInfo, /Lang and
 // /ViewerPreferences /DisplayDocTitle in the catalog. Figures carry their
-// /Alt, lists their /ListNumbering. Running headers and page numbers are
+// /Alt, lists their /ListNumbering, and an element in another language
+// than the document's its /Lang (layouts.Elem.Lang, decided by layout). Running headers and page numbers are
 // /Pagination artifacts; rules, fold and hole marks /Layout artifacts.
 //
 // Kerned runs (layouts.Text.Kern) are drawn with TJ arrays holding the

@@ -18,8 +18,9 @@ import (
 // n>> BDC … EMC", or is an artifact "/Artifact <</Type …>> BDC … EMC".
 // Consecutive runs of one element share a sequence. The update then
 // writes the structure tree: a Document element holding the layout's
-// elements in reading order, each with its marked content, the parent
-// tree that maps each page's MCIDs back to their elements, /StructParents
+// elements in reading order, each with its marked content and, where its
+// text is in another language than the document's, its /Lang
+// (Elem.Lang); the parent tree that maps each page's MCIDs back to their elements, /StructParents
 // and /Tabs /S on every page, and /MarkInfo, /StructTreeRoot and
 // /ViewerPreferences /DisplayDocTitle in the catalog.
 
@@ -222,6 +223,10 @@ func (t *tagTree) write(p *pdffile.File, u *pdffile.Update, pages string) ([]byt
 		if e.Alt != "" {
 			b = append(b, " /Alt "...)
 			b = appendHexText(b, e.Alt)
+		}
+		if e.Lang != "" {
+			b = append(b, " /Lang "...)
+			b = appendHexText(b, e.Lang) // a BCP 47 tag: ASCII, written as <6172> for "ar"
 		}
 		if e.ListNumbering != "" {
 			b = append(b, " /A <</O /List /ListNumbering /"...)
