@@ -114,7 +114,8 @@ type Config struct {
 	RetryMax        time.Duration // cap of that delay [DefaultRetryMax 1m]
 	PullWait        time.Duration // expiry of each one-message pull request [DefaultPullWait 2s]
 	// ProbeBase and ProbeMax pace the probes of the object store during
-	// a storage outage: the first after ProbeBase, then twice as long
+	// a storage outage, and of the Signer (SignerProber) during a
+	// signing service outage: the first after ProbeBase, then twice as long
 	// each time, at most ProbeMax. After the outage the worker resumes
 	// within ProbeMax [DefaultProbeBase 500ms, DefaultProbeMax 15s].
 	ProbeBase, ProbeMax time.Duration

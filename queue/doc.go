@@ -116,10 +116,13 @@
 //     message terminated; render_failed and internal jobs are also copied
 //     to the dead-letter stream for the operator.
 //   - Storage outage, not a failure of the job: see Storage outages.
+//   - Signing service outage, not a failure of the job either: see
+//     Signing service outages.
 //   - Transient: S3 errors that are not an outage (a 4xx about the one
 //     object), errors of the results bucket or of publishing that
-//     persist after the retries of NATS outages, and signing errors (code internal:
-//     a certificate that expired or a key that is refused is the
+//     persist after the retries of NATS outages, and signing errors that
+//     are not an outage (code internal: a certificate that expired or was
+//     revoked, a key or TSA credentials that are refused are the
 //     operator's to fix, and the job must survive until then): the
 //     message is nak'ed with an
 //     exponential delay (RetryBase doubling up to RetryMax). On the last
@@ -182,6 +185,25 @@
 // Config.CreateBucket (-s3-create-bucket) it creates a missing bucket,
 // otherwise the worker starts in a storage outage and waits for it.
 //
+// # Signing service outages
+//
+// A Signer's error that wraps a SignerOutage (*sign.UnavailableError:
+// the timestamp authority, an OCSP responder or a CRL distribution
+// point unreachable, timing out, answering 5xx, 408 or 429) is handled
+// as a storage outage, with its own state: the job is held (its
+// rendered PDFs in memory, heartbeats going, no attempt spent), no new
+// job is pulled, the outage is logged once ("signing service outage",
+// with the service and a "fix" naming the flag, e.g. -sign-tsa-url),
+// carta_signer_up goes to 0, carta_signer_outages_total counts it,
+// carta_jobs_held counts the held jobs and /readyz answers 503 with the
+// service, how long, how many jobs are held and the fix. The signer is
+// probed (SignerProber: *sign.Signer asks the TSA to stamp a dummy
+// digest and, with LTV, fetches the signer's revocation data) after
+// Config.ProbeBase, doubling up to Config.ProbeMax; once it answers, the
+// held jobs are signed again and stored on the same delivery ("signing
+// service back"). Nothing unsigned or untimestamped is stored meanwhile.
+// A shutdown naks the held jobs at once.
+//
 // # NATS outages
 //
 // Every JetStream call a worker makes for a job (results bucket reads
@@ -202,7 +224,8 @@
 //
 // Worker.Handler serves /metrics (Prometheus), /healthz and /readyz.
 // /readyz answers 200 only once Run has set up JetStream and checked
-// the bucket, while no storage outage is in progress, NATS is connected
+// the bucket, while no storage or signing service outage is in
+// progress, NATS is connected
 // and the jobs stream, the results bucket and the S3 bucket answer; 503
 // otherwise, naming which (Worker.Ready). /healthz answers 200
 // while the worker can make progress and 503, naming the job, once a

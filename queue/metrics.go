@@ -32,6 +32,8 @@ type metrics struct {
 
 	storageUp      prometheus.Gauge
 	storageOutages prometheus.Counter
+	signerUp       prometheus.Gauge
+	signerOutages  prometheus.Counter
 	held           prometheus.Gauge
 	natsRetries    prometheus.Counter
 	ready          prometheus.Gauge
@@ -50,16 +52,19 @@ func newMetrics() *metrics {
 		deadLetters:    newCounter("carta_dead_letters_total", "Jobs copied to the dead-letter stream."),
 		storageUp:      newGauge("carta_storage_up", "1 while the object store answers, 0 during a storage outage (no new jobs pulled, jobs in flight held)."),
 		storageOutages: newCounter("carta_storage_outages_total", "Storage outages begun (S3 unreachable, 5xx, throttling, credentials refused, bucket missing)."),
-		held:           newGauge("carta_jobs_held", "Jobs rendered and waiting for the object store to answer again."),
+		signerUp:       newGauge("carta_signer_up", "1 while the signer's services (timestamp authority, OCSP, CRL) answer, 0 during a signing service outage (no new jobs pulled, jobs in flight held)."),
+		signerOutages:  newCounter("carta_signer_outages_total", "Signing service outages begun (TSA, OCSP responder or CRL distribution point unreachable, timing out, 5xx or 429)."),
+		held:           newGauge("carta_jobs_held", "Jobs rendered and waiting for the object store or the signer's services to answer again."),
 		natsRetries:    newCounter("carta_nats_retries_total", "JetStream calls for a job tried again after a lost connection, a lost reply or no responders."),
 		ready:          newGauge("carta_ready", "1 when the last /readyz check passed, 0 when it failed."),
 	}
 	m.storageUp.Set(1)
+	m.signerUp.Set(1)
 	for _, s := range []string{statusDone, statusFailed, statusRetried, statusRepublished, statusAbandoned} {
 		m.jobs.WithLabelValues(s)
 	}
 	m.reg.MustRegister(m.jobs, m.render, m.upload, m.inFlight, m.redeliveries, m.deadLetters,
-		m.storageUp, m.storageOutages, m.held, m.natsRetries, m.ready,
+		m.storageUp, m.storageOutages, m.signerUp, m.signerOutages, m.held, m.natsRetries, m.ready,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -112,7 +117,7 @@ func (w *Worker) Handler() http.Handler {
 
 // Ready reports whether the worker can take jobs: it has set up its
 // streams, consumer and results bucket and checked its bucket (Run), no
-// storage outage is in progress, NATS is connected, the jobs stream, its
+// storage or signing service outage is in progress, NATS is connected, the jobs stream, its
 // consumer and the results bucket answer, and the object store's bucket answers
 // (when the store is a BucketChecker). The error says which failed.
 func (w *Worker) Ready(ctx context.Context) error {
@@ -122,6 +127,9 @@ func (w *Worker) Ready(ctx context.Context) error {
 		return errors.New("check readiness: starting: setting up streams, consumer and results bucket")
 	}
 	if err := w.storageErr(); err != nil {
+		return fmt.Errorf("check readiness: %w", err)
+	}
+	if err := w.signerErr(); err != nil {
 		return fmt.Errorf("check readiness: %w", err)
 	}
 	if !w.nc.IsConnected() {

@@ -188,16 +188,30 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 	}
 	if s := w.cfg.Signer; s != nil {
 		// A signing failure is a configuration problem (certificate
-		// expired or unreadable, key refused), not one of the job:
-		// retried with backoff so that no job is lost while an operator
-		// fixes it, and dead-lettered after MaxDeliver.
+		// expired, revoked or unreadable, key or TSA credentials
+		// refused), not one of the job: retried with backoff so that no
+		// job is lost while an operator fixes it, and dead-lettered
+		// after MaxDeliver. An outage of a service the signer depends
+		// on (SignerOutage: TSA, OCSP, CRL down) is not even that: the
+		// job is held like in a storage outage (signeroutage.go) and
+		// signed again once the service answers.
 		signedBy = s.Name()
 		for i := range bodies {
-			signed, err := signPDF(s, bodies[i])
-			if err != nil {
-				return "", transient(client.CodeInternal, fmt.Errorf("sign %s: %w", outs[i].Key, err))
+			for {
+				signed, err := signPDF(s, bodies[i])
+				if err == nil {
+					bodies[i], sums[i] = signed, sha256Hex(signed)
+					break
+				}
+				err = fmt.Errorf("sign %s: %w", outs[i].Key, err)
+				if signerOutage(err) == nil {
+					return "", transient(client.CodeInternal, err)
+				}
+				if !w.holdForSigner(jobsCtx, r, err) {
+					return "", transient(client.CodeInternal, fmt.Errorf("%w while a signing service was unavailable: %w", errShutdown, err))
+				}
+				ctx = limit.renew(jobsCtx, w.cfg.JobTimeout)
 			}
-			bodies[i], sums[i] = signed, sha256Hex(signed)
 		}
 	}
 

@@ -38,6 +38,7 @@ type Worker struct {
 	keepFailing atomic.Bool
 
 	st       *storage      // whether the object store answers (outage.go)
+	sg       *storage      // whether the signer's services answer (signeroutage.go)
 	conn     *connWatch    // whether NATS is connected (natscall.go)
 	stopping chan struct{} // closed when Run's context is done
 	started  chan struct{} // closed once Run has set up and pulls
@@ -71,7 +72,7 @@ func New(nc *nats.Conn, store ObjectStore, cfg Config) (*Worker, error) {
 		return nil, fmt.Errorf("create worker: %w", err)
 	}
 	return &Worker{nc: nc, js: js, store: store, cfg: cfg, log: cfg.Logger, m: newMetrics(),
-		st: newStorage(), conn: newConnWatch(nc), stopping: make(chan struct{}), started: make(chan struct{}),
+		st: newStorage(), sg: newStorage(), conn: newConnWatch(nc), stopping: make(chan struct{}), started: make(chan struct{}),
 		renderSlots: make(chan struct{}, cfg.Concurrency), renders: map[*activeRender]struct{}{}}, nil
 }
 
@@ -163,6 +164,10 @@ func (w *Worker) slot(ctx, jobsCtx context.Context, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
 		// No new jobs during a storage outage (outage.go).
 		if !w.waitStorage(ctx, nil) {
+			return
+		}
+		// Nor during a signing service outage (signeroutage.go).
+		if !w.waitSigner(ctx, nil) {
 			return
 		}
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(w.cfg.PullWait))

@@ -82,7 +82,7 @@ func defineWorkerFlags(fs *flag.FlagSet) *workerFlags {
 	fs.Var(&f.retryBase, "retry-base", "delay before retrying a transiently failed job; doubles each time")
 	fs.Var(&f.retryMax, "retry-max", "longest retry delay")
 	fs.Var(&f.natsTimeout, "nats-timeout", "time limit of each JetStream call for a job (results bucket, dead letters, acks); below -job-timeout. A call cut by a lost connection fails at once and is retried after the reconnect")
-	fs.Var(&f.probeMax, "storage-probe-max", "during a storage outage, longest delay between two probes of the bucket (they start at 500ms and double)")
+	fs.Var(&f.probeMax, "storage-probe-max", "during a storage or signing service outage, longest delay between two probes of the bucket or of the signer's TSA/OCSP/CRL (they start at 500ms and double)")
 	fs.BoolVar(&f.cfg.CreateBucket, "s3-create-bucket", false, "create the S3 bucket at start when it is missing (otherwise the worker waits for it, not ready)")
 	fs.Var((*ttlDuration)(&f.cfg.ResultsTTL), "results-ttl", "how long the results bucket keeps each result; 0 keeps them forever. With a TTL, older letters leave the staff list and a job resubmitted under an old id is rendered again (its stored PDF is kept)")
 	defineS3Flags(fs, &f.s3, s3FlagHelp{

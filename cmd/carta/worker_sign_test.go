@@ -6,6 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,9 +117,9 @@ func TestWorkerSignsLetters(t *testing.T) {
 }
 
 // TestWorkerTSAOutage runs "carta worker" with a timestamp authority and
-// LTV: while the TSA is down the job is retried and nothing is stored nor
-// reported; once it is back the letter is stored with a B-LTA signature,
-// and the event and the object metadata say so.
+// LTV: while the TSA is down the job is held (its delivery not spent) and
+// nothing is stored nor reported; once it is back the letter is stored
+// with a B-LTA signature, and the event and the object metadata say so.
 func TestWorkerTSAOutage(t *testing.T) {
 	t.Parallel()
 	a := signtest.New(t)
@@ -147,8 +150,8 @@ func TestWorkerTSAOutage(t *testing.T) {
 
 	a.SetTSADown(false)
 	r := c.waitResult("tsa-down-1")
-	if r.Status != client.StatusDone || r.SignedBy != signtest.SignerName || r.SignatureLevel != "B-LTA" || r.Attempts < 2 {
-		t.Fatalf("result = %+v, want done, signed by %s at level B-LTA after at least 2 attempts", r, signtest.SignerName)
+	if r.Status != client.StatusDone || r.SignedBy != signtest.SignerName || r.SignatureLevel != "B-LTA" || r.Attempts != 1 {
+		t.Fatalf("result = %+v, want done, signed by %s at level B-LTA at the first delivery", r, signtest.SignerName)
 	}
 	body, meta, err := st.Get(context.Background(), r.Key)
 	if err != nil {
@@ -164,22 +167,144 @@ func TestWorkerTSAOutage(t *testing.T) {
 	}
 }
 
-// TestWorkerTSAOutageFails: a TSA that stays down past -max-deliver
-// deliveries fails the job with a result that says so; nothing is stored.
-func TestWorkerTSAOutageFails(t *testing.T) {
+// TestWorkerTSAOutageHeld: a TSA that stays down for longer than
+// -max-deliver deliveries would take is an outage, not the job's fault:
+// the job is held, not dead-lettered, its delivery not spent, nothing is
+// stored, /readyz answers 503 naming the TSA and the flag to fix, the
+// metrics say so; once the TSA answers, the worker resumes by itself and
+// stores a B-T letter.
+func TestWorkerTSAOutageHeld(t *testing.T) {
 	t.Parallel()
 	a := signtest.New(t)
 	a.SetTSADown(true)
 	c := newCluster(t)
-	c.worker(c.versity.Endpoint(), "-sign-cert", a.CertFile, "-sign-key", a.KeyFile, "-sign-tsa-url", a.TSAURL, "-max-deliver", "2")
+	addr := freeAddr(t)
+	c.worker(c.versity.Endpoint(), "-sign-cert", a.CertFile, "-sign-key", a.KeyFile, "-sign-tsa-url", a.TSAURL,
+		"-max-deliver", "2", "-storage-probe-max", "1s", "-http-addr", addr)
 	c.submit(queuetest.Job("tsa-down-2"), "tsa-down-2")
+
+	// Two deliveries of three TSA attempts each would be 6 requests: the
+	// outage lasts well beyond what -max-deliver 2 allowed before.
+	deadline := time.Now().Add(120 * time.Second)
+	for a.TSARequests.Load() < 15 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker asked the TSA %d times in 120 s", a.TSARequests.Load())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, body := httpGet(t, "http://"+addr+"/readyz")
+	for _, w := range []string{"timestamp authority " + a.TSAURL + " unavailable", "1 jobs held", "-sign-tsa-url (CARTA_SIGN_TSA_URL)", "HTTP 503 Service Unavailable"} {
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, w) {
+			t.Errorf("/readyz = %d %q, want 503 with %q", code, body, w)
+		}
+	}
+	_, metrics := httpGet(t, "http://"+addr+"/metrics")
+	for _, w := range []string{"carta_signer_up 0", "carta_signer_outages_total 1", "carta_jobs_held 1", `carta_jobs_total{status="retried"} 0`} {
+		if !strings.Contains(metrics, w+"\n") {
+			t.Errorf("/metrics lacks %q", w)
+		}
+	}
+	c.mu.Lock()
+	n := len(c.results)
+	c.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("a result was published while the TSA was down: %+v", c.results)
+	}
+	if info := c.consumerInfo(); info.NumRedelivered != 0 || info.NumAckPending != 1 {
+		t.Errorf("consumer: %d redelivered, %d pending, want 0 and 1 (the job held at its first delivery)", info.NumRedelivered, info.NumAckPending)
+	}
+	dead, err := c.js.Stream(context.Background(), queue.DefaultDeadStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if di, err := dead.Info(context.Background()); err != nil || di.State.Msgs != 0 {
+		t.Fatalf("dead-letter stream: %+v, %v; want empty", di, err)
+	}
+	st := queuetest.Store(t, c.versity.Endpoint(), "letters", nil, false)
+	if _, _, err := st.Get(context.Background(), "letters/tsa-down-2.pdf"); err == nil {
+		t.Fatal("a letter was stored while the TSA was down")
+	}
+
+	a.SetTSADown(false)
 	r := c.waitResult("tsa-down-2")
-	want := "sign pdf: timestamp signature: -sign-tsa-url (CARTA_SIGN_TSA_URL) " + a.TSAURL + ": 3 attempts: HTTP 503 Service Unavailable"
+	if r.Status != client.StatusDone || r.SignatureLevel != "B-T" || r.Attempts != 1 {
+		t.Fatalf("result = %+v (error %+v), want done at level B-T at the first delivery", r, r.Error)
+	}
+	pdf, meta, err := st.Get(context.Background(), r.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["carta-signature-level"] != "B-T" || !bytes.Contains(pdf, []byte("/SubFilter /ETSI.CAdES.detached")) {
+		t.Errorf("stored letter: level %q, CAdES signature %v; want B-T and true", meta["carta-signature-level"], bytes.Contains(pdf, []byte("/SubFilter /ETSI.CAdES.detached")))
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if code, _ := httpGet(t, "http://"+addr+"/readyz"); code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz not ready 30 s after the TSA came back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWorkerTSARefusedFails: a TSA that refuses the request (wrong
+// credentials: HTTP 401) is a configuration fault, not an outage: the
+// job is retried and fails after -max-deliver deliveries with a result
+// that names the flags to check; nothing is stored.
+func TestWorkerTSARefusedFails(t *testing.T) {
+	t.Parallel()
+	a := signtest.New(t)
+	a.TSAUsername, a.TSAPassword = "carta", "right"
+	pw := filepath.Join(t.TempDir(), "tsa-password")
+	if err := os.WriteFile(pw, []byte("wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster(t)
+	c.worker(c.versity.Endpoint(), "-sign-cert", a.CertFile, "-sign-key", a.KeyFile, "-sign-tsa-url", a.TSAURL,
+		"-sign-tsa-username", "carta", "-sign-tsa-password-file", pw, "-max-deliver", "2")
+	c.submit(queuetest.Job("tsa-refused"), "tsa-refused")
+	r := c.waitResult("tsa-refused")
+	want := "sign pdf: timestamp signature: -sign-tsa-url (CARTA_SIGN_TSA_URL) " + a.TSAURL + ": HTTP 401 Unauthorized: check -sign-tsa-username"
 	if r.Status != client.StatusFailed || r.Error == nil || !strings.Contains(r.Error.Message, want) || r.Attempts != 2 {
 		t.Fatalf("result = %+v (error %+v), want failed after 2 attempts with %q", r, r.Error, want)
 	}
 	st := queuetest.Store(t, c.versity.Endpoint(), "letters", nil, false)
-	if _, _, err := st.Get(context.Background(), "letters/tsa-down-2.pdf"); err == nil {
-		t.Error("a letter was stored although the TSA never answered")
+	if _, _, err := st.Get(context.Background(), "letters/tsa-refused.pdf"); err == nil {
+		t.Error("a letter was stored although the TSA refused the request")
+	}
+}
+
+// freeAddr is a free 127.0.0.1 address for the worker's -http-addr.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// httpGet returns the status and body of GET url, waiting up to 30 s for
+// the worker to listen.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resp.StatusCode, string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -24,7 +24,14 @@
 //     token's signature, message imprint and nonce are checked and, with
 //     Config.TSACAFile, its chain. A TSA that cannot be reached after
 //     Config.Attempts tries fails Sign: no untimestamped signature is
-//     returned.
+//     returned. A TSA, OCSP responder or CRL distribution point that
+//     cannot be reached, times out or answers HTTP 5xx, 408 or 429 (OCSP
+//     "try later") fails Sign with an error wrapping an
+//     *UnavailableError, which names the service and the flag to fix: a
+//     worker (package queue) holds the job without spending its attempts
+//     and calls Signer.Probe until the service answers. A refused
+//     request (another 4xx), a bad answer or a revoked certificate is
+//     not an outage.
 //
 //   - B-LT (Config.LTV): before signing, the revocation status of every
 //     certificate of the signer's chain but the root is fetched (OCSP

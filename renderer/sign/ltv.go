@@ -132,14 +132,14 @@ func (s *Signer) fetchOCSP(ctx context.Context, url string, c, issuer *x509.Cert
 	}
 	var resp *ocsp.Response
 	err = retry(ctx, s.attempts, s.backoff, func() (bool, error) {
-		body, err := s.httpDo(ctx, http.MethodPost, url, "application/ocsp-request", req)
+		body, err := s.httpDo(ctx, "OCSP responder", http.MethodPost, url, "application/ocsp-request", req)
 		if err != nil {
 			return true, err
 		}
 		resp, err = ocsp.ParseResponseForCert(body, c, issuer)
 		var re ocsp.ResponseError
 		if errors.As(err, &re) && re.Status == ocsp.TryLater {
-			return true, err
+			return true, revocationUnavailable("OCSP responder", url, err)
 		}
 		return false, err
 	})
@@ -157,7 +157,7 @@ func (s *Signer) fetchOCSP(ctx context.Context, url string, c, issuer *x509.Cert
 func (s *Signer) fetchCRL(ctx context.Context, url string, issuer *x509.Certificate) ([]byte, *x509.RevocationList, error) {
 	var der []byte
 	err := retry(ctx, s.attempts, s.backoff, func() (bool, error) {
-		body, err := s.httpDo(ctx, http.MethodGet, url, "", nil)
+		body, err := s.httpDo(ctx, "CRL distribution point", http.MethodGet, url, "", nil)
 		der = body
 		return true, err
 	})
@@ -181,8 +181,10 @@ func (s *Signer) fetchCRL(ctx context.Context, url string, issuer *x509.Certific
 }
 
 // httpDo makes one HTTP request with the signer's timeout and returns
-// the body of a 200 answer.
-func (s *Signer) httpDo(ctx context.Context, method, url, contentType string, body []byte) ([]byte, error) {
+// the body of a 200 answer. A service that cannot be reached, times out
+// or answers 5xx, 408 or 429 is an *UnavailableError naming kind (e.g.
+// "OCSP responder") and url.
+func (s *Signer) httpDo(ctx context.Context, kind, method, url, contentType string, body []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.httpTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
@@ -194,15 +196,19 @@ func (s *Signer) httpDo(ctx context.Context, method, url, contentType string, bo
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, revocationUnavailable(kind, url, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
+		return nil, revocationUnavailable(kind, url, fmt.Errorf("read answer: %w", err))
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %s", resp.Status)
+		err := fmt.Errorf("HTTP %s", resp.Status)
+		if unavailableStatus(resp.StatusCode) {
+			return nil, revocationUnavailable(kind, url, err)
+		}
+		return nil, err
 	}
 	return data, nil
 }

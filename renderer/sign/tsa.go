@@ -189,16 +189,18 @@ func (t *tsa) post(ctx context.Context, req []byte) ([]byte, error) {
 	}
 	resp, err := t.client.Do(hr)
 	if err != nil {
-		return nil, err
+		return nil, t.unavailable(err) // unreachable or timed out
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
+		return nil, t.unavailable(fmt.Errorf("read answer: %w", err))
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return nil, &httpError{resp.StatusCode, fmt.Sprintf("HTTP %s: check %s and %s", resp.Status, setting("sign-tsa-username"), setting("sign-tsa-password-file"))}
+	case unavailableStatus(resp.StatusCode):
+		return nil, t.unavailable(&httpError{resp.StatusCode, "HTTP " + resp.Status})
 	case resp.StatusCode != http.StatusOK:
 		return nil, &httpError{resp.StatusCode, "HTTP " + resp.Status}
 	}
