@@ -146,7 +146,11 @@ func TestIntegrity(t *testing.T) {
 					t.Fatal("head with a wrong secret key succeeded")
 				}
 				err = bad.PutIfAbsent(ctx, queue.Object{Key: "letters/e.pdf", Body: body})
-				if code := apiCode(err); code != "SignatureDoesNotMatch" || exists("letters/e.pdf") {
+				// The server may answer 403 before it has read the body and
+				// close the connection, so the client can see the closed
+				// connection instead of the answer: then there is no code,
+				// but the put must still have failed and stored nothing.
+				if code := apiCode(err); err == nil || (code != "" && code != "SignatureDoesNotMatch") || exists("letters/e.pdf") {
 					t.Fatalf("put with a wrong secret key: %v (code %q); want SignatureDoesNotMatch, nothing stored", err, code)
 				}
 			})
