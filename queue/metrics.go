@@ -126,10 +126,10 @@ func (w *Worker) Ready(ctx context.Context) error {
 	default:
 		return errors.New("check readiness: starting: setting up streams, consumer and results bucket")
 	}
-	if err := w.storageErr(); err != nil {
+	if err := w.st.readyErr(); err != nil {
 		return fmt.Errorf("check readiness: %w", err)
 	}
-	if err := w.signerErr(); err != nil {
+	if err := w.sg.readyErr(); err != nil {
 		return fmt.Errorf("check readiness: %w", err)
 	}
 	if !w.nc.IsConnected() {

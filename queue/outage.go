@@ -6,20 +6,39 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// storage tracks whether the object store answers. While it does not
-// (a storage outage), the worker pulls no new jobs, holds the jobs it
-// has (their PDFs in memory, heartbeats going) and probes the store with
-// capped exponential backoff; when a probe succeeds, the held jobs store
-// their PDFs and pulling resumes.
-type storage struct {
+// outage tracks whether a service the worker depends on answers: the
+// object store (w.st) or the services of its signer (w.sg, see
+// signeroutage.go). While one does not, the worker pulls no new jobs,
+// holds the jobs waiting for it (their PDFs in memory, heartbeats going,
+// their delivery attempts not spent) and probes it with capped
+// exponential backoff; when a probe succeeds, the held jobs go on and
+// pulling resumes.
+type outage struct {
+	// Set by the worker when it creates the tracker.
+	w        *Worker
+	describe func(err error) (service, fix string) // for /readyz and logs
+	attrs    func(err error) []any                 // log attributes naming the service
+	// probe checks the service: ok false when it cannot be probed (it is
+	// then taken to be back after each delay: the held jobs are the
+	// probe); err nil or not stillDown(err) means it answers.
+	probe              func(ctx context.Context) (err error, ok bool)
+	stillDown          func(err error) bool
+	probeTimeout       time.Duration
+	downMsg, backMsg   string // logged once when an outage begins and ends
+	heldMsg, probeName string
+	upGauge            prometheus.Gauge
+	outages            prometheus.Counter
+
 	mu    sync.Mutex
 	down  bool
 	since time.Time
 	err   error         // the last outage error
-	up    chan struct{} // closed while the store is up; a new one per outage
-	held  int           // jobs waiting for the store
+	up    chan struct{} // closed while the service is up; a new one per outage
+	held  int           // jobs waiting for the service
 
 	// The end of the last outage and the probe delay it had reached: an
 	// outage that starts again soon after (the bucket answers HEAD but
@@ -29,92 +48,105 @@ type storage struct {
 	lastDelay time.Duration
 }
 
-func newStorage() *storage {
-	s := &storage{up: make(chan struct{})}
-	close(s.up)
-	return s
+// newOutage returns o, its service up.
+func newOutage(o *outage) *outage {
+	o.up = make(chan struct{})
+	close(o.up)
+	return o
 }
 
-// upCh returns a channel closed while the store is up.
-func (w *Worker) storageUpCh() <-chan struct{} {
-	w.st.mu.Lock()
-	defer w.st.mu.Unlock()
-	return w.st.up
+// storageOutage is the tracker of the worker's object store.
+func (w *Worker) storageOutage() *outage {
+	return newOutage(&outage{
+		w:        w,
+		describe: func(err error) (string, string) { return "object store", outageFix(err) },
+		attrs:    func(error) []any { return []any{"bucket", w.store.Bucket()} },
+		probe: func(ctx context.Context) (error, bool) {
+			bc, ok := w.store.(BucketChecker)
+			if !ok {
+				return nil, false
+			}
+			return bc.CheckBucket(ctx), true
+		},
+		stillDown:    func(err error) bool { return errors.Is(err, ErrStoreUnavailable) },
+		probeTimeout: max(w.cfg.ProbeMax, 5*time.Second),
+		downMsg:      "storage outage: no new jobs pulled, jobs in flight held until the store answers; their attempts are not spent",
+		backMsg:      "storage back: resuming",
+		heldMsg:      "job held during storage outage",
+		probeName:    "probe storage",
+		upGauge:      w.m.storageUp,
+		outages:      w.m.storageOutages,
+	})
 }
 
-// storageErr returns the outage in progress as an error for /readyz, or
-// nil while the store answers.
-func (w *Worker) storageErr() error {
-	w.st.mu.Lock()
-	defer w.st.mu.Unlock()
-	if !w.st.down {
+// readyErr returns the outage in progress as an error for /readyz, or nil
+// while the service answers.
+func (o *outage) readyErr() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.down {
 		return nil
 	}
-	return fmt.Errorf("object store unavailable for %v (%d jobs held, no new jobs pulled; fix: %s): %w",
-		time.Since(w.st.since).Round(time.Second), w.st.held, outageFix(w.st.err), w.st.err)
+	service, fix := o.describe(o.err)
+	return fmt.Errorf("%s unavailable for %v (%d jobs held, no new jobs pulled; fix: %s): %w",
+		service, time.Since(o.since).Round(time.Second), o.held, fix, o.err)
 }
 
-// storageDown records an outage of the store (err wraps an
-// *UnavailableError). The first report of an outage logs it once, with
-// what to fix, and starts the probe, which runs until the store answers
-// or ctx is done.
-func (w *Worker) storageDown(ctx context.Context, err error) {
-	w.st.mu.Lock()
-	w.st.err = err
-	if w.st.down {
-		w.st.mu.Unlock()
+// report records an outage of the service. The first report of an
+// outage logs it once, with what to fix, and starts the probe, which
+// runs until the service answers or ctx is done.
+func (o *outage) report(ctx context.Context, err error) {
+	o.mu.Lock()
+	o.err = err
+	if o.down {
+		o.mu.Unlock()
 		return
 	}
-	w.st.down, w.st.since, w.st.up = true, time.Now(), make(chan struct{})
-	w.st.mu.Unlock()
-	w.m.storageUp.Set(0)
-	w.m.storageOutages.Inc()
-	fix := outageFix(err)
-	w.log.Error("storage outage: no new jobs pulled, jobs in flight held until the store answers; their attempts are not spent",
-		"bucket", w.store.Bucket(), "err", err.Error(), "fix", fix)
-	go w.probeStorage(ctx)
+	o.down, o.since, o.up = true, time.Now(), make(chan struct{})
+	o.mu.Unlock()
+	o.upGauge.Set(0)
+	o.outages.Inc()
+	_, fix := o.describe(err)
+	o.w.log.Error(o.downMsg, append(o.attrs(err), "err", err.Error(), "fix", fix)...)
+	go o.probeUntilUp(ctx)
 }
 
-// storageBack ends the outage: held jobs store their PDFs and pulling
-// resumes.
-func (w *Worker) storageBack(probes int) {
-	w.st.mu.Lock()
-	if !w.st.down {
-		w.st.mu.Unlock()
+// back ends the outage: held jobs go on and pulling resumes.
+func (o *outage) back(probes int) {
+	o.mu.Lock()
+	if !o.down {
+		o.mu.Unlock()
 		return
 	}
-	d := time.Since(w.st.since)
-	held := w.st.held
-	w.st.down, w.st.lastEnd = false, time.Now()
-	close(w.st.up)
-	w.st.mu.Unlock()
-	w.m.storageUp.Set(1)
-	w.log.Info("storage back: resuming", "bucket", w.store.Bucket(), "outage", d.Round(time.Millisecond).String(),
-		"probes", probes, "jobs_held", held)
+	d, held, attrs := time.Since(o.since), o.held, o.attrs(o.err)
+	o.down, o.lastEnd = false, time.Now()
+	close(o.up)
+	o.mu.Unlock()
+	o.upGauge.Set(1)
+	o.w.log.Info(o.backMsg, append(attrs, "outage", d.Round(time.Millisecond).String(), "probes", probes, "jobs_held", held)...)
 }
 
 // firstProbeDelay is the delay before the first probe of an outage:
 // ProbeBase, or where the last outage left off when it ended less than
 // 2×ProbeMax ago.
-func (w *Worker) firstProbeDelay() time.Duration {
-	w.st.mu.Lock()
-	defer w.st.mu.Unlock()
-	if !w.st.lastEnd.IsZero() && time.Since(w.st.lastEnd) < 2*w.cfg.ProbeMax {
-		return min(max(w.cfg.ProbeBase, 2*w.st.lastDelay), w.cfg.ProbeMax)
+func (o *outage) firstProbeDelay() time.Duration {
+	cfg := &o.w.cfg
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.lastEnd.IsZero() && time.Since(o.lastEnd) < 2*cfg.ProbeMax {
+		return min(max(cfg.ProbeBase, 2*o.lastDelay), cfg.ProbeMax)
 	}
-	return w.cfg.ProbeBase
+	return cfg.ProbeBase
 }
 
-// probeStorage probes the store after ProbeBase, then twice as long each
-// time up to ProbeMax, until it answers. A store that cannot be probed
-// (no BucketChecker) is taken to be back after each delay: the held jobs'
-// own writes are then the probe.
-func (w *Worker) probeStorage(ctx context.Context) {
-	delay := w.firstProbeDelay()
+// probeUntilUp probes the service after the first delay, then twice as
+// long each time up to ProbeMax, until it answers.
+func (o *outage) probeUntilUp(ctx context.Context) {
+	delay := o.firstProbeDelay()
 	for n := 1; ; n++ {
-		w.st.mu.Lock()
-		w.st.lastDelay = delay
-		w.st.mu.Unlock()
+		o.mu.Lock()
+		o.lastDelay = delay
+		o.mu.Unlock()
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -122,33 +154,31 @@ func (w *Worker) probeStorage(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		bc, ok := w.store.(BucketChecker)
-		if !ok {
-			w.storageBack(n)
-			return
-		}
-		pctx, cancel := context.WithTimeout(ctx, max(w.cfg.ProbeMax, 5*time.Second))
-		err := bc.CheckBucket(pctx)
+		pctx, cancel := context.WithTimeout(ctx, o.probeTimeout)
+		err, ok := o.probe(pctx)
 		cancel()
-		if err == nil || !errors.Is(err, ErrStoreUnavailable) {
+		if !ok || err == nil || !o.stillDown(err) {
 			if err != nil {
-				w.log.Warn("probe storage: unexpected answer, taken as up", "err", err.Error())
+				o.w.log.Warn(o.probeName+": unexpected answer, taken as up", "err", err.Error())
 			}
-			w.storageBack(n)
+			o.back(n)
 			return
 		}
-		w.st.mu.Lock()
-		w.st.err = err
-		w.st.mu.Unlock()
-		w.log.Debug("probe storage: still unavailable", "err", err.Error(), "next_in", min(2*delay, w.cfg.ProbeMax).String())
-		delay = min(2*delay, w.cfg.ProbeMax)
+		o.mu.Lock()
+		o.err = err
+		o.mu.Unlock()
+		next := min(2*delay, o.w.cfg.ProbeMax)
+		o.w.log.Debug(o.probeName+": still unavailable", "err", err.Error(), "next_in", next.String())
+		delay = next
 	}
 }
 
-// waitStorage waits until the store is up. It returns false when stop or
-// ctx ends first.
-func (w *Worker) waitStorage(ctx context.Context, stop <-chan struct{}) bool {
-	up := w.storageUpCh()
+// wait waits until the service is up. It returns false when stop or ctx
+// ends first.
+func (o *outage) wait(ctx context.Context, stop <-chan struct{}) bool {
+	o.mu.Lock()
+	up := o.up
+	o.mu.Unlock()
 	select {
 	case <-up:
 		return true
@@ -164,22 +194,22 @@ func (w *Worker) waitStorage(ctx context.Context, stop <-chan struct{}) bool {
 	}
 }
 
-// holdForStorage reports the outage err and holds job r until the store
-// answers again. It returns false when the worker shuts down first.
-func (w *Worker) holdForStorage(ctx context.Context, r *run, err error) bool {
-	w.storageDown(ctx, err)
-	w.st.mu.Lock()
-	w.st.held++
-	w.st.mu.Unlock()
-	w.m.held.Inc()
+// hold reports the outage err and holds job r until the service answers
+// again. It returns false when the worker shuts down first.
+func (o *outage) hold(ctx context.Context, r *run, err error) bool {
+	o.report(ctx, err)
+	o.mu.Lock()
+	o.held++
+	o.mu.Unlock()
+	o.w.m.held.Inc()
 	defer func() {
-		w.st.mu.Lock()
-		w.st.held--
-		w.st.mu.Unlock()
-		w.m.held.Dec()
+		o.mu.Lock()
+		o.held--
+		o.mu.Unlock()
+		o.w.m.held.Dec()
 	}()
-	r.log.Debug("job held during storage outage", "err", err.Error())
-	return w.waitStorage(ctx, w.stopping)
+	r.log.Debug(o.heldMsg, "err", err.Error())
+	return o.wait(ctx, o.w.stopping)
 }
 
 // checkBucketAtStart checks the store's bucket before any job is pulled
@@ -207,7 +237,7 @@ func (w *Worker) checkBucketAtStart(ctx context.Context) {
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrStoreUnavailable):
-		w.storageDown(ctx, err)
+		w.st.report(ctx, err)
 	default:
 		w.log.Warn("check bucket at start", "bucket", w.store.Bucket(), "err", err.Error())
 	}

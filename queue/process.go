@@ -207,7 +207,7 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 				if signerOutage(err) == nil {
 					return "", transient(client.CodeInternal, err)
 				}
-				if !w.holdForSigner(jobsCtx, r, err) {
+				if !w.sg.hold(jobsCtx, r, err) {
 					return "", transient(client.CodeInternal, fmt.Errorf("%w while a signing service was unavailable: %w", errShutdown, err))
 				}
 				ctx = limit.renew(jobsCtx, w.cfg.JobTimeout)
@@ -231,7 +231,7 @@ func (w *Worker) process(ctx context.Context, r *run) (string, *failure) {
 			// PDFs in memory, heartbeats going) until the store answers,
 			// then store it with a new time limit. No delivery is spent
 			// and nothing is rendered again.
-			if !w.holdForStorage(jobsCtx, r, f.err) {
+			if !w.st.hold(jobsCtx, r, f.err) {
 				return "", transient(client.CodeStorageFailed, fmt.Errorf("%w while the object store was unavailable: %w", errShutdown, f.err))
 			}
 			ctx = limit.renew(jobsCtx, w.cfg.JobTimeout)

@@ -37,8 +37,8 @@ type Worker struct {
 	keeping     sync.WaitGroup
 	keepFailing atomic.Bool
 
-	st       *storage      // whether the object store answers (outage.go)
-	sg       *storage      // whether the signer's services answer (signeroutage.go)
+	st       *outage       // whether the object store answers (outage.go)
+	sg       *outage       // whether the signer's services answer (signeroutage.go)
 	conn     *connWatch    // whether NATS is connected (natscall.go)
 	stopping chan struct{} // closed when Run's context is done
 	started  chan struct{} // closed once Run has set up and pulls
@@ -71,9 +71,11 @@ func New(nc *nats.Conn, store ObjectStore, cfg Config) (*Worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create worker: %w", err)
 	}
-	return &Worker{nc: nc, js: js, store: store, cfg: cfg, log: cfg.Logger, m: newMetrics(),
-		st: newStorage(), sg: newStorage(), conn: newConnWatch(nc), stopping: make(chan struct{}), started: make(chan struct{}),
-		renderSlots: make(chan struct{}, cfg.Concurrency), renders: map[*activeRender]struct{}{}}, nil
+	w := &Worker{nc: nc, js: js, store: store, cfg: cfg, log: cfg.Logger, m: newMetrics(),
+		conn: newConnWatch(nc), stopping: make(chan struct{}), started: make(chan struct{}),
+		renderSlots: make(chan struct{}, cfg.Concurrency), renders: map[*activeRender]struct{}{}}
+	w.st, w.sg = w.storageOutage(), w.signerOutageTracker()
+	return w, nil
 }
 
 // Config returns the worker's configuration, defaults filled in.
@@ -163,11 +165,11 @@ func (w *Worker) slot(ctx, jobsCtx context.Context, cons jetstream.Consumer) {
 	failures := 0
 	for ctx.Err() == nil {
 		// No new jobs during a storage outage (outage.go).
-		if !w.waitStorage(ctx, nil) {
+		if !w.st.wait(ctx, nil) {
 			return
 		}
 		// Nor during a signing service outage (signeroutage.go).
-		if !w.waitSigner(ctx, nil) {
+		if !w.sg.wait(ctx, nil) {
 			return
 		}
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(w.cfg.PullWait))
